@@ -1,0 +1,61 @@
+"""cnnspec: a CNN written as a textbook table, checked statically, compiled to PyTorch.
+
+::
+
+    import cnnspec
+    net = cnnspec.load("specs/vgg16.yaml")     # raises cnnspec.SpecError(.diagnostics)
+    net.params, net.macs, net.output_shape, net.layers
+    source = cnnspec.torch_source(net)         # the module file, as text
+    model = cnnspec.build(net)                 # torch.nn.Module (imports torch here only)
+    graph = cnnspec.diagram(net)               # graphviz.Digraph
+
+Nothing imported here pulls in torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import Diagnostic, Pos, SpecError
+from .ir import Network, Node, Row
+from .pipeline import load, loads
+
+if TYPE_CHECKING:  # pragma: no cover
+    import graphviz
+    import torch
+
+__all__ = [
+    "Diagnostic",
+    "Network",
+    "Node",
+    "Pos",
+    "Row",
+    "SpecError",
+    "build",
+    "diagram",
+    "load",
+    "loads",
+    "torch_source",
+]
+__version__ = "0.1.0"
+
+
+def torch_source(net: Network) -> str:
+    """The generated PyTorch module file for ``net``, as text."""
+    from .backends.torch import render_torch
+
+    return render_torch(net)
+
+
+def build(net: Network, **kwargs: Any) -> torch.nn.Module:
+    """Instantiate the generated module (this imports torch)."""
+    from .backends.torch import build_module
+
+    return build_module(net, **kwargs)
+
+
+def diagram(net: Network, **kwargs: Any) -> graphviz.Digraph:
+    """The architecture diagram as a ``graphviz.Digraph`` (renders itself in Jupyter)."""
+    from .backends.diagram import render_diagram
+
+    return render_diagram(net, **kwargs)

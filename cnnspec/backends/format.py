@@ -1,0 +1,63 @@
+"""How every backend writes shapes, pairs and counts, so they all agree."""
+
+from __future__ import annotations
+
+from ..ir import Node
+
+
+def shape(dims: tuple[int, ...] | None) -> str:
+    """``(64, 224, 224)`` → ``64×224×224``."""
+    return "×".join(str(d) for d in dims) if dims else "-"
+
+
+def pair(value: tuple[int, int] | None) -> str:
+    """``(3, 3)`` → ``3×3``; ``None`` → ``-``."""
+    return "×".join(str(v) for v in value) if value else "-"
+
+
+def square(value: tuple[int, int] | None) -> str:
+    """``(2, 2)`` → ``2``; ``(1, 2)`` → ``1×2`` — a square pair as a person writes it."""
+    if value is None:
+        return "-"
+    return str(value[0]) if value[0] == value[1] else pair(value)
+
+
+def count(n: int) -> str:
+    """``138357544`` → ``138,357,544``."""
+    return f"{n:,}"
+
+
+def short(n: int) -> str:
+    """``15483821032`` → ``15.48 G``."""
+    for factor, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= factor:
+            return f"{n / factor:.2f} {unit}"
+    return str(n)
+
+
+def activation_label(kind: str | None) -> str:
+    """The textbook's spelling of an activation."""
+    return {
+        None: "-",
+        "relu": "ReLU",
+        "leaky_relu": "Leaky ReLU",
+        "sigmoid": "Sigmoid",
+        "tanh": "Tanh",
+        "softmax": "Softmax",
+    }[kind]
+
+
+def hyper(node: Node) -> str:
+    """``k3×3 s1 p1`` for windowed layers, ``p=0.5`` for dropout, else empty."""
+    if node.kernel is not None:
+        text = f"k{square(node.kernel)} s{square(node.stride)} p{square(node.padding)}"
+        if node.dilation not in (None, (1, 1)):
+            text += f" d{square(node.dilation)}"
+        if node.groups != 1:
+            text += f" g{node.groups}"
+        return text
+    if node.p is not None:
+        return f"p={node.p:g}"
+    if node.target is not None:
+        return f"→{pair(node.target)}"
+    return ""

@@ -1,0 +1,571 @@
+"""Stage 3: :class:`Spec` → :class:`Network`, the checked IR.
+
+The checker walks the rows in order carrying one piece of state — the shape
+of the tensor so far — and applies one *shape rule* per layer type. A rule
+resolves the row (infers padding, computes in-features), checks what the row
+declares against the output-size formula, and reports every disagreement
+with the arithmetic spelled out. All problems are collected; the walk goes on
+after an error with the row's declared size where it has one.
+
+The output-size formula, per axis (PyTorch's, and the textbook's ``(W − F + 2P)/S + 1``
+when D = 1)::
+
+    out = floor((W + 2P − D·(F − 1) − 1) / S) + 1
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .diagnostics import Diagnostic, Pos, SpecError
+from .ir import Network, Node
+from .load import Document
+from .schema import FC, Conv, Spec
+
+#: Most rows after `repeat` expansion.
+MAX_ROWS = 100_000
+
+SPATIAL = frozenset({"conv", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool"})
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a sliding window: input extent W, kernel F, stride S, padding P, dilation D."""
+
+    w: int
+    f: int
+    s: int
+    p: int
+    d: int = 1
+    ceil: bool = False
+
+    @property
+    def span(self) -> int:
+        return self.w + 2 * self.p - self.d * (self.f - 1) - 1
+
+    @property
+    def out(self) -> int | None:
+        """PyTorch's output size, or None when the kernel overhangs the padded input."""
+        n = self.span
+        if n < 0:
+            return None
+        if not self.ceil:
+            return n // self.s + 1
+        out = -(-n // self.s) + 1
+        if (out - 1) * self.s >= self.w + self.p:  # the last window must start inside
+            out -= 1
+        return out
+
+    @property
+    def exact(self) -> bool:
+        return self.span % self.s == 0
+
+    def formula(self) -> str:
+        if self.d == 1:
+            body = f"{self.w} − {self.f} + 2·{self.p}"
+        else:
+            body = f"{self.w} + 2·{self.p} − {self.d}·({self.f} − 1) − 1"
+        if self.ceil:
+            return f"ceil(({body})/{self.s}) + 1"
+        return f"({body})/{self.s} + 1"
+
+    def value(self) -> str:
+        """The formula's value before PyTorch rounds it, e.g. ``23`` or ``111.5``."""
+        if self.span < 0:
+            return f"{self.span / self.s + 1:g}"
+        if self.exact or self.ceil:
+            return str(self.out)
+        return f"{self.span / self.s + 1:.2f}".rstrip("0").rstrip(".")
+
+
+def _size(pair: tuple[int, ...]) -> str:
+    return "×".join(str(v) for v in pair)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def _arith(axes: tuple[Axis, Axis]) -> str:
+    h, w = axes
+    if (h.w, h.f, h.s, h.p, h.d) == (w.w, w.f, w.s, w.p, w.d):
+        return f"{h.formula()} = {h.value()}"
+    return f"height {h.formula()} = {h.value()}, width {w.formula()} = {w.value()}"
+
+
+# --------------------------------------------------------------------------- row context
+
+
+@dataclass
+class RowContext:
+    """What a shape rule knows about the row it resolves, and how it reports."""
+
+    spec_row: Any
+    number: int
+    name: str
+    path: tuple
+    doc: Document
+    diagnostics: list[Diagnostic]
+
+    @property
+    def label(self) -> str:
+        return f"layer {self.number} '{self.name}' ({self.spec_row.type})"
+
+    def at(self, key: str | None = None) -> Pos:
+        return self.doc.pos(self.path + (key,) if key else self.path)
+
+    def error(self, message: str, code: str, key: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("error", message, code, self.at(key), self.label))
+
+    def warn(self, message: str, code: str, key: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic("warning", message, code, self.at(key), self.label))
+
+
+@dataclass
+class Resolved:
+    """A shape rule's answer: the output shape and the node's resolved fields."""
+
+    output_shape: tuple[int, ...] | None
+    params: int = 0
+    macs: int = 0
+    fields: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- shape rules
+
+
+def _check_maps(ctx: RowContext, c: int) -> None:
+    declared = getattr(ctx.spec_row, "maps", None)
+    if declared is not None and declared != c:
+        kind = "batch norm" if ctx.spec_row.type == "batchnorm" else "pooling"
+        ctx.error(
+            f"the row declares {declared} maps, but its input has {c} ({kind} keeps the "
+            "number of maps)",
+            "maps-mismatch",
+            "maps",
+        )
+
+
+def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, ceil: bool):
+    """Resolve padding and the output size for a conv or pool row."""
+    row = ctx.spec_row
+    c, h, w = shape
+    declared = row.size
+    padding = row.padding
+    inferred = False
+    limit = [k // 2 if pool else d * (k - 1) for k, d in zip(kernel, dilation)]
+
+    if padding == "same":
+        if stride != (1, 1):
+            ctx.error("padding 'same' needs stride 1", "padding-same", "padding")
+            return None
+        if any(d * (k - 1) % 2 for k, d in zip(kernel, dilation)):
+            ctx.error(
+                f"padding 'same' needs an odd kernel here (kernel {_size(kernel)})",
+                "padding-same",
+                "padding",
+            )
+            return None
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+    elif padding is None and declared is not None:
+        found = []
+        for axis_in, k, s, d, want, top in zip((h, w), kernel, stride, dilation, declared, limit):
+            hit = next(
+                (p for p in range(top + 1) if Axis(axis_in, k, s, p, d, ceil).out == want), None
+            )
+            found.append(hit)
+        if None in found:
+            options = []
+            for axis_in, k, s, d, top in zip((h, w), kernel, stride, dilation, limit):
+                sizes = [(p, Axis(axis_in, k, s, p, d, ceil).out) for p in range(top + 1)]
+                options.append(
+                    ", ".join(f"{o} (padding {p})" for p, o in sizes if o is not None) or "none"
+                )
+            what = "pool" if pool else "conv"
+            reach = (
+                f"reachable: {options[0]}"
+                if options[0] == options[1]
+                else f"reachable heights: {options[0]}; widths: {options[1]}"
+            )
+            ctx.error(
+                f"no padding makes this {what} give {_size(declared)} from {h}×{w} with kernel "
+                f"{_size(kernel)}, stride {_size(stride)}; {reach}",
+                "no-padding",
+                "size",
+            )
+            return (c, *declared), (0, 0), False
+        padding = tuple(found)
+        inferred = True
+    elif padding is None:
+        padding = (0, 0)
+
+    if pool and any(2 * p > k for p, k in zip(padding, kernel)):
+        ctx.error(
+            f"padding {_size(padding)} is more than half the kernel {_size(kernel)}; "
+            "PyTorch refuses such a pool",
+            "pool-padding",
+            "padding",
+        )
+        return None
+
+    axes = tuple(Axis(n, k, s, p, d, ceil) for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    if any(a.out is None or a.out < 1 for a in axes):
+        eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        dil = f" (dilated to {_size(eff)})" if eff != tuple(kernel) else ""
+        padded = "×".join(f"{n + 2 * p}" for n, p in zip((h, w), padding))
+        ctx.error(
+            f"kernel {_size(kernel)}{dil} is larger than the padded input {padded} "
+            f"({h}×{w} + 2·{_size(padding)}): {_arith(axes)}",
+            "kernel-too-large",
+            "kernel",
+        )
+        return ((c, *declared), padding, inferred) if declared else None
+    out = (axes[0].out, axes[1].out)
+    if declared is not None and out != tuple(declared):
+        ctx.error(f"{_arith(axes)}, but the row declares {_size(declared)}", "size-mismatch", "size")
+        return (c, *declared), padding, inferred
+    if not ceil:
+        inexact = [(axis, a) for axis, a in zip(("rows", "columns"), axes) if not a.exact]
+        if inexact:
+            lost = sorted({a.span % a.s for _, a in inexact})
+            if len(inexact) == 2 and len(lost) == 1 and inexact[0][1] == inexact[1][1]:
+                what = "row and column" if lost[0] == 1 else f"{lost[0]} rows and columns"
+                arith = f"{axes[0].formula()} = {axes[0].value()}"
+            else:
+                what = " and ".join(
+                    (axis[:-1] if a.span % a.s == 1 else f"{a.span % a.s} {axis}")
+                    for axis, a in inexact
+                )
+                arith = "; ".join(f"{a.formula()} = {a.value()}" for _, a in inexact)
+            ctx.warn(
+                f"{arith} is not whole: PyTorch floors it to {_size(out)}, so the last {what} "
+                "of the input never reach the output",
+                "inexact",
+                "size" if declared else "stride",
+            )
+    return (c, *out), padding, inferred
+
+
+def conv_rule(ctx: RowContext, shape) -> Resolved:
+    row: Conv = ctx.spec_row
+    c = shape[0]
+    if c % row.groups or row.maps % row.groups:
+        ctx.error(
+            f"groups={row.groups} must divide both the input maps ({c}) and the output maps "
+            f"({row.maps})",
+            "groups",
+            "groups",
+        )
+    window = _window(ctx, shape, row.kernel, row.stride, row.dilation, pool=False, ceil=False)
+    if window is None:
+        return Resolved(None)
+    (_, oh, ow), padding, inferred = window
+    per_group = c // row.groups if c % row.groups == 0 else c
+    params = row.maps * per_group * row.kernel[0] * row.kernel[1] + (row.maps if row.bias else 0)
+    return Resolved(
+        (row.maps, oh, ow),
+        params=params,
+        macs=params * oh * ow,
+        fields=dict(
+            in_maps=c,
+            out_maps=row.maps,
+            kernel=row.kernel,
+            stride=row.stride,
+            padding=padding,
+            padding_inferred=inferred,
+            dilation=row.dilation,
+            groups=row.groups,
+            bias=row.bias,
+        ),
+    )
+
+
+def pool_rule(ctx: RowContext, shape) -> Resolved:
+    row = ctx.spec_row
+    _check_maps(ctx, shape[0])
+    stride = row.stride or row.kernel
+    window = _window(ctx, shape, row.kernel, stride, (1, 1), pool=True, ceil=row.ceil_mode)
+    if window is None:
+        return Resolved(None)
+    out, padding, inferred = window
+    return Resolved(
+        out,
+        fields=dict(
+            kernel=row.kernel,
+            stride=stride,
+            padding=padding,
+            padding_inferred=inferred,
+            ceil_mode=row.ceil_mode,
+        ),
+    )
+
+
+def adaptive_pool_rule(ctx: RowContext, shape) -> Resolved:
+    _check_maps(ctx, shape[0])
+    return Resolved((shape[0], *ctx.spec_row.size), fields=dict(target=ctx.spec_row.size))
+
+
+def batchnorm_rule(ctx: RowContext, shape) -> Resolved:
+    _check_maps(ctx, shape[0])
+    params = 2 * shape[0]
+    return Resolved(shape, params=params, macs=params, fields=dict(in_maps=shape[0]))
+
+
+def fc_rule(ctx: RowContext, shape) -> Resolved:
+    row: FC = ctx.spec_row
+    (features,) = shape
+    params = features * row.size + (row.size if row.bias else 0)
+    return Resolved(
+        (row.size,),
+        params=params,
+        macs=params,
+        fields=dict(in_maps=features, out_maps=row.size, bias=row.bias),
+    )
+
+
+def dropout_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape, fields=dict(p=ctx.spec_row.p))
+
+
+def activation_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape)
+
+
+#: One shape rule per layer type. `flatten` is the walker's own business.
+RULES: dict[str, Callable[[RowContext, tuple], Resolved]] = {
+    "conv": conv_rule,
+    "maxpool": pool_rule,
+    "avgpool": pool_rule,
+    "adaptive_avgpool": adaptive_pool_rule,
+    "adaptive_maxpool": adaptive_pool_rule,
+    "fc": fc_rule,
+    "dropout": dropout_rule,
+    "batchnorm": batchnorm_rule,
+    "relu": activation_rule,
+    "leaky_relu": activation_rule,
+    "sigmoid": activation_rule,
+    "tanh": activation_rule,
+    "softmax": activation_rule,
+}
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+@dataclass
+class _Written:
+    """A row after `repeat` expansion."""
+
+    row: Any
+    number: int
+    path: tuple
+    origin: tuple[int, int]
+    name: str = ""
+    act_name: str = ""
+
+
+def _expand(spec: Spec, doc: Document, diagnostics: list[Diagnostic]) -> list[_Written]:
+    rows: list[_Written] = []
+    total = sum(r.repeat for r in spec.layers)
+    if total > MAX_ROWS:
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                f"the spec expands to {total:,} rows; the limit is {MAX_ROWS:,}",
+                "too-large",
+                doc.pos(("layers",)),
+            )
+        )
+        return []
+    for i, row in enumerate(spec.layers):
+        for copy in range(1, row.repeat + 1):
+            named = row
+            if row.name is not None and row.repeat > 1:
+                named = replace_name(row, f"{row.name}_{copy}")
+            rows.append(_Written(named, len(rows) + 1, ("layers", i), (i, copy)))
+    return rows
+
+
+def replace_name(row, name: str):
+    return row.model_copy(update={"name": name})
+
+
+def _name_rows(rows: list[_Written], doc: Document, diagnostics: list[Diagnostic]) -> None:
+    """Give every row (and every activation shorthand) a unique module name."""
+    taken: dict[str, int] = {}
+    for w in rows:
+        name = w.row.name
+        if name is None:
+            continue
+        if name in taken:
+            first = taken[name]
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    f"name '{name}' is already used by layer {first}",
+                    "duplicate-name",
+                    doc.pos(w.path + ("name",)),
+                    f"layer {w.number} '{name}' ({w.row.type})",
+                )
+            )
+        else:
+            taken[name] = w.number
+        w.name = name
+    counters: dict[str, int] = {}
+
+    def fresh(kind: str) -> str:
+        while True:
+            counters[kind] = counters.get(kind, 0) + 1
+            candidate = f"{kind}{counters[kind]}"
+            if candidate not in taken:
+                taken[candidate] = 0
+                return candidate
+
+    for w in rows:
+        if not w.name:
+            w.name = fresh(w.row.type)
+        act = getattr(w.row, "activation", None)
+        if act not in (None, "none"):
+            w.act_name = fresh(act)
+
+
+def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False) -> Network:
+    """Resolve and check every row; raise :class:`SpecError` listing every problem."""
+    diagnostics: list[Diagnostic] = []
+    rows = _expand(spec, doc, diagnostics)
+    _name_rows(rows, doc, diagnostics)
+
+    input_shape = (spec.input.maps, *spec.input.size)
+    shape: tuple[int, ...] | None = input_shape
+    nodes: list[Node] = []
+    flatten_at: int | None = None
+    flatten_from: tuple[int, ...] | None = None
+    flattened_by: str | None = None
+    previous = "input"
+    softmax_rows: list[tuple[RowContext, str | None]] = []
+
+    def add(ctx: RowContext, kind: str, name: str, res: Resolved, in_shape, activation_of=None):
+        nonlocal previous
+        node = Node(
+            index=len(nodes) + 1,
+            name=name,
+            kind=kind,
+            row=ctx.number,
+            pos=ctx.at(),
+            input=previous,
+            input_shape=in_shape,
+            output_shape=res.output_shape,
+            section="classifier" if flatten_at is not None else "features",
+            params=res.params,
+            macs=res.macs,
+            activation_of=activation_of,
+            origin=w.origin,
+            **res.fields,
+        )
+        nodes.append(node)
+        previous = name
+
+    for w in rows:
+        kind = w.row.type
+        ctx = RowContext(w.row, w.number, w.name, w.path, doc, diagnostics)
+        if kind in SPATIAL and flattened_by is not None:
+            ctx.error(
+                f"a {kind} row after the flatten ({flattened_by}); spatial layers must come "
+                "before the first fc",
+                "spatial-after-flatten",
+            )
+            shape = None
+            continue
+        if kind == "flatten" or (kind == "fc" and flattened_by is None):
+            if kind == "flatten" and flattened_by is not None:
+                ctx.error(f"the input is already flattened ({flattened_by})", "flatten-twice")
+                continue
+            flattened_by = f"at layer {w.number} '{w.name}'"
+            flatten_at = len(nodes) + 1
+            if shape is not None:
+                flatten_from = shape
+                shape = (math.prod(shape),)
+            if kind == "flatten":
+                continue
+        if shape is None:  # an earlier error left the shape unknown
+            nodes_shape = None
+        else:
+            nodes_shape = shape
+        if nodes_shape is None:
+            res = Resolved(None)
+        else:
+            res = RULES[kind](ctx, nodes_shape)
+        if kind == "softmax":
+            softmax_rows.append((ctx, None))
+        if res.output_shape is None or nodes_shape is None:
+            shape = None
+            nodes.append(None)  # placeholder keeps indices honest while errors are collected
+            previous = w.name
+            if getattr(w.row, "activation", None) not in (None, "none"):
+                nodes.append(None)
+                if w.row.activation == "softmax":
+                    softmax_rows.append((ctx, "activation"))
+            continue
+        add(ctx, kind, w.name, res, nodes_shape)
+        shape = res.output_shape
+        act = getattr(w.row, "activation", None)
+        if act not in (None, "none"):
+            add(ctx, act, w.act_name, Resolved(shape), shape, activation_of=w.name)
+            if act == "softmax":
+                softmax_rows.append((ctx, "activation"))
+
+    last = len(nodes)
+    for ctx, key in softmax_rows:
+        index = _softmax_index(nodes, ctx, key)
+        if index != last:
+            ctx.error(
+                "softmax may only be the last layer (it turns the final scores into "
+                "probabilities over dim=1)",
+                "softmax-position",
+                key,
+            )
+
+    if rows and not nodes:
+        diagnostics.append(
+            Diagnostic("error", "the spec has no layers besides the flatten", "empty", doc.pos(("layers",)))
+        )
+    if strict:
+        diagnostics = [
+            replace(d, severity="error", message=d.message + " (--strict)") if d.severity == "warning" else d
+            for d in diagnostics
+        ]
+    if any(d.severity == "error" for d in diagnostics):
+        raise SpecError(diagnostics, source)
+
+    output_shape = shape if shape is not None else input_shape
+    real = tuple(n for n in nodes if n is not None)
+    return Network(
+        name=spec.name,
+        title=spec.title,
+        layout=spec.layout,
+        source=source,
+        input_shape=input_shape,
+        output_shape=tuple(output_shape),
+        nodes=real,
+        flatten_at=flatten_at,
+        flatten_from=flatten_from,
+        flatten_features=math.prod(flatten_from) if flatten_from else None,
+        params=sum(n.params for n in real),
+        macs=sum(n.macs for n in real),
+        warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+    )
+
+
+def _softmax_index(nodes: list, ctx: RowContext, key: str | None) -> int:
+    """1-based index of the softmax node that `ctx`'s row produced."""
+    for i, node in enumerate(nodes, 1):
+        if node is not None and node.row == ctx.number and node.kind == "softmax":
+            return i
+    # the row itself errored: the placeholder's index is close enough to say "not last"
+    return -1

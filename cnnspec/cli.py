@@ -1,0 +1,268 @@
+"""The command line. The only module that touches the file system.
+
+Exit codes: 0 success, 1 a spec has errors (or ``--check`` found drift),
+2 usage or I/O errors. No command here imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .diagnostics import Diagnostic, SpecError
+from .pipeline import load
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+
+
+class UsageError(Exception):
+    """A problem with the command line or the file system (exit 2)."""
+
+
+def _err(message: str) -> None:
+    print(f"cnnspec: {message}", file=sys.stderr)
+
+
+def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
+    for d in diagnostics:
+        print(d.format(source), file=sys.stderr)
+
+
+def _load(path: str, strict: bool):
+    """Load one spec: the network, or None after printing its diagnostics."""
+    if not os.path.exists(path):
+        raise UsageError(f"cannot read {path}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"cannot read {path}: it is a directory")
+    try:
+        net = load(path, strict=strict)
+    except SpecError as exc:
+        _report(exc.diagnostics, exc.filename)
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    _report(net.warnings, net.source)
+    return net
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    A reader never sees half a file, and a symlink at ``path`` is replaced, not followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _current(path: Path) -> bytes | None:
+    if path.is_symlink() or not path.is_file():
+        return None
+    return path.read_bytes()
+
+
+def outputs_for(net, stem: str, *, image_format: str = "svg", collapse: bool = False):
+    """The files one spec compiles to: name → bytes (None where a tool is missing)."""
+    from .backends.diagram import render_dot, render_image
+    from .backends.torch import render_torch
+
+    dot = render_dot(net, collapse=collapse)
+    files: dict[str, bytes | None] = {
+        f"{stem}.py": render_torch(net).encode(),
+        f"{stem}.dot": dot.encode(),
+    }
+    formats = ["svg"] + ([image_format] if image_format != "svg" else [])
+    for fmt in formats:
+        files[f"{stem}.{fmt}"] = render_image(dot, fmt)
+    return files
+
+
+def cmd_compile(args) -> int:
+    out_dir = Path(args.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"output {out_dir} exists and is not a directory")
+    stems: dict[str, str] = {}
+    for spec in args.specs:
+        stem = Path(spec).stem
+        if not _STEM.match(stem):
+            raise UsageError(
+                f"cannot name outputs after {spec!r}: a spec's file name must be letters, digits, "
+                "'_', '-' or '.'"
+            )
+        if stem in stems and stems[stem] != spec:
+            raise UsageError(f"{spec} and {stems[stem]} would both write {stem}.*")
+        stems[stem] = spec
+
+    failed = drift = False
+    missing_dot = False
+    for stem, spec in stems.items():
+        net = _load(spec, args.strict)
+        if net is None:
+            failed = True
+            continue
+        files = outputs_for(net, stem, image_format=args.format, collapse=args.collapse)
+        written, same = [], []
+        for name, data in files.items():
+            target = out_dir / name
+            if data is None:
+                missing_dot = True
+                continue
+            if _current(target) == data:
+                same.append(name)
+                continue
+            if args.check:
+                print(f"would change: {target}")
+                drift = True
+                continue
+            write_atomic(target, data)
+            written.append(name)
+        if not args.check:
+            if written:
+                print(f"{spec}: wrote {', '.join(str(out_dir / n) for n in written)}")
+            else:
+                print(f"{spec}: {out_dir}/{stem}.* up to date")
+    if missing_dot:
+        _err(
+            "warning: Graphviz's `dot` was not found, so no diagram images were rendered "
+            "(the .dot files were written); install Graphviz: apt-get install graphviz, "
+            "brew install graphviz, or see https://graphviz.org/download/"
+        )
+    return EXIT_SPEC if failed or drift else EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .backends import format as fmt
+
+    failed = False
+    for spec in args.specs:
+        net = _load(spec, args.strict)
+        if net is None:
+            failed = True
+            continue
+        print(
+            f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
+            f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
+            f"{fmt.shape(net.output_shape)}"
+        )
+    return EXIT_SPEC if failed else EXIT_OK
+
+
+def cmd_summary(args) -> int:
+    from .backends.summary import RENDERERS
+
+    net = _load(args.spec, args.strict)
+    if net is None:
+        return EXIT_SPEC
+    sys.stdout.write(RENDERERS[args.format](net))
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from .schema import json_schema_text
+
+    sys.stdout.write(json_schema_text())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnspec",
+        description="Check a CNN written as a YAML table, and compile it to PyTorch source, "
+        "a Graphviz diagram and a parameter/MAC summary.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnnspec {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "compile",
+        help="check specs and write DIR/<stem>.py, .dot and .svg",
+        description="Check each spec, then write DIR/<stem>.py (the nn.Module), DIR/<stem>.dot "
+        "and DIR/<stem>.svg (the diagram). A spec with errors writes nothing.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.yaml)")
+    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="default: generated/")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
+    )
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--format",
+        choices=("svg", "png", "pdf"),
+        default="svg",
+        help="also render the diagram in this format (SVG is always written)",
+    )
+    p.add_argument(
+        "--collapse", action="store_true", help="fold runs of identical rows into one node"
+    )
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser(
+        "check",
+        help="check specs; print one line per spec",
+        description="Check each spec; print its diagnostics, then one line with its params, "
+        "MACs and output shape.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "summary",
+        help="print the per-layer table",
+        description="Print the per-layer table: text (like torchsummary), markdown (the "
+        "book's table form) or json (for tools).",
+    )
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except OSError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,629 @@
+"""Stage 2: plain data → :class:`Spec`, pydantic models of the spec format.
+
+The models say what a row *may* hold; whether the rows fit together is the
+checker's business. Types are strict — ``maps: "6"``, ``maps: 6.0``,
+``maps: true`` are errors, not coercions — and unknown keys are errors.
+
+Field descriptions here are the spec-format reference: ``cnnspec schema``
+exports them as JSON Schema, so editors show them on hover.
+
+Adding a layer type: one model here (and in ``Layer``), one shape rule in
+``check.py``, one macro in ``templates/_layers.jinja``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import math
+import re
+import unicodedata
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
+
+from .diagnostics import Diagnostic, Pos
+from .load import Document
+from .table import expand_table
+
+#: Largest number of maps or units a row may declare.
+MAX_MAPS = 1_000_000
+#: Largest spatial size, kernel, stride, dilation or padding.
+MAX_EXTENT = 100_000
+#: Largest ``repeat``.
+MAX_REPEAT = 10_000
+
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+
+# Attribute names a layer may not take in a flat model: nn.Module's own members
+# (a test compares this list with dir(torch.nn.Module)), and the generated module's.
+RESERVED_NAMES = frozenset(
+    """
+    T_destination call_super_init dump_patches training forward add_module apply bfloat16
+    buffers children compile cpu cuda double eval extra_repr float get_buffer
+    get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia
+    named_buffers named_children named_modules named_parameters parameters
+    register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
+    type xpu zero_grad features classifier torch nn self
+    """.split()
+)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _no_bool(value: Any) -> None:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+
+
+_PAIR = re.compile(r"\s*(\d+)\s*[x×X*]\s*(\d+)\s*\Z")
+
+
+def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
+    """``5``, ``"5x5"``, ``"5×5"``, ``[5, 5]`` → ``(5, 5)``."""
+    _no_bool(value)
+    if isinstance(value, int):
+        pair = (value, value)
+    elif isinstance(value, str):
+        match = _PAIR.match(value)
+        if match:
+            pair = (int(match[1]), int(match[2]))
+        elif value.strip().isdigit():
+            raise ValueError(f"expected a {what} like 5 or 5x5, got the string '{value}'")
+        else:
+            raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got '{value}'")
+    elif isinstance(value, (list, tuple)):
+        if len(value) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ValueError(f"expected a {what} as two integers [H, W], got {list(value)!r}")
+        pair = (value[0], value[1])
+    elif isinstance(value, float):
+        raise ValueError(f"expected a {what} as an integer, got {value!r}")
+    else:
+        raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got {type(value).__name__}")
+    for v in pair:
+        if v < minimum:
+            raise ValueError(f"a {what} must be at least {minimum}, got {v}")
+        if v > MAX_EXTENT:
+            raise ValueError(f"a {what} of {v} is beyond the limit of {MAX_EXTENT:,}")
+    return pair
+
+
+def _pair_schema(minimum: int, extra: list | None = None) -> dict:
+    options = [
+        {"type": "integer", "minimum": minimum, "maximum": MAX_EXTENT},
+        {"type": "string", "pattern": r"^\s*\d+\s*[x×X*]\s*\d+\s*$"},
+        {
+            "type": "array",
+            "items": {"type": "integer", "minimum": minimum, "maximum": MAX_EXTENT},
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    ]
+    return {"anyOf": options + (extra or [])}
+
+
+def _padding(value: Any) -> tuple[int, int] | Literal["same"]:
+    if isinstance(value, str) and value.strip().lower() == "same":
+        return "same"
+    return _pair(value, what="padding", minimum=0)
+
+
+Size = Annotated[
+    tuple[int, int],
+    BeforeValidator(lambda v: _pair(v, what="size", minimum=1)),
+    WithJsonSchema(_pair_schema(1)),
+]
+Kernel = Annotated[
+    tuple[int, int],
+    BeforeValidator(lambda v: _pair(v, what="kernel", minimum=1)),
+    WithJsonSchema(_pair_schema(1)),
+]
+Stride = Annotated[
+    tuple[int, int],
+    BeforeValidator(lambda v: _pair(v, what="stride", minimum=1)),
+    WithJsonSchema(_pair_schema(1)),
+]
+Dilation = Annotated[
+    tuple[int, int],
+    BeforeValidator(lambda v: _pair(v, what="dilation", minimum=1)),
+    WithJsonSchema(_pair_schema(1)),
+]
+Padding = Annotated[
+    Union[tuple[int, int], Literal["same"]],
+    BeforeValidator(_padding),
+    WithJsonSchema(_pair_schema(0, [{"const": "same"}])),
+]
+
+
+def _activation(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Activation = Annotated[
+    Literal["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "none"],
+    BeforeValidator(_activation),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "case-insensitive",
+            "pattern": "(?i)^(relu|leaky_relu|sigmoid|tanh|softmax|none)$",
+        }
+    ),
+]
+
+
+def check_identifier(value: Any, what: str = "name") -> str:
+    """A Python identifier that is safe as a module attribute or class name."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a {what} as text")
+    for ch in value:
+        if ord(ch) > 127:
+            label = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            raise ValueError(
+                f"{what} '{value}' contains the non-ASCII character '{ch}' ({label}); "
+                "names must be ASCII identifiers"
+            )
+    if not value.isidentifier():
+        raise ValueError(
+            f"{what} '{value}' is not a Python identifier (letters, digits and _, "
+            "not starting with a digit)"
+        )
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        raise ValueError(f"{what} '{value}' is a Python keyword")
+    if value.startswith("_"):
+        raise ValueError(f"{what} '{value}' starts with '_'; such names are PyTorch's own")
+    return value
+
+
+def _layer_name(value: Any) -> str:
+    value = check_identifier(value)
+    if value in RESERVED_NAMES:
+        raise ValueError(f"name '{value}' is already an attribute of every nn.Module")
+    return value
+
+
+def _class_name(value: Any) -> str:
+    value = check_identifier(value, "name")
+    if value in {"nn", "torch", "F", "Tensor"}:
+        raise ValueError(f"name '{value}' would hide an import of the generated module")
+    return value
+
+
+Name = Annotated[
+    str,
+    BeforeValidator(_layer_name),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}),
+]
+ClassName = Annotated[
+    str,
+    BeforeValidator(_class_name),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}),
+]
+
+Maps = Annotated[int, Field(ge=1, le=MAX_MAPS)]
+Count = Annotated[int, Field(ge=1, le=MAX_EXTENT)]
+
+# --------------------------------------------------------------------------- rows
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    name: Name | None = Field(
+        None,
+        description="Module attribute name: an ASCII identifier, unique in the spec. "
+        "Default: the type and a counter (conv1, relu2, …).",
+    )
+    repeat: int = Field(
+        1,
+        ge=1,
+        le=MAX_REPEAT,
+        description="Stands for this many copies of the row; a name gets _1 … _N appended.",
+    )
+
+
+_MAPS_CHECKED = "Feature maps. Optional; when given it must equal the incoming maps."
+_SIZE_CHECKED = (
+    "Declared output size (H×W). Optional; when given it must equal what the "
+    "output-size formula yields, and missing padding is inferred from it."
+)
+_PADDING = (
+    "Zero padding per side: int, HxW, or 'same'. When absent and `size` is declared, "
+    "the smallest padding that yields `size` is inferred; otherwise 0."
+)
+
+
+class Conv(_Row):
+    """A 2-D convolution (nn.Conv2d)."""
+
+    type: Literal["conv"]
+    maps: Maps = Field(description="Output feature maps (channels).")
+    size: Size | None = Field(None, description=_SIZE_CHECKED)
+    kernel: Kernel = Field(description="Kernel size: 5, 5x5, 5×5 or [5, 5].")
+    stride: Stride = Field((1, 1), description="Stride, default 1.")
+    padding: Padding | None = Field(None, description=_PADDING)
+    dilation: Dilation = Field((1, 1), description="Spacing between kernel taps, default 1.")
+    groups: Count = Field(1, description="Blocked connections; must divide in and out maps.")
+    bias: bool = Field(True, description="Learn an additive bias.")
+    activation: Activation | None = Field(
+        None, description="Activation applied after this row (a shorthand for an extra row)."
+    )
+
+
+class _Pool(_Row):
+    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    size: Size | None = Field(None, description=_SIZE_CHECKED)
+    kernel: Kernel = Field(description="Window size: 2, 2x2 or [2, 2].")
+    stride: Stride | None = Field(None, description="Stride; default: the kernel size.")
+    padding: Padding | None = Field(
+        None, description=_PADDING + " At most half the kernel (PyTorch's rule)."
+    )
+    ceil_mode: bool = Field(False, description="Round the output size up, as in PyTorch.")
+
+
+class MaxPool(_Pool):
+    """Max pooling (nn.MaxPool2d)."""
+
+    type: Literal["maxpool"]
+
+
+class AvgPool(_Pool):
+    """Average pooling (nn.AvgPool2d)."""
+
+    type: Literal["avgpool"]
+
+
+class _AdaptivePool(_Row):
+    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    size: Size = Field(description="Target output size (H×W).")
+
+
+class AdaptiveAvgPool(_AdaptivePool):
+    """Adaptive average pooling to a fixed size (nn.AdaptiveAvgPool2d)."""
+
+    type: Literal["adaptive_avgpool"]
+
+
+class AdaptiveMaxPool(_AdaptivePool):
+    """Adaptive max pooling to a fixed size (nn.AdaptiveMaxPool2d)."""
+
+    type: Literal["adaptive_maxpool"]
+
+
+class FC(_Row):
+    """A fully connected layer (nn.Linear); the first one flattens its input."""
+
+    type: Literal["fc"]
+    size: Annotated[int, Field(ge=1, le=MAX_MAPS)] = Field(description="Number of units.")
+    bias: bool = Field(True, description="Learn an additive bias.")
+    activation: Activation | None = Field(
+        None, description="Activation applied after this row (a shorthand for an extra row)."
+    )
+
+
+class Dropout(_Row):
+    """Dropout (nn.Dropout)."""
+
+    type: Literal["dropout"]
+    p: float = Field(0.5, ge=0.0, lt=1.0, description="Drop probability, default 0.5.")
+
+
+class BatchNorm(_Row):
+    """Batch normalisation (nn.BatchNorm2d, or nn.BatchNorm1d after the flatten)."""
+
+    type: Literal["batchnorm"]
+    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+
+
+class Flatten(_Row):
+    """Marks where the feature extractor ends and the classifier begins."""
+
+    type: Literal["flatten"]
+
+
+class ReLU(_Row):
+    type: Literal["relu"]
+
+
+class LeakyReLU(_Row):
+    type: Literal["leaky_relu"]
+
+
+class Sigmoid(_Row):
+    type: Literal["sigmoid"]
+
+
+class Tanh(_Row):
+    type: Literal["tanh"]
+
+
+class Softmax(_Row):
+    """Softmax over the class dimension (dim=1); only as the last layer."""
+
+    type: Literal["softmax"]
+
+
+Layer = Annotated[
+    Union[
+        Conv,
+        MaxPool,
+        AvgPool,
+        AdaptiveAvgPool,
+        AdaptiveMaxPool,
+        FC,
+        Dropout,
+        BatchNorm,
+        Flatten,
+        ReLU,
+        LeakyReLU,
+        Sigmoid,
+        Tanh,
+        Softmax,
+    ],
+    Field(discriminator="type"),
+]
+
+LAYER_TYPES: tuple[str, ...] = (
+    "conv",
+    "maxpool",
+    "avgpool",
+    "adaptive_avgpool",
+    "adaptive_maxpool",
+    "fc",
+    "dropout",
+    "batchnorm",
+    "flatten",
+    *ACTIVATIONS,
+)
+
+
+class Input(BaseModel):
+    """The input image: the table's "image" row."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    maps: Maps = Field(description="Input channels (1 for grey, 3 for RGB).")
+    size: Size = Field(description="Input height × width, e.g. 224x224.")
+
+
+class Spec(BaseModel):
+    """A CNN described as a table: one row per layer."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        title="cnnspec network",
+    )
+
+    name: ClassName = Field(description="Class name of the generated nn.Module.")
+    title: str | None = Field(
+        None, max_length=2000, description="Free text for the docstring and the diagram title."
+    )
+    layout: Literal["sequential", "flat"] = Field(
+        "sequential",
+        description="sequential: features → flatten → classifier (torchvision's layout); "
+        "flat: one attribute per row, named by the row's name.",
+    )
+    input: Input | None = Field(
+        None, description="The input image; a table block may give it as an `image` row."
+    )
+    layers: list[Layer] | None = Field(
+        None, min_length=1, description="The rows, in order. Either this or `table`."
+    )
+    table: str | None = Field(
+        None,
+        description="The rows typed as a textbook prints them: a header row naming the "
+        "columns, then one whitespace-separated line per layer; '-' for an empty cell.",
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
+    """Validate loaded data against :class:`Spec`; errors come back located."""
+    if not isinstance(doc.data, dict):
+        what = "a list" if isinstance(doc.data, list) else f"'{doc.data}'"
+        return None, [
+            Diagnostic(
+                "error",
+                f"a spec is a mapping with name, input and layers, not {what}",
+                "schema",
+                doc.pos(()),
+            )
+        ]
+    if isinstance(doc.data.get("table"), str):
+        problems = expand_table(doc, doc.data["table"])
+        if problems:
+            return None, problems
+    try:
+        spec = Spec.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, [_diagnostic(doc, err) for err in exc.errors(include_url=False)]
+    problems = []
+    if spec.layers is None and spec.table is None:
+        problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
+    if spec.input is None:
+        problems.append(
+            Diagnostic("error", "the spec has no 'input' (nor an image row)", "missing", doc.pos(()))
+        )
+    return (None, problems) if problems else (spec, [])
+
+
+def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
+    """Follow pydantic's ``loc`` through the data, skipping union tags.
+
+    Returns the real path, the value there, and its parent container."""
+    path: list = []
+    parent, here = None, data
+    for part in loc:
+        if isinstance(here, dict) and isinstance(part, str) and part in here:
+            parent, here = here, here[part]
+            path.append(part)
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            parent, here = here, here[part]
+            path.append(part)
+        elif isinstance(here, dict) and isinstance(part, str) and part not in _TAGS:
+            # a missing or an unknown key: the path names it, the value is absent
+            path.append(part)
+            parent, here = here, _ABSENT
+    return tuple(path), here, parent
+
+
+_ABSENT = object()
+_TAGS = frozenset(LAYER_TYPES) | {"function-before", "tuple[int, int]", "literal['same']"}
+
+_MODEL_FOR_TYPE = {
+    "conv": Conv,
+    "maxpool": MaxPool,
+    "avgpool": AvgPool,
+    "adaptive_avgpool": AdaptiveAvgPool,
+    "adaptive_maxpool": AdaptiveMaxPool,
+    "fc": FC,
+    "dropout": Dropout,
+    "batchnorm": BatchNorm,
+    "flatten": Flatten,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+}
+
+
+def _fields_of(container: Any, path: tuple) -> list[str]:
+    if len(path) == 1:
+        return list(Spec.model_fields)
+    if len(path) == 2 and path[0] == "input":
+        return list(Input.model_fields)
+    if isinstance(container, dict) and container.get("type") in _MODEL_FOR_TYPE:
+        return list(_MODEL_FOR_TYPE[container["type"]].model_fields)
+    return []
+
+
+def _describe(value: Any, raw: str | None) -> str:
+    if isinstance(value, bool):
+        if raw is not None and raw not in ("true", "false"):
+            return f"a boolean: YAML 1.1 reads '{raw}' as {str(value).lower()}; quote it as '{raw}'"
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    if isinstance(value, float):
+        return "a number with a fraction" if not math.isfinite(value) else f"{value!r}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def _diagnostic(doc: Document, err: dict) -> Diagnostic:
+    path, value, parent = _walk(doc.data, err["loc"])
+    kind = err["type"]
+    raw = doc.raw.get(path)
+    key = path[-1] if path and isinstance(path[-1], str) else None
+    if kind == "missing":
+        where = doc.pos(path[:-1])
+        owner = parent.get("type") if isinstance(parent, dict) else None
+        subject = f"a {owner} row" if owner in _MODEL_FOR_TYPE else "this mapping"
+        message = f"{subject} needs '{key}'"
+        code = "missing"
+    elif kind == "extra_forbidden":
+        where = doc.pos(path, key=True)
+        fields = [f for f in _fields_of(parent, path) if f != "type"]
+        hint = difflib.get_close_matches(str(key), fields, n=1)
+        message = f"unknown key '{key}'"
+        if hint:
+            message += f" (did you mean '{hint[0]}'?)"
+        elif fields:
+            message += f"; this row takes {', '.join(fields)}"
+        code = "unknown-key"
+    elif kind == "union_tag_invalid":
+        where = doc.pos(path + ("type",))
+        tag = parent.get("type") if isinstance(parent, dict) else value.get("type")
+        hint = difflib.get_close_matches(str(tag), LAYER_TYPES, n=1)
+        message = f"unknown layer type '{tag}'"
+        message += f" (did you mean '{hint[0]}'?)" if hint else f"; known: {', '.join(LAYER_TYPES)}"
+        code = "unknown-type"
+    elif kind == "union_tag_not_found":
+        where = doc.pos(path)
+        message = "the row has no 'type'"
+        code = "missing"
+    else:
+        where = doc.pos(path)
+        message = _value_message(kind, err, value, raw)
+        code = "type" if kind.endswith(("_type", "_parsing")) or "boolean" in message else "value"
+    if key is not None and kind not in ("missing", "extra_forbidden"):
+        message = f"'{key}': {message}"
+    return Diagnostic("error", message, code, where)
+
+
+def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
+    ctx = err.get("ctx") or {}
+    got = _describe(value, raw)
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind in ("int_type", "int_parsing"):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return f"expected an integer, got {got} (remove the quotes)"
+        return f"expected an integer, got {got}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {got}"
+    if kind == "bool_type":
+        return f"expected true or false, got {got}"
+    if kind == "string_type":
+        return f"expected text, got {got}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        options = re.findall(r"'([^']*)'", expected)
+        hint = difflib.get_close_matches(str(value), options, n=1) if isinstance(value, str) else []
+        tail = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"expected one of {', '.join(options)}; got {got}{tail}"
+    if kind in ("greater_than_equal", "greater_than"):
+        sign = "≥" if kind == "greater_than_equal" else ">"
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"must be {sign} {bound}, got {value}"
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        if kind == "less_than_equal" and isinstance(bound, int) and bound >= 1000:
+            return f"{value:,} is beyond the limit of {bound:,}"
+        sign = "≤" if kind == "less_than_equal" else "<"
+        return f"must be {sign} {bound}, got {value}"
+    if kind in ("too_short", "list_type") and isinstance(value, list):
+        return "needs at least one row"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping, got {got}"
+    if kind == "list_type":
+        return f"expected a list of rows, got {got}"
+    if kind == "string_too_long":
+        return f"is longer than {ctx.get('max_length')} characters"
+    return f"{err['msg']} (got {got})"
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the spec format (what ``cnnspec schema`` prints)."""
+    schema = Spec.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def json_schema_text() -> str:
+    import json
+
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,136 @@
+"""The ``table:`` shorthand: rows typed as the book prints them.
+
+::
+
+    table: |
+      type     maps  size   kernel  stride  activation
+      image    1     32x32  -       -       -
+      conv     6     28x28  5x5     1       relu
+
+The block becomes ordinary ``layers`` rows (and ``input``, from an ``image``
+row) before schema validation, and every cell keeps its own line and column,
+so diagnostics point inside the block.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .diagnostics import Diagnostic, Pos
+from .load import Document
+
+_EMPTY = {"-", "—", "–"}
+_CELL = re.compile(r"\S+")
+_INT = re.compile(r"[-+]?\d+\Z")
+_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?\Z")
+
+
+def _typed(text: str):
+    """A cell's text read the way a person means it (no YAML 1.1 surprises)."""
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    if text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+def expand_table(doc: Document, text: str) -> list[Diagnostic]:
+    """Replace ``doc.data['table']`` by ``layers`` (and ``input``) rows, in place."""
+    data = doc.data
+    assert isinstance(data, dict)
+    problems: list[Diagnostic] = []
+    block_pos = doc.pos(("table",))
+    if "layers" in data:
+        return [
+            Diagnostic(
+                "error", "give either 'layers' or 'table', not both", "table", doc.pos(("table",), key=True)
+            )
+        ]
+    source = doc.text.splitlines()
+    lines = text.split("\n")
+    # Find where each content line sits in the source: for a block scalar the
+    # content starts on the line after the indicator, with the indent removed.
+    first_line = block_pos.line + 1  # 1-based line of the first content line
+
+    def locate(i: int, start: int) -> Pos:
+        line_no = first_line + i
+        if 1 <= line_no <= len(source):
+            src = source[line_no - 1]
+            content = lines[i]
+            offset = src.find(content.strip()) if content.strip() else -1
+            if offset >= 0 and src.rstrip().endswith(content.strip()):
+                lead = len(content) - len(content.lstrip())
+                return Pos(line_no, offset - lead + start + 1)
+        return block_pos
+
+    rows = [(i, line) for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    if not rows:
+        return [Diagnostic("error", "the table is empty", "table", block_pos)]
+    header_i, header = rows[0]
+    columns = [(m.group(), m.start()) for m in _CELL.finditer(header)]
+    names = [c for c, _ in columns]
+    if "type" not in names:
+        return [Diagnostic("error", "the table's header row needs a 'type' column", "table", locate(header_i, 0))]
+    seen: set[str] = set()
+    for (name, start) in columns:
+        if name in seen:
+            problems.append(
+                Diagnostic("error", f"the header names '{name}' twice", "table", locate(header_i, start))
+            )
+        seen.add(name)
+    if problems:
+        return problems
+
+    layers: list[dict] = []
+    data["layers"] = layers
+    table_path = ("layers",)
+    doc.value_pos[table_path] = block_pos
+    doc.key_pos[table_path] = doc.pos(("table",), key=True)
+    for line_i, line in rows[1:]:
+        cells = [(m.group(), m.start()) for m in _CELL.finditer(line)]
+        row_pos = locate(line_i, cells[0][1])
+        if len(cells) != len(columns):
+            problems.append(
+                Diagnostic(
+                    "error",
+                    f"this table row has {len(cells)} cells but the header names {len(columns)} "
+                    "columns (write '-' for an empty cell)",
+                    "table",
+                    row_pos,
+                )
+            )
+            continue
+        row: dict = {}
+        cell_pos: dict[str, Pos] = {}
+        for (name, _), (cell, start) in zip(columns, cells):
+            if cell in _EMPTY:
+                continue
+            row[name] = _typed(cell)
+            cell_pos[name] = locate(line_i, start)
+        if row.get("type") == "image" and not layers and "input" not in data:
+            data["input"] = {k: row[k] for k in ("maps", "size") if k in row}
+            extra = set(row) - {"type", "maps", "size"}
+            for key in sorted(extra):
+                problems.append(
+                    Diagnostic("error", f"an image row takes only maps and size, not '{key}'", "table", cell_pos[key])
+                )
+            doc.value_pos[("input",)] = row_pos
+            doc.key_pos[("input",)] = row_pos
+            for key in ("maps", "size"):
+                if key in cell_pos:
+                    doc.value_pos[("input", key)] = cell_pos[key]
+                    doc.key_pos[("input", key)] = cell_pos[key]
+            continue
+        path = table_path + (len(layers),)
+        doc.value_pos[path] = row_pos
+        doc.key_pos[path] = row_pos
+        for key, pos in cell_pos.items():
+            doc.value_pos[path + (key,)] = pos
+            doc.key_pos[path + (key,)] = pos
+        layers.append(row)
+    del data["table"]
+    if not layers and not problems:
+        problems.append(Diagnostic("error", "the table has a header but no layer rows", "table", block_pos))
+    return problems

@@ -1,0 +1,1 @@
+"""Hand-written PyTorch reference models the generated modules are compared against."""
