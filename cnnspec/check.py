@@ -214,7 +214,10 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
         )
         return None
 
-    axes = tuple(Axis(n, k, s, p, d, ceil) for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    axes = tuple(
+        Axis(n, k, s, p, d, ceil)
+        for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)
+    )
     if any(a.out is None or a.out < 1 for a in axes):
         eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         dil = f" (dilated to {_size(eff)})" if eff != tuple(kernel) else ""
@@ -228,7 +231,9 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
         return ((c, *declared), padding, inferred) if declared else None
     out = (axes[0].out, axes[1].out)
     if declared is not None and out != tuple(declared):
-        ctx.error(f"{_arith(axes)}, but the row declares {_size(declared)}", "size-mismatch", "size")
+        ctx.error(
+            f"{_arith(axes)}, but the row declares {_size(declared)}", "size-mismatch", "size"
+        )
         return (c, *declared), padding, inferred
     if not ceil:
         inexact = [(axis, a) for axis, a in zip(("rows", "columns"), axes) if not a.exact]
@@ -533,11 +538,15 @@ def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = F
 
     if rows and not nodes:
         diagnostics.append(
-            Diagnostic("error", "the spec has no layers besides the flatten", "empty", doc.pos(("layers",)))
+            Diagnostic(
+                "error", "the spec has no layers besides the flatten", "empty", doc.pos(("layers",))
+            )
         )
     if strict:
         diagnostics = [
-            replace(d, severity="error", message=d.message + " (--strict)") if d.severity == "warning" else d
+            replace(d, severity="error", message=d.message + " (--strict)")
+            if d.severity == "warning"
+            else d
             for d in diagnostics
         ]
     if any(d.severity == "error" for d in diagnostics):

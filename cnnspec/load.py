@@ -130,7 +130,9 @@ def load_text(text: str) -> tuple[Document | None, list[Diagnostic]]:
         pos = Pos(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
         return None, [
-            _error(f"the file contains the control character U+{ord(char):04X}", "encoding", pos=pos)
+            _error(
+                f"the file contains the control character U+{ord(char):04X}", "encoding", pos=pos
+            )
         ]
     except yaml.YAMLError as exc:  # pragma: no cover - every libyaml error carries a mark
         return None, [_error(f"YAML: {exc}", "yaml-syntax")]
@@ -240,7 +242,9 @@ class _Builder:
         if type(event) is not yaml.ScalarEvent:
             what = "an alias" if type(event) is yaml.AliasEvent else "a collection"
             raise _Abort(
-                _error(f"a mapping key must be plain text, not {what}", "yaml-key", event.start_mark)
+                _error(
+                    f"a mapping key must be plain text, not {what}", "yaml-key", event.start_mark
+                )
             )
         key = event.value
         if event.style == "" and event.tag is None:
@@ -275,15 +279,15 @@ class _Builder:
             )
 
     def _too_deep(self, mark) -> None:
-        raise _Abort(
-            _error(f"the document nests deeper than {MAX_DEPTH} levels", "too-deep", mark)
-        )
+        raise _Abort(_error(f"the document nests deeper than {MAX_DEPTH} levels", "too-deep", mark))
 
     def _check_collection_tag(self, event, kind) -> None:
         tag = event.tag
         allowed = {None, "!", _TAG + ("map" if kind is yaml.MappingStartEvent else "seq")}
         if tag not in allowed:
-            raise _Abort(_error(f"unsupported YAML tag {_short(tag)}", "yaml-tag", event.start_mark))
+            raise _Abort(
+                _error(f"unsupported YAML tag {_short(tag)}", "yaml-tag", event.start_mark)
+            )
 
     def _scalar(self, event, path: Path):
         value: str = event.value
@@ -346,8 +350,7 @@ def _odd_int(value: str) -> str:
     if ":" in body:
         reading = _sexagesimal(body)
         return (
-            f"'{value}' is a base-60 number in YAML 1.1 (= {reading}); "
-            "quote it or write a decimal"
+            f"'{value}' is a base-60 number in YAML 1.1 (= {reading}); quote it or write a decimal"
         )
     if body.startswith(("0x", "0X")):
         return f"'{value}' is hexadecimal; write a decimal number"

@@ -50,4 +50,5 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> Network:
         data = f.read(MAX_FILE_BYTES + 1)
     return loads(data, source=source, strict=strict)
 
+
 __all__ = ["Diagnostic", "SpecError", "load", "loads", "display_path"]

@@ -18,7 +18,7 @@ import keyword
 import math
 import re
 import unicodedata
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,7 +29,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from .diagnostics import Diagnostic, Pos
+from .diagnostics import Diagnostic
 from .load import Document
 from .table import expand_table
 
@@ -143,7 +143,7 @@ Dilation = Annotated[
     WithJsonSchema(_pair_schema(1)),
 ]
 Padding = Annotated[
-    Union[tuple[int, int], Literal["same"]],
+    tuple[int, int] | Literal["same"],
     BeforeValidator(_padding),
     WithJsonSchema(_pair_schema(0, [{"const": "same"}])),
 ]
@@ -358,22 +358,22 @@ class Softmax(_Row):
 
 
 Layer = Annotated[
-    Union[
-        Conv,
-        MaxPool,
-        AvgPool,
-        AdaptiveAvgPool,
-        AdaptiveMaxPool,
-        FC,
-        Dropout,
-        BatchNorm,
-        Flatten,
-        ReLU,
-        LeakyReLU,
-        Sigmoid,
-        Tanh,
-        Softmax,
-    ],
+    (
+        Conv
+        | MaxPool
+        | AvgPool
+        | AdaptiveAvgPool
+        | AdaptiveMaxPool
+        | FC
+        | Dropout
+        | BatchNorm
+        | Flatten
+        | ReLU
+        | LeakyReLU
+        | Sigmoid
+        | Tanh
+        | Softmax
+    ),
     Field(discriminator="type"),
 ]
 
@@ -460,7 +460,9 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
         problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
     if spec.input is None:
         problems.append(
-            Diagnostic("error", "the spec has no 'input' (nor an image row)", "missing", doc.pos(()))
+            Diagnostic(
+                "error", "the spec has no 'input' (nor an image row)", "missing", doc.pos(())
+            )
         )
     return (None, problems) if problems else (spec, [])
 

@@ -45,7 +45,10 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
     if "layers" in data:
         return [
             Diagnostic(
-                "error", "give either 'layers' or 'table', not both", "table", doc.pos(("table",), key=True)
+                "error",
+                "give either 'layers' or 'table', not both",
+                "table",
+                doc.pos(("table",), key=True),
             )
         ]
     source = doc.text.splitlines()
@@ -65,19 +68,32 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
                 return Pos(line_no, offset - lead + start + 1)
         return block_pos
 
-    rows = [(i, line) for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+    rows = [
+        (i, line)
+        for i, line in enumerate(lines)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not rows:
         return [Diagnostic("error", "the table is empty", "table", block_pos)]
     header_i, header = rows[0]
     columns = [(m.group(), m.start()) for m in _CELL.finditer(header)]
     names = [c for c, _ in columns]
     if "type" not in names:
-        return [Diagnostic("error", "the table's header row needs a 'type' column", "table", locate(header_i, 0))]
+        return [
+            Diagnostic(
+                "error",
+                "the table's header row needs a 'type' column",
+                "table",
+                locate(header_i, 0),
+            )
+        ]
     seen: set[str] = set()
-    for (name, start) in columns:
+    for name, start in columns:
         if name in seen:
             problems.append(
-                Diagnostic("error", f"the header names '{name}' twice", "table", locate(header_i, start))
+                Diagnostic(
+                    "error", f"the header names '{name}' twice", "table", locate(header_i, start)
+                )
             )
         seen.add(name)
     if problems:
@@ -114,7 +130,12 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
             extra = set(row) - {"type", "maps", "size"}
             for key in sorted(extra):
                 problems.append(
-                    Diagnostic("error", f"an image row takes only maps and size, not '{key}'", "table", cell_pos[key])
+                    Diagnostic(
+                        "error",
+                        f"an image row takes only maps and size, not '{key}'",
+                        "table",
+                        cell_pos[key],
+                    )
                 )
             doc.value_pos[("input",)] = row_pos
             doc.key_pos[("input",)] = row_pos
@@ -132,5 +153,7 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
         layers.append(row)
     del data["table"]
     if not layers and not problems:
-        problems.append(Diagnostic("error", "the table has a header but no layer rows", "table", block_pos))
+        problems.append(
+            Diagnostic("error", "the table has a header but no layer rows", "table", block_pos)
+        )
     return problems

@@ -97,13 +97,24 @@ def render_text(net: Network) -> str:
 
 def render_markdown(net: Network) -> str:
     """The book's table: layer type, feature maps, size, kernel size, stride, activation."""
-    head = ["Layer", "Type", "Feature maps", "Size", "Kernel size", "Stride", "Padding", "Activation", "Params"]
+    head = [
+        "Layer",
+        "Type",
+        "Feature maps",
+        "Size",
+        "Kernel size",
+        "Stride",
+        "Padding",
+        "Activation",
+        "Params",
+    ]
     lines = [
         f"**{net.title or net.name}**",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join(["---"] * 2 + ["---:"] * 2 + ["---"] * 4 + ["---:"]) + "|",
-        f"| image | input | {net.input_shape[0]} | {fmt.shape(net.input_shape[1:])} | - | - | - | - | - |",
+        f"| image | input | {net.input_shape[0]} | {fmt.shape(net.input_shape[1:])} "
+        "| - | - | - | - | - |",
     ]
     for row in net.rows():
         n = row.node
