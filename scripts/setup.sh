@@ -25,8 +25,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 if [ "$mode" = dev ]; then
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev]"
 else
-  .venv/bin/pip install -q -e . 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/pip install -q -e .
 fi
 .venv/bin/python -c "import cnnspec" # fails loudly if the install did not happen
