@@ -1,0 +1,177 @@
+"""The command line: exit codes, outputs, and what compile writes (and does not write)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnspec.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ["lenet5", "alexnet", "vgg16", "lenet_code611"]
+
+BROKEN = """\
+name: Broken
+input: {maps: 1, size: 32x32}
+layers:
+  - {type: conv, maps: 6, size: 27x27, kernel: 5, padding: 0}
+"""
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cnnspec", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture
+def chdir_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_check_prints_one_line_per_spec(chdir_root, capsys):
+    assert main(["check", *(f"specs/{s}.yaml" for s in SEEDS)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "specs/lenet5.yaml: ok: LeNet5, 61,026 params, 422,358 MACs, 1×32×32 → 2",
+        "specs/alexnet.yaml: ok: AlexNet, 62,378,344 params, 1,135,915,368 MACs, 3×227×227 → 1000",
+        "specs/vgg16.yaml: ok: VGG16, 138,357,544 params, 15,483,821,032 MACs, 3×224×224 → 1000",
+        "specs/lenet_code611.yaml: ok: LeNet, 46,038,242 params, 249,058,946 MACs, 3×224×224 → 2",
+    ]
+
+
+def test_check_reports_errors_with_exit_1(tmp_path, capsys):
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(BROKEN)
+    assert main(["check", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"{spec}:4:33: error: layer 1 'conv1' (conv): "
+        "(32 − 5 + 2·0)/1 + 1 = 28, but the row declares 27×27 [size-mismatch]\n"
+    )
+
+
+def test_missing_file_is_a_usage_error(capsys):
+    assert main(["check", "no/such/spec.yaml"]) == 2
+    assert "cannot read no/such/spec.yaml" in capsys.readouterr().err
+
+
+def test_directory_is_a_usage_error(tmp_path, capsys):
+    assert main(["check", str(tmp_path)]) == 2
+
+
+def test_bad_option_exits_2():
+    assert run("check", "--bogus", "specs/lenet5.yaml").returncode == 2
+    assert run().returncode == 2
+
+
+def test_summary_json_gives_the_design_figures():
+    out = run("summary", "--format", "json", "specs/vgg16.yaml")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["name"] == "VGG16"
+    assert data["input_shape"] == [3, 224, 224]
+    assert data["output_shape"] == [1000]
+    assert data["params"] == 138_357_544
+    assert data["macs"] == 15_483_821_032
+    first = data["layers"][0]
+    assert first == {
+        "index": 1,
+        "name": "conv1",
+        "type": "conv",
+        "module": "Conv2d",
+        "input_shape": [3, 224, 224],
+        "output_shape": [64, 224, 224],
+        "kernel": [3, 3],
+        "stride": [1, 1],
+        "padding": [1, 1],
+        "padding_inferred": True,
+        "params": 1792,
+        "macs": 89_915_392,
+    }
+    assert [layer["index"] for layer in data["layers"]] == list(range(1, 40))
+    assert sum(layer["params"] for layer in data["layers"]) == data["params"]
+
+
+def test_summary_markdown_is_the_books_table():
+    out = run("summary", "--format", "markdown", "specs/lenet5.yaml")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    header = lines[2]
+    for column in ("Type", "Feature maps", "Size", "Kernel size", "Stride", "Activation", "Params"):
+        assert column in header
+    assert "| image | input | 1 | 32×32 |" in out.stdout
+    assert "| conv1 | conv | 6 | 28×28 | 5×5 | 1 | 0 (inferred) | ReLU | 156 |" in lines
+    assert "| fc3 | fc | - | 2 | - | - | - | Softmax | 170 |" in lines
+
+
+def test_summary_text_has_totals():
+    out = run("summary", "specs/alexnet.yaml")
+    assert out.returncode == 0
+    assert "Params: 62,378,344" in out.stdout
+    assert "flatten               256×6×6 → 9216" in out.stdout
+
+
+def test_summary_of_a_broken_spec_prints_nothing_on_stdout(tmp_path):
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(BROKEN)
+    out = run("summary", "--format", "json", str(spec))
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert "[size-mismatch]" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    spec = tmp_path / "inexact.yaml"
+    spec.write_text(
+        "name: Net\ninput: {maps: 3, size: 224x224}\n"
+        "layers:\n  - {type: conv, maps: 8, kernel: 11, stride: 4, padding: 2}\n"
+    )
+    loose = run("check", str(spec))
+    assert loose.returncode == 0
+    assert "warning:" in loose.stderr and "[inexact]" in loose.stderr
+    strict = run("check", "--strict", str(spec))
+    assert strict.returncode == 1
+    assert "error:" in strict.stderr and "(--strict)" in strict.stderr
+
+
+def test_pre_commit_hooks_use_the_cli():
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    by_id = {h["id"]: h for h in hooks}
+    assert set(by_id) == {"cnnspec-check", "cnnspec-compile-check"}
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["entry"].split()[0] == "cnnspec"
+    # pre-commit runs `entry FILES...`; the check hook passes on the seed specs
+    args = by_id["cnnspec-check"]["entry"].split()[1:]
+    assert main([*args, *(str(ROOT / "specs" / f"{s}.yaml") for s in SEEDS)]) == 0
+
+
+def test_light_install_needs_no_torch():
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in meta["dependencies"] if d.lower().startswith("torch")]
+    assert meta["scripts"]["cnnspec"] == "cnnspec.cli:main"
+    assert any(d.startswith("torch") for d in meta["optional-dependencies"]["torch"])
+
+
+def test_unreadable_file_exits_2(tmp_path):
+    if os.geteuid() == 0:
+        # root reads everything; a FIFO-free way to make an unreadable file is a dangling link
+        link = tmp_path / "gone.yaml"
+        link.symlink_to(tmp_path / "missing.yaml")
+        assert run("check", str(link)).returncode == 2
+    else:
+        spec = tmp_path / "locked.yaml"
+        spec.write_text(BROKEN)
+        spec.chmod(0)
+        assert run("check", str(spec)).returncode == 2
