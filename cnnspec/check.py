@@ -51,16 +51,18 @@ class Axis:
 
     @property
     def out(self) -> int | None:
-        """PyTorch's output size, or None when the kernel overhangs the padded input."""
+        """PyTorch's output size, or None when it is below 1 (the kernel overhangs the input).
+
+        In ceil mode this is ATen's ``pooling_output_shape``: round up, but the last
+        window must start inside the input or its left padding."""
         n = self.span
-        if n < 0:
-            return None
         if not self.ceil:
-            return n // self.s + 1
-        out = -(-n // self.s) + 1
-        if (out - 1) * self.s >= self.w + self.p:  # the last window must start inside
-            out -= 1
-        return out
+            out = n // self.s + 1
+        else:
+            out = (n + self.s - 1) // self.s + 1
+            if (out - 1) * self.s >= self.w + self.p:
+                out -= 1
+        return out if out >= 1 else None
 
     @property
     def exact(self) -> bool:
@@ -77,11 +79,40 @@ class Axis:
 
     def value(self) -> str:
         """The formula's value before PyTorch rounds it, e.g. ``23`` or ``111.5``."""
-        if self.span < 0:
-            return f"{self.span / self.s + 1:g}"
-        if self.exact or self.ceil:
+        if self.ceil and self.out is not None:
             return str(self.out)
+        if self.exact:
+            return str(self.span // self.s + 1)
         return f"{self.span / self.s + 1:.2f}".rstrip("0").rstrip(".")
+
+
+def _smallest_padding(axis: Axis, want: int, top: int) -> int | None:
+    """The smallest padding in 0…top that makes ``axis`` give ``want``, if any.
+
+    The output size never shrinks as the padding grows, so a binary search finds it
+    (a kernel of 100,000 dilated by 100,000 would take 10¹⁰ steps one by one)."""
+    lo, hi = 0, top + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (replace(axis, p=mid).out or 0) >= want:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo if lo <= top and replace(axis, p=lo).out == want else None
+
+
+def _reachable(axis: Axis, top: int) -> str:
+    """The sizes paddings 0…top give, for a "no padding reaches it" message."""
+    shown = list(range(min(top, 5) + 1))
+    if top > 5:
+        shown.append(top)
+    parts = []
+    for p in shown:
+        out = replace(axis, p=p).out
+        if out is not None:
+            gap = "…, " if p == top and top > 5 and parts else ""
+            parts.append(f"{gap}{out} (padding {p})")
+    return ", ".join(parts) or "none"
 
 
 def _size(pair: tuple[int, ...]) -> str:
@@ -174,19 +205,15 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
             return None
         padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
     elif padding is None and declared is not None:
-        found = []
-        for axis_in, k, s, d, want, top in zip((h, w), kernel, stride, dilation, declared, limit):
-            hit = next(
-                (p for p in range(top + 1) if Axis(axis_in, k, s, p, d, ceil).out == want), None
-            )
-            found.append(hit)
+        found = [
+            _smallest_padding(Axis(n, k, st, 0, d, ceil), want, top)
+            for n, k, st, d, want, top in zip((h, w), kernel, stride, dilation, declared, limit)
+        ]
         if None in found:
-            options = []
-            for axis_in, k, s, d, top in zip((h, w), kernel, stride, dilation, limit):
-                sizes = [(p, Axis(axis_in, k, s, p, d, ceil).out) for p in range(top + 1)]
-                options.append(
-                    ", ".join(f"{o} (padding {p})" for p, o in sizes if o is not None) or "none"
-                )
+            options = [
+                _reachable(Axis(n, k, st, 0, d, ceil), top)
+                for n, k, st, d, top in zip((h, w), kernel, stride, dilation, limit)
+            ]
             what = "pool" if pool else "conv"
             reach = (
                 f"reachable: {options[0]}"
@@ -218,21 +245,35 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
         Axis(n, k, s, p, d, ceil)
         for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)
     )
-    if any(a.out is None or a.out < 1 for a in axes):
+    if any(a.out is None for a in axes):
         eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         dil = f" (dilated to {_size(eff)})" if eff != tuple(kernel) else ""
-        padded = "×".join(f"{n + 2 * p}" for n, p in zip((h, w), padding))
+        if padding == (0, 0):
+            against = f"the input {h}×{w}"
+        else:
+            padded = "×".join(f"{n + 2 * p}" for n, p in zip((h, w), padding))
+            against = f"the padded input {padded} ({h}×{w}, padding {_size(padding)})"
         ctx.error(
-            f"kernel {_size(kernel)}{dil} is larger than the padded input {padded} "
-            f"({h}×{w} + 2·{_size(padding)}): {_arith(axes)}",
+            f"kernel {_size(kernel)}{dil} is larger than {against}: {_arith(axes)}, "
+            "and an output needs at least 1",
             "kernel-too-large",
             "kernel",
         )
         return ((c, *declared), padding, inferred) if declared else None
     out = (axes[0].out, axes[1].out)
     if declared is not None and out != tuple(declared):
+        hint = ""
+        if not all(a.exact or a.ceil for a in axes):
+            hint = f" (PyTorch floors it to {_size(out)})"
+            rounded_up = tuple(replace(a, ceil=True).out for a in axes)
+            if pool and rounded_up == tuple(declared):
+                hint = (
+                    f" (PyTorch floors it to {_size(out)}; ceil_mode: true gives {_size(declared)})"
+                )
         ctx.error(
-            f"{_arith(axes)}, but the row declares {_size(declared)}", "size-mismatch", "size"
+            f"{_arith(axes)}, but the row declares {_size(declared)}{hint}",
+            "size-mismatch",
+            "size",
         )
         return (c, *declared), padding, inferred
     if not ceil:

@@ -36,7 +36,10 @@ class Diagnostic:
     def format(self, filename: str = "<spec>") -> str:
         where = f"{filename}:{self.pos.line}:{self.pos.col}" if self.pos else filename
         subject = f"{self.layer}: " if self.layer else ""
-        return f"{where}: {self.severity}: {subject}{self.message} [{self.code}]"
+        line = f"{where}: {self.severity}: {subject}{self.message} [{self.code}]"
+        if not line.isprintable():  # one line, whatever a spec's text smuggled in
+            line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
+        return line
 
     def sort_key(self) -> tuple:
         pos = self.pos or Pos(0, 0)

@@ -36,6 +36,8 @@ Path = tuple  # of str keys and int indices
 _RESOLVER = yaml.resolver.Resolver()
 _TAG = "tag:yaml.org,2002:"
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+#: Most digits in an integer (no field takes more than 7; Python refuses over 4300).
+MAX_DIGITS = 100
 
 
 @dataclass
@@ -122,8 +124,10 @@ def load_text(text: str) -> tuple[Document | None, list[Diagnostic]]:
             problem = f"{exc.context}: {problem}"
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             problem = "a tab character; YAML indents with spaces only"
-        if "nesting depth" in problem:
-            return None, [_error(f"the document nests too deeply ({problem})", "too-deep", mark)]
+        if "nesting depth" in problem:  # libyaml's own limit (1000) on flow collections
+            return None, [
+                _error(f"the document nests deeper than {MAX_DEPTH} levels", "too-deep", mark)
+            ]
         return None, [_error(f"YAML syntax: {problem}", "yaml-syntax", mark)]
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
@@ -202,7 +206,9 @@ class _Builder:
             if kind is yaml.AliasEvent:
                 if event.anchor not in self.anchors:
                     raise _Abort(
-                        _error(f"unknown alias *{event.anchor}", "yaml-syntax", event.start_mark)
+                        _error(
+                            f"unknown alias *{clip(event.anchor)}", "yaml-syntax", event.start_mark
+                        )
                     )
                 value, size, height = self.anchors[event.anchor]
                 self._count(size, event.start_mark)
@@ -257,7 +263,7 @@ class _Builder:
             first = self.doc.key_pos[path]
             raise _Abort(
                 _error(
-                    f"duplicate key '{key}' (first given at line {first.line})",
+                    f"duplicate key '{clip(key)}' (first given at line {first.line})",
                     "duplicate-key",
                     event.start_mark,
                 )
@@ -312,6 +318,16 @@ class _Builder:
         if kind == "int":
             text = value.replace("_", "") if "_" in value and value[-1] != "_" else value
             if _DECIMAL.match(text):
+                digits = len(text.lstrip("+-"))
+                if digits > MAX_DIGITS:
+                    raise _Abort(
+                        _error(
+                            f"a number with {digits:,} digits; no field takes more than "
+                            f"{MAX_DIGITS}",
+                            "yaml-number",
+                            event.start_mark,
+                        )
+                    )
                 return int(text)
             raise _Abort(_error(_odd_int(value), "yaml-number", event.start_mark))
         if kind == "float":
@@ -319,7 +335,8 @@ class _Builder:
             if ":" in text:
                 raise _Abort(
                     _error(
-                        f"'{value}' is a base-60 number in YAML 1.1; quote it or write a decimal",
+                        f"'{clip(value)}' is a base-60 number in YAML 1.1; "
+                        "quote it or write a decimal",
                         "yaml-number",
                         event.start_mark,
                     )
@@ -331,11 +348,25 @@ class _Builder:
             try:
                 return float(text)
             except ValueError:
-                pass
+                raise _Abort(
+                    _error(
+                        f"'{clip(value)}' is tagged !!float but is not a number",
+                        "yaml-number",
+                        event.start_mark,
+                    )
+                ) from None
+        if kind == "bool":
+            raise _Abort(
+                _error(
+                    f"'{clip(value)}' is tagged !!bool but is not true or false",
+                    "yaml-type",
+                    event.start_mark,
+                )
+            )
         if kind == "timestamp":
             raise _Abort(
                 _error(
-                    f"YAML reads '{value}' as a date; quote it if you mean text",
+                    f"YAML reads '{clip(value)}' as a date; quote it if you mean text",
                     "yaml-type",
                     event.start_mark,
                 )
@@ -347,25 +378,37 @@ class _Builder:
 
 def _odd_int(value: str) -> str:
     body = value.lstrip("+-")
+    if len(body) > MAX_DIGITS:
+        return f"'{clip(value)}' is not a decimal number"
     if ":" in body:
         reading = _sexagesimal(body)
         return (
             f"'{value}' is a base-60 number in YAML 1.1 (= {reading}); quote it or write a decimal"
         )
     if body.startswith(("0x", "0X")):
-        return f"'{value}' is hexadecimal; write a decimal number"
+        hint = "; quote it if you mean a size" if body[:2] == "0x" and body[2:].isdigit() else ""
+        return f"'{value}' is a hexadecimal number in YAML 1.1; write a decimal number{hint}"
     if body.startswith(("0b", "0B")):
         return f"'{value}' is binary; write a decimal number"
     if body.startswith("0") and len(body) > 1:
         try:
             reading = int(body.replace("_", ""), 8)
         except ValueError:
-            return f"'{value}' is not a decimal number"
+            return f"'{clip(value)}' is not a decimal number"
         return (
             f"'{value}' is an octal number in YAML 1.1 (= {reading}); "
             "drop the leading zero or write the value in decimal"
         )
-    return f"'{value}' is not a decimal number"
+    return f"'{clip(value)}' is not a decimal number"
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """``text`` made fit for a one-line diagnostic: control characters escaped
+    (``\n``), and a 5000-character value shortened to 40."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sexagesimal(body: str) -> int:
@@ -377,5 +420,5 @@ def _sexagesimal(body: str) -> int:
 
 def _short(tag: str | None) -> str:
     if tag and tag.startswith(_TAG):
-        return "!!" + tag[len(_TAG) :]
-    return str(tag)
+        return clip("!!" + tag[len(_TAG) :])
+    return clip(str(tag))

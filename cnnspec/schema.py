@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from .diagnostics import Diagnostic
-from .load import Document
+from .load import Document, clip
 from .table import expand_table
 
 #: Largest number of maps or units a row may declare.
@@ -39,6 +39,9 @@ MAX_MAPS = 1_000_000
 MAX_EXTENT = 100_000
 #: Largest ``repeat``.
 MAX_REPEAT = 10_000
+
+#: Longest layer or class name (a generated line must fit in 100 columns).
+MAX_NAME_LENGTH = 40
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 
@@ -79,21 +82,26 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
     elif isinstance(value, str):
         match = _PAIR.match(value)
         if match:
+            if max(len(match[1]), len(match[2])) > 9:
+                raise ValueError(f"'{clip(value)}' is beyond the limit of {MAX_EXTENT:,}")
             pair = (int(match[1]), int(match[2]))
         elif value.strip().isdigit():
-            raise ValueError(f"expected a {what} like 5 or 5x5, got the string '{value}'")
+            raise ValueError(f"expected a {what} like 5 or 5x5, got the string '{clip(value)}'")
         else:
-            raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got '{value}'")
+            raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got '{clip(value)}'")
     elif isinstance(value, (list, tuple)):
         if len(value) != 2 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
-            raise ValueError(f"expected a {what} as two integers [H, W], got {list(value)!r}")
+            raise ValueError(
+                f"expected a {what} as two integers [H, W], got {clip(repr(list(value)))}"
+            )
         pair = (value[0], value[1])
     elif isinstance(value, float):
         raise ValueError(f"expected a {what} as an integer, got {value!r}")
     else:
-        raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got {type(value).__name__}")
+        got = "a mapping" if isinstance(value, dict) else "nothing (null)"
+        raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got {got}")
     for v in pair:
         if v < minimum:
             raise ValueError(f"a {what} must be at least {minimum}, got {v}")
@@ -170,22 +178,30 @@ def check_identifier(value: Any, what: str = "name") -> str:
     """A Python identifier that is safe as a module attribute or class name."""
     if not isinstance(value, str):
         raise ValueError(f"expected a {what} as text")
+    shown = clip(value)
     for ch in value:
         if ord(ch) > 127:
             label = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            char = f"'{ch}' " if ch.isprintable() else ""
             raise ValueError(
-                f"{what} '{value}' contains the non-ASCII character '{ch}' ({label}); "
+                f"{what} '{shown}' contains the non-ASCII character {char}({label}); "
                 "names must be ASCII identifiers"
             )
     if not value.isidentifier():
         raise ValueError(
-            f"{what} '{value}' is not a Python identifier (letters, digits and _, "
+            f"{what} '{shown}' is not a Python identifier (letters, digits and _, "
             "not starting with a digit)"
         )
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
-        raise ValueError(f"{what} '{value}' is a Python keyword")
+        soft = " (a soft keyword)" if keyword.issoftkeyword(value) else ""
+        raise ValueError(f"{what} '{value}' is a Python keyword{soft}")
     if value.startswith("_"):
-        raise ValueError(f"{what} '{value}' starts with '_'; such names are PyTorch's own")
+        raise ValueError(f"{what} '{shown}' starts with '_'; such names are PyTorch's own")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"{what} '{shown}' is {len(value)} characters long; the limit is {MAX_NAME_LENGTH} "
+            "(so that every generated line fits in 100 columns)"
+        )
     return value
 
 
@@ -435,10 +451,15 @@ class Spec(BaseModel):
 # --------------------------------------------------------------------------- errors
 
 
+def _columns() -> frozenset[str]:
+    """Every key a row of some type takes: the columns a table header may name."""
+    return frozenset(f for model in _MODEL_FOR_TYPE.values() for f in model.model_fields)
+
+
 def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
     """Validate loaded data against :class:`Spec`; errors come back located."""
     if not isinstance(doc.data, dict):
-        what = "a list" if isinstance(doc.data, list) else f"'{doc.data}'"
+        what = "a list" if isinstance(doc.data, list) else f"'{clip(doc.data)}'"
         return None, [
             Diagnostic(
                 "error",
@@ -447,16 +468,19 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
                 doc.pos(()),
             )
         ]
+    problems: list[Diagnostic] = []
     if isinstance(doc.data.get("table"), str):
-        problems = expand_table(doc, doc.data["table"])
-        if problems:
+        problems = expand_table(doc, doc.data["table"], _columns())
+        # A table whose rows could not be read at all ends here; otherwise the rows
+        # that were read are validated too, so that every problem is reported at once.
+        if problems and ("table" in doc.data or not doc.data.get("layers")):
             return None, problems
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
-        return None, [_diagnostic(doc, err) for err in exc.errors(include_url=False)]
-    problems = []
-    if spec.layers is None and spec.table is None:
+        found = [_diagnostic(doc, err) for err in exc.errors(include_url=False)]
+        return None, problems + _drop_explained(found)
+    if spec.layers is None:
         problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
     if spec.input is None:
         problems.append(
@@ -465,6 +489,17 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
             )
         )
     return (None, problems) if problems else (spec, [])
+
+
+def _drop_explained(found: list[tuple[Diagnostic, tuple, str | None]]) -> list[Diagnostic]:
+    """Drop "a conv row needs 'kernel'" when the same row has "unknown key 'kernal'
+    (did you mean 'kernel'?)": the second says all."""
+    suggested = {(path[:-1], hint) for _, path, hint in found if hint}
+    return [
+        d
+        for d, path, _ in found
+        if not (d.code == "missing" and path and (path[:-1], path[-1]) in suggested)
+    ]
 
 
 def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
@@ -490,7 +525,7 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
 _ABSENT = object()
 _TAGS = frozenset(LAYER_TYPES) | {"function-before", "tuple[int, int]", "literal['same']"}
 
-_MODEL_FOR_TYPE = {
+_MODEL_FOR_TYPE: dict[str, type[_Row]] = {
     "conv": Conv,
     "maxpool": MaxPool,
     "avgpool": AvgPool,
@@ -508,14 +543,44 @@ _MODEL_FOR_TYPE = {
 }
 
 
-def _fields_of(container: Any, path: tuple) -> list[str]:
+#: What people call the layer types elsewhere (PyTorch, Keras, papers).
+_SYNONYMS = {
+    "convolution": "conv",
+    "conv2d": "conv",
+    "linear": "fc",
+    "dense": "fc",
+    "fully_connected": "fc",
+    "pool": "maxpool",
+    "max_pool": "maxpool",
+    "maxpool2d": "maxpool",
+    "avg_pool": "avgpool",
+    "avgpool2d": "avgpool",
+    "bn": "batchnorm",
+    "batchnorm2d": "batchnorm",
+    "batch_norm": "batchnorm",
+    "leakyrelu": "leaky_relu",
+}
+
+
+def _row_type(container: Any) -> str | None:
+    """The row's layer type, when it names a known one."""
+    if isinstance(container, dict):
+        kind = container.get("type")
+        if isinstance(kind, str) and kind in _MODEL_FOR_TYPE:
+            return kind
+    return None
+
+
+def _owner(path: tuple, container: Any) -> tuple[str, list[str]]:
+    """Who holds the key at ``path``: ("the spec", its fields), ("a conv row", …), …"""
     if len(path) == 1:
-        return list(Spec.model_fields)
+        return "the spec", list(Spec.model_fields)
     if len(path) == 2 and path[0] == "input":
-        return list(Input.model_fields)
-    if isinstance(container, dict) and container.get("type") in _MODEL_FOR_TYPE:
-        return list(_MODEL_FOR_TYPE[container["type"]].model_fields)
-    return []
+        return "'input'", list(Input.model_fields)
+    kind = _row_type(container)
+    if kind is not None:
+        return f"a {kind} row", list(_MODEL_FOR_TYPE[kind].model_fields)
+    return "this mapping", []
 
 
 def _describe(value: Any, raw: str | None) -> str:
@@ -524,45 +589,65 @@ def _describe(value: Any, raw: str | None) -> str:
             return f"a boolean: YAML 1.1 reads '{raw}' as {str(value).lower()}; quote it as '{raw}'"
         return "a boolean"
     if isinstance(value, str):
-        return f"the string '{value}'"
+        return f"the string '{clip(value)}'"
     if isinstance(value, float):
-        return "a number with a fraction" if not math.isfinite(value) else f"{value!r}"
+        if math.isnan(value):
+            return "not-a-number (.nan)"
+        if math.isinf(value):
+            return "infinity (.inf)"
+        return repr(value)
     if value is None:
         return "nothing (null)"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return repr(value)
+    return clip(repr(value))
 
 
-def _diagnostic(doc: Document, err: dict) -> Diagnostic:
+_EXPONENT_HINT = (
+    "YAML 1.1 reads exponent notation as text unless it has a dot and a signed "
+    "exponent, like 1.0e+3"
+)
+_FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*\Z")
+
+
+def _diagnostic(doc: Document, err: dict) -> tuple[Diagnostic, tuple, str | None]:
+    """A pydantic error → (located diagnostic, its path, the key it suggests if any)."""
     path, value, parent = _walk(doc.data, err["loc"])
     kind = err["type"]
     raw = doc.raw.get(path)
     key = path[-1] if path and isinstance(path[-1], str) else None
+    hint: list[str] = []
     if kind == "missing":
         where = doc.pos(path[:-1])
-        owner = parent.get("type") if isinstance(parent, dict) else None
-        subject = f"a {owner} row" if owner in _MODEL_FOR_TYPE else "this mapping"
+        subject, _ = _owner(path, parent)
         message = f"{subject} needs '{key}'"
         code = "missing"
     elif kind == "extra_forbidden":
         where = doc.pos(path, key=True)
-        fields = [f for f in _fields_of(parent, path) if f != "type"]
+        subject, fields = _owner(path, parent)
+        fields = [f for f in fields if f != "type"]
         hint = difflib.get_close_matches(str(key), fields, n=1)
-        message = f"unknown key '{key}'"
+        message = f"unknown key '{clip(key)}'"
         if hint:
             message += f" (did you mean '{hint[0]}'?)"
         elif fields:
-            message += f"; this row takes {', '.join(fields)}"
+            message += f"; {subject} takes {', '.join(fields)}"
         code = "unknown-key"
     elif kind == "union_tag_invalid":
         where = doc.pos(path + ("type",))
         tag = parent.get("type") if isinstance(parent, dict) else value.get("type")
-        hint = difflib.get_close_matches(str(tag), LAYER_TYPES, n=1)
-        message = f"unknown layer type '{tag}'"
-        message += f" (did you mean '{hint[0]}'?)" if hint else f"; known: {', '.join(LAYER_TYPES)}"
+        known = ", ".join(LAYER_TYPES)
+        if tag is None:
+            message = f"the row's 'type' is empty; known: {known}"
+        elif not isinstance(tag, str):
+            message = f"'type' must be a layer type, not {_describe(tag, None)}; known: {known}"
+        else:
+            close = [_SYNONYMS[tag.lower()]] if tag.lower() in _SYNONYMS else []
+            close = close or difflib.get_close_matches(tag.lower(), LAYER_TYPES, n=1)
+            message = f"unknown layer type '{clip(tag)}'"
+            message += f" (did you mean '{close[0]}'?)" if close else f"; known: {known}"
         code = "unknown-type"
     elif kind == "union_tag_not_found":
         where = doc.pos(path)
@@ -574,19 +659,28 @@ def _diagnostic(doc: Document, err: dict) -> Diagnostic:
         code = "type" if kind.endswith(("_type", "_parsing")) or "boolean" in message else "value"
     if key is not None and kind not in ("missing", "extra_forbidden"):
         message = f"'{key}': {message}"
-    return Diagnostic("error", message, code, where)
+    return Diagnostic("error", message, code, where), path, (hint[0] if hint else None)
 
 
 def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
     ctx = err.get("ctx") or {}
     got = _describe(value, raw)
     if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
+        message = str(ctx.get("error", err["msg"]))
+        if message.startswith("expected") and " got " not in message:
+            message += f", got {got}"
+        return message
     if kind in ("int_type", "int_parsing"):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return f"expected an integer, got {got} (remove the quotes)"
+        if isinstance(value, str) and _FLOAT_TEXT.match(value):
+            return f"expected an integer, got {got} ({_EXPONENT_HINT}; write the number out)"
+        if isinstance(value, float) and value.is_integer():
+            return f"expected an integer, got {got} (write {int(value)})"
         return f"expected an integer, got {got}"
     if kind in ("float_type", "float_parsing"):
+        if isinstance(value, str) and _FLOAT_TEXT.match(value):
+            return f"expected a number, got {got} ({_EXPONENT_HINT}, or write 0.001)"
         return f"expected a number, got {got}"
     if kind == "bool_type":
         return f"expected true or false, got {got}"
@@ -595,9 +689,13 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         options = re.findall(r"'([^']*)'", expected)
-        hint = difflib.get_close_matches(str(value), options, n=1) if isinstance(value, str) else []
-        tail = f" (did you mean '{hint[0]}'?)" if hint else ""
+        close = (
+            difflib.get_close_matches(value.lower(), options, n=1) if isinstance(value, str) else []
+        )
+        tail = f" (did you mean '{close[0]}'?)" if close else ""
         return f"expected one of {', '.join(options)}; got {got}{tail}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {got}"
     if kind in ("greater_than_equal", "greater_than"):
         sign = "≥" if kind == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))

@@ -14,10 +14,11 @@ so diagnostics point inside the block.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from .diagnostics import Diagnostic, Pos
-from .load import Document
+from .load import MAX_DIGITS, Document, clip
 
 _EMPTY = {"-", "—", "–"}
 _CELL = re.compile(r"\S+")
@@ -27,7 +28,7 @@ _FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?\Z")
 
 def _typed(text: str):
     """A cell's text read the way a person means it (no YAML 1.1 surprises)."""
-    if _INT.match(text):
+    if _INT.match(text) and len(text) <= MAX_DIGITS:
         return int(text)
     if _FLOAT.match(text):
         return float(text)
@@ -36,8 +37,11 @@ def _typed(text: str):
     return text
 
 
-def expand_table(doc: Document, text: str) -> list[Diagnostic]:
-    """Replace ``doc.data['table']`` by ``layers`` (and ``input``) rows, in place."""
+def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagnostic]:
+    """Replace ``doc.data['table']`` by ``layers`` (and ``input``) rows, in place.
+
+    ``known`` holds the keys some row type takes: the columns a header may name.
+    When the header itself is wrong, ``table`` stays in place and nothing is expanded."""
     data = doc.data
     assert isinstance(data, dict)
     problems: list[Diagnostic] = []
@@ -92,7 +96,25 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
         if name in seen:
             problems.append(
                 Diagnostic(
-                    "error", f"the header names '{name}' twice", "table", locate(header_i, start)
+                    "error",
+                    f"the header names '{clip(name)}' twice",
+                    "table",
+                    locate(header_i, start),
+                )
+            )
+        elif name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = (
+                f" (did you mean '{close[0]}'?)"
+                if close
+                else f"; columns: {', '.join(sorted(known))}"
+            )
+            problems.append(
+                Diagnostic(
+                    "error",
+                    f"unknown column '{clip(name)}'{hint}",
+                    "unknown-key",
+                    locate(header_i, start),
                 )
             )
         seen.add(name)
@@ -111,8 +133,8 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
             problems.append(
                 Diagnostic(
                     "error",
-                    f"this table row has {len(cells)} cells but the header names {len(columns)} "
-                    "columns (write '-' for an empty cell)",
+                    f"this table row has {_count(len(cells), 'cell')} but the header names "
+                    f"{_count(len(columns), 'column')} (write '-' for an empty cell)",
                     "table",
                     row_pos,
                 )
@@ -123,9 +145,32 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
         for (name, _), (cell, start) in zip(columns, cells):
             if cell in _EMPTY:
                 continue
+            if _INT.match(cell) and len(cell) > MAX_DIGITS:
+                problems.append(
+                    Diagnostic(
+                        "error",
+                        f"a number with {len(cell):,} digits; no column takes more than "
+                        f"{MAX_DIGITS}",
+                        "yaml-number",
+                        locate(line_i, start),
+                    )
+                )
+                continue
             row[name] = _typed(cell)
             cell_pos[name] = locate(line_i, start)
-        if row.get("type") == "image" and not layers and "input" not in data:
+        if row.get("type") == "image" and (layers or "input" in data):
+            problems.append(
+                Diagnostic(
+                    "error",
+                    "an image row stands for 'input:', so it must be the table's first row"
+                    if layers
+                    else "the input is given already; drop this image row or the 'input:' key",
+                    "table",
+                    cell_pos["type"],
+                )
+            )
+            continue
+        if row.get("type") == "image":
             data["input"] = {k: row[k] for k in ("maps", "size") if k in row}
             extra = set(row) - {"type", "maps", "size"}
             for key in sorted(extra):
@@ -157,3 +202,7 @@ def expand_table(doc: Document, text: str) -> list[Diagnostic]:
             Diagnostic("error", "the table has a header but no layer rows", "table", block_pos)
         )
     return problems
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
