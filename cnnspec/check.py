@@ -68,11 +68,13 @@ class Axis:
     def exact(self) -> bool:
         return self.span % self.s == 0
 
-    def formula(self) -> str:
+    def formula(self, padding: str | None = None) -> str:
+        """The output-size formula with this axis's numbers (``padding`` replaces P's value)."""
+        p = self.p if padding is None else padding
         if self.d == 1:
-            body = f"{self.w} − {self.f} + 2·{self.p}"
+            body = f"{self.w} − {self.f} + 2·{p}"
         else:
-            body = f"{self.w} + 2·{self.p} − {self.d}·({self.f} − 1) − 1"
+            body = f"{self.w} + 2·{p} − {self.d}·({self.f} − 1) − 1"
         if self.ceil:
             return f"ceil(({body})/{self.s}) + 1"
         return f"({body})/{self.s} + 1"
@@ -214,15 +216,20 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
                 _reachable(Axis(n, k, st, 0, d, ceil), top)
                 for n, k, st, d, top in zip((h, w), kernel, stride, dilation, limit)
             ]
-            what = "pool" if pool else "conv"
-            reach = (
-                f"reachable: {options[0]}"
-                if options[0] == options[1]
-                else f"reachable heights: {options[0]}; widths: {options[1]}"
-            )
+            axes0 = [
+                Axis(n, k, st, 0, d, ceil) for n, k, st, d in zip((h, w), kernel, stride, dilation)
+            ]
+            if options[0] == options[1] and axes0[0] == axes0[1]:
+                sought = f"{axes0[0].formula('P')} = {declared[0]}"
+                reach = f"reachable: {options[0]}"
+            else:
+                sought = (
+                    f"{axes0[0].formula('P')} = {declared[0]} (height) and "
+                    f"{axes0[1].formula('P')} = {declared[1]} (width)"
+                )
+                reach = f"reachable heights: {options[0]}; widths: {options[1]}"
             ctx.error(
-                f"no padding makes this {what} give {_size(declared)} from {h}×{w} with kernel "
-                f"{_size(kernel)}, stride {_size(stride)}; {reach}",
+                f"no padding P gives {sought}, as the row declares; {reach}",
                 "no-padding",
                 "size",
             )
