@@ -160,7 +160,7 @@ def test_light_install_needs_no_torch():
 
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not [d for d in meta["dependencies"] if d.lower().startswith("torch")]
-    assert meta["scripts"]["cnnspec"] == "cnnspec.cli:main"
+    assert meta["scripts"]["cnnspec"] == "cnnspec.cli:run"
     assert any(d.startswith("torch") for d in meta["optional-dependencies"]["torch"])
 
 
@@ -175,3 +175,91 @@ def test_unreadable_file_exits_2(tmp_path):
         spec.write_text(BROKEN)
         spec.chmod(0)
         assert run("check", str(spec)).returncode == 2
+
+
+GOOD = (ROOT / "specs" / "lenet5.yaml").read_text()
+
+
+def _specs(tmp_path: Path) -> tuple[Path, Path]:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(GOOD)
+    bad.write_text(BROKEN)
+    return good, bad
+
+
+def test_compile_writes_py_dot_svg(tmp_path, capsys):
+    good, _ = _specs(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compile", "-o", str(out), str(good)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["good.dot", "good.py", "good.svg"]
+    assert (out / "good.svg").read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
+    ast_ok = compile((out / "good.py").read_text(), "good.py", "exec")
+    assert ast_ok is not None
+    assert main(["compile", "-o", str(out), str(good)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_compile_png_format(tmp_path):
+    good, _ = _specs(tmp_path)
+    assert main(["compile", "-o", str(tmp_path), "--format", "png", str(good)]) == 0
+    assert (tmp_path / "good.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_failing_spec_writes_nothing_and_leaves_the_others(tmp_path):
+    good, bad = _specs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bad.py").write_text("# previous output\n")
+    assert main(["compile", "-o", str(out), str(bad), str(good)]) == 1
+    assert (out / "bad.py").read_text() == "# previous output\n"
+    assert not (out / "bad.dot").exists()
+    assert (out / "good.py").exists()  # the valid spec still compiled
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_check_mode_never_writes_and_reports_drift(tmp_path, capsys):
+    good, _ = _specs(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compile", "--check", "-o", str(out), str(good)]) == 1
+    assert not out.exists()
+    assert f"would change: {out / 'good.py'}" in capsys.readouterr().out
+    assert main(["compile", "-o", str(out), str(good)]) == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert main(["compile", "--check", "-o", str(out), str(good)]) == 0
+    (out / "good.py").write_text("# edited by hand\n")
+    assert main(["compile", "--check", "-o", str(out), str(good)]) == 1
+    assert (out / "good.py").read_text() == "# edited by hand\n"
+    assert {p.name for p in out.iterdir()} == set(before)
+
+
+def test_symlink_at_an_output_path_is_replaced_not_followed(tmp_path):
+    good, _ = _specs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / "good.py").symlink_to(victim)
+    assert main(["compile", "-o", str(out), str(good)]) == 0
+    assert victim.read_text() == "precious\n"
+    assert not (out / "good.py").is_symlink()
+    assert "class LeNet5(nn.Module)" in (out / "good.py").read_text()
+
+
+def test_output_names_come_from_validated_stems(tmp_path, capsys):
+    odd = tmp_path / "-rf ;x.yaml"
+    odd.write_text(GOOD)
+    assert main(["compile", "-o", str(tmp_path / "out"), str(odd)]) == 2
+    assert "file name must be" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_that_is_a_file_is_a_usage_error(tmp_path):
+    good, _ = _specs(tmp_path)
+    blocker = tmp_path / "out"
+    blocker.write_text("")
+    assert main(["compile", "-o", str(blocker), str(good)]) == 2
+
+
+def test_compile_check_on_the_committed_outputs_passes():
+    out = run("compile", "--check", *(f"specs/{s}.yaml" for s in SEEDS))
+    assert out.returncode == 0, out.stdout + out.stderr
