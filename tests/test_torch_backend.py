@@ -391,3 +391,14 @@ def test_compile_writes_the_module_and_check_finds_drift(tmp_path, capsys):
     assert main(["compile", "specs/lenet5.yaml", "-o", str(out), "--check"]) == 1
     assert "would change" in capsys.readouterr().out
     assert (out / "lenet5.py").read_text(encoding="utf-8") == "# edited\n"
+
+
+def test_reserved_names_cover_every_nn_module_attribute():
+    """A flat model's attribute must not shadow nn.Module's own members."""
+    import torch
+
+    from cnnspec.schema import RESERVED_NAMES
+
+    public = {n for n in dir(torch.nn.Module) if not n.startswith("_")}
+    assert public <= RESERVED_NAMES, sorted(public - RESERVED_NAMES)
+    assert "training" in RESERVED_NAMES  # an instance attribute, not in dir(nn.Module)
