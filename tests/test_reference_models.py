@@ -7,23 +7,9 @@ import pytest
 import torch
 from reference.alexnet import AlexNet
 from reference.lenet5 import LeNet5
-from reference.lenet_code611 import LeNet
+from reference.lenet_code611 import BOOK_PRINTOUT, LeNet
 from reference.vgg16 import VGG16
 from zoo_expected import ZOO_PARAMS, ZOO_TORCHVISION
-
-CODE_6_11_PRINTOUT = """\
-LeNet(
-  (cnn1): Conv2d(3, 16, kernel_size=(5, 5), stride=(1, 1))
-  (relu1): ReLU()
-  (maxpool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  (cnn2): Conv2d(16, 32, kernel_size=(5, 5), stride=(1, 1))
-  (relu2): ReLU()
-  (maxpool2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  (fc1): Linear(in_features=89888, out_features=512, bias=True)
-  (relu5): ReLU()
-  (fc2): Linear(in_features=512, out_features=2, bias=True)
-  (output): Softmax(dim=1)
-)"""
 
 # (model class, input shape without batch, output features, parameters)
 REFERENCES = [
@@ -56,7 +42,7 @@ def test_forward_shape(cls, shape, out, params):
 
 
 def test_lenet_code611_printout():
-    assert str(LeNet()) == CODE_6_11_PRINTOUT
+    assert str(LeNet()) == BOOK_PRINTOUT
 
 
 FIXTURE = Path(__file__).parent / "reference" / "torchvision_state_dicts.json"

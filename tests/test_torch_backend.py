@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from reference.lenet_code611 import BOOK_PRINTOUT
 from zoo_expected import ZOO_TORCHVISION
 
 import cnnspec
@@ -34,19 +35,6 @@ SPEC_IDS = [p.stem for p in SPECS]
 PYPROJECT = ROOT / "pyproject.toml"
 FIXTURE = ROOT / "tests" / "reference" / "torchvision_state_dicts.json"
 
-CODE_6_11_PRINTOUT = """\
-LeNet(
-  (cnn1): Conv2d(3, 16, kernel_size=(5, 5), stride=(1, 1))
-  (relu1): ReLU()
-  (maxpool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  (cnn2): Conv2d(16, 32, kernel_size=(5, 5), stride=(1, 1))
-  (relu2): ReLU()
-  (maxpool2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-  (fc1): Linear(in_features=89888, out_features=512, bias=True)
-  (relu5): ReLU()
-  (fc2): Linear(in_features=512, out_features=2, bias=True)
-  (output): Softmax(dim=1)
-)"""
 
 NASTY_TITLES = [
     '"""; import os; os.system("x") #',
@@ -291,7 +279,7 @@ def test_templates_do_no_arithmetic():
 
 
 def test_lenet_code611_prints_like_the_book():
-    assert str(cnnspec.build(load("specs/lenet_code611.yaml"))) == CODE_6_11_PRINTOUT
+    assert str(cnnspec.build(load("specs/lenet_code611.yaml"))) == BOOK_PRINTOUT
 
 
 def _torchvision(name: str) -> dict:

@@ -36,3 +36,19 @@ class LeNet(nn.Module):
         out = self.fc2(out)
         out = self.output(out)
         return out
+
+
+#: What the book prints for ``print(LeNet())`` (Code 6-11), character for character.
+BOOK_PRINTOUT = """\
+LeNet(
+  (cnn1): Conv2d(3, 16, kernel_size=(5, 5), stride=(1, 1))
+  (relu1): ReLU()
+  (maxpool1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+  (cnn2): Conv2d(16, 32, kernel_size=(5, 5), stride=(1, 1))
+  (relu2): ReLU()
+  (maxpool2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+  (fc1): Linear(in_features=89888, out_features=512, bias=True)
+  (relu5): ReLU()
+  (fc2): Linear(in_features=512, out_features=2, bias=True)
+  (output): Softmax(dim=1)
+)"""
