@@ -495,38 +495,45 @@ def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = F
     _name_rows(rows, doc, diagnostics)
 
     input_shape = (spec.input.maps, *spec.input.size)
-    shape: tuple[int, ...] | None = input_shape
+    shape: tuple[int, ...] | None = input_shape  # None once an error leaves it unknown
     nodes: list[Node] = []
     flatten_at: int | None = None
     flatten_from: tuple[int, ...] | None = None
     flattened_by: str | None = None
-    previous = "input"
-    softmax_rows: list[tuple[RowContext, str | None]] = []
+    last_row = max((w.number for w in rows if w.row.type != "flatten"), default=0)
 
-    def add(ctx: RowContext, kind: str, name: str, res: Resolved, in_shape, activation_of=None):
-        nonlocal previous
-        node = Node(
-            index=len(nodes) + 1,
-            name=name,
-            kind=kind,
-            row=ctx.number,
-            pos=ctx.at(),
-            input=previous,
-            input_shape=in_shape,
-            output_shape=res.output_shape,
-            section="classifier" if flatten_at is not None else "features",
-            params=res.params,
-            macs=res.macs,
-            activation_of=activation_of,
-            origin=w.origin,
-            **res.fields,
+    def add(w: _Written, ctx: RowContext, kind: str, name: str, res: Resolved, in_shape, of=None):
+        nodes.append(
+            Node(
+                index=len(nodes) + 1,
+                name=name,
+                kind=kind,
+                row=w.number,
+                pos=ctx.at(),
+                input=nodes[-1].name if nodes else "input",
+                input_shape=in_shape,
+                output_shape=res.output_shape,
+                section="classifier" if flatten_at is not None else "features",
+                params=res.params,
+                macs=res.macs,
+                activation_of=of,
+                origin=w.origin,
+                **res.fields,
+            )
         )
-        nodes.append(node)
-        previous = name
 
     for w in rows:
         kind = w.row.type
+        act = getattr(w.row, "activation", None)
+        act = None if act == "none" else act
         ctx = RowContext(w.row, w.number, w.name, w.path, doc, diagnostics)
+        if (kind == "softmax" or act == "softmax") and w.number != last_row:
+            ctx.error(
+                "softmax may only be the last layer (it turns the final scores into "
+                "probabilities over dim=1)",
+                "softmax-position",
+                "activation" if act == "softmax" else None,
+            )
         if kind in SPATIAL and flattened_by is not None:
             ctx.error(
                 f"a {kind} row after the flatten ({flattened_by}); spatial layers must come "
@@ -546,45 +553,18 @@ def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = F
                 shape = (math.prod(shape),)
             if kind == "flatten":
                 continue
-        if shape is None:  # an earlier error left the shape unknown
-            nodes_shape = None
-        else:
-            nodes_shape = shape
-        if nodes_shape is None:
-            res = Resolved(None)
-        else:
-            res = RULES[kind](ctx, nodes_shape)
-        if kind == "softmax":
-            softmax_rows.append((ctx, None))
-        if res.output_shape is None or nodes_shape is None:
-            shape = None
-            nodes.append(None)  # placeholder keeps indices honest while errors are collected
-            previous = w.name
-            if getattr(w.row, "activation", None) not in (None, "none"):
-                nodes.append(None)
-                if w.row.activation == "softmax":
-                    softmax_rows.append((ctx, "activation"))
+        if shape is None:  # an earlier error left the shape unknown: only structure is checked
             continue
-        add(ctx, kind, w.name, res, nodes_shape)
+        res = RULES[kind](ctx, shape)
+        if res.output_shape is None:
+            shape = None
+            continue
+        add(w, ctx, kind, w.name, res, shape)
         shape = res.output_shape
-        act = getattr(w.row, "activation", None)
-        if act not in (None, "none"):
-            add(ctx, act, w.act_name, Resolved(shape), shape, activation_of=w.name)
-            if act == "softmax":
-                softmax_rows.append((ctx, "activation"))
+        if act is not None:
+            add(w, ctx, act, w.act_name, Resolved(shape), shape, of=w.name)
 
-    last = len(nodes)
-    for ctx, key in softmax_rows:
-        index = _softmax_index(nodes, ctx, key)
-        if index != last:
-            ctx.error(
-                "softmax may only be the last layer (it turns the final scores into "
-                "probabilities over dim=1)",
-                "softmax-position",
-                key,
-            )
-
-    if rows and not nodes:
+    if rows and not last_row:
         diagnostics.append(
             Diagnostic(
                 "error", "the spec has no layers besides the flatten", "empty", doc.pos(("layers",))
@@ -600,29 +580,18 @@ def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = F
     if any(d.severity == "error" for d in diagnostics):
         raise SpecError(diagnostics, source)
 
-    output_shape = shape if shape is not None else input_shape
-    real = tuple(n for n in nodes if n is not None)
     return Network(
         name=spec.name,
         title=spec.title,
         layout=spec.layout,
         source=source,
         input_shape=input_shape,
-        output_shape=tuple(output_shape),
-        nodes=real,
+        output_shape=shape,
+        nodes=tuple(nodes),
         flatten_at=flatten_at,
         flatten_from=flatten_from,
         flatten_features=math.prod(flatten_from) if flatten_from else None,
-        params=sum(n.params for n in real),
-        macs=sum(n.macs for n in real),
+        params=sum(n.params for n in nodes),
+        macs=sum(n.macs for n in nodes),
         warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
     )
-
-
-def _softmax_index(nodes: list, ctx: RowContext, key: str | None) -> int:
-    """1-based index of the softmax node that `ctx`'s row produced."""
-    for i, node in enumerate(nodes, 1):
-        if node is not None and node.row == ctx.number and node.kind == "softmax":
-            return i
-    # the row itself errored: the placeholder's index is close enough to say "not last"
-    return -1
