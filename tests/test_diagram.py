@@ -121,32 +121,27 @@ def test_diagram_api_returns_a_digraph_that_matches_the_dot_text() -> None:
     assert cnnspec.diagram(net, collapse=True).source == render_dot(net, collapse=True)
 
 
-def test_vgg16_stages_are_labelled_like_the_book() -> None:
-    labels = [
-        diagram.stage_label(g.number, g.rows)
-        for g in diagram.groups(_net(ROOT / "specs" / "vgg16.yaml"))
-        if g.kind == "stage"
-    ]
-    assert labels == [
+STAGE_LABELS = {
+    "vgg16": [
         "block 1 · 2× conv3-64",
         "block 2 · 2× conv3-128",
         "block 3 · 3× conv3-256",
         "block 4 · 3× conv3-512",
         "block 5 · 3× conv3-512",
-    ]
+    ],
+    # a stage whose convs differ lists them
+    "alexnet": ["block 1 · conv11-96", "block 2 · conv5-256", "block 3 · 2× conv3-384, conv3-256"],
+}
 
 
-def test_alexnet_stage_with_different_convs_lists_them() -> None:
+@pytest.mark.parametrize("stem", sorted(STAGE_LABELS))
+def test_stages_are_labelled_like_the_book(stem: str) -> None:
     labels = [
         diagram.stage_label(g.number, g.rows)
-        for g in diagram.groups(_net(ROOT / "specs" / "alexnet.yaml"))
+        for g in diagram.groups(_net(ROOT / "specs" / f"{stem}.yaml"))
         if g.kind == "stage"
     ]
-    assert labels == [
-        "block 1 · conv11-96",
-        "block 2 · conv5-256",
-        "block 3 · 2× conv3-384, conv3-256",
-    ]
+    assert labels == STAGE_LABELS[stem]
 
 
 # --------------------------------------------------------------------------- what dot sees

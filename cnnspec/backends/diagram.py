@@ -229,9 +229,8 @@ def _params_text(item: Item) -> str:
 def _hyper_text(item: Item) -> str:
     node = item.first
     parts = []
-    if node.kind == "fc" and node.in_maps is not None:
-        parts.append(f"{node.in_maps}→{node.out_maps}")
-    elif node.kind == "conv" and node.in_maps is not None and len(item.rows) == 1:
+    folded_convs = node.kind == "conv" and len(item.rows) > 1  # their input maps differ
+    if node.kind in ("conv", "fc") and not folded_convs:
         parts.append(f"{node.in_maps}→{node.out_maps}")
     hyper = fmt.hyper(node)
     if hyper:
