@@ -15,13 +15,11 @@ when D = 1)::
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .diagnostics import Diagnostic, Pos, SpecError
-from .ir import Network, Node
+from .diagnostics import Diagnostic, Pos, note
+from .ir import Network
 from .load import Document
 from .schema import FC, Conv, Spec
 
@@ -145,6 +143,10 @@ class RowContext:
     path: tuple
     doc: Document
     diagnostics: list[Diagnostic]
+    #: related places every diagnostic of this row carries ("instantiated from layer2.0")
+    notes: tuple[Diagnostic, ...] = ()
+    #: the rows that feed a merge, for its notes: (name, shape, position)
+    sources: tuple[tuple[str, tuple[int, ...], Pos], ...] = ()
 
     @property
     def label(self) -> str:
@@ -153,11 +155,17 @@ class RowContext:
     def at(self, key: str | None = None) -> Pos:
         return self.doc.pos(self.path + (key,) if key else self.path)
 
-    def error(self, message: str, code: str, key: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic("error", message, code, self.at(key), self.label))
+    def error(
+        self, message: str, code: str, key: str | None = None, notes: tuple[Diagnostic, ...] = ()
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic("error", message, code, self.at(key), self.label, notes + self.notes)
+        )
 
     def warn(self, message: str, code: str, key: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic("warning", message, code, self.at(key), self.label))
+        self.diagnostics.append(
+            Diagnostic("warning", message, code, self.at(key), self.label, self.notes)
+        )
 
 
 @dataclass
@@ -367,7 +375,18 @@ def adaptive_pool_rule(ctx: RowContext, shape) -> Resolved:
 def batchnorm_rule(ctx: RowContext, shape) -> Resolved:
     _check_maps(ctx, shape[0])
     params = 2 * shape[0]
-    return Resolved(shape, params=params, macs=params, fields=dict(in_maps=shape[0]))
+    row = ctx.spec_row
+    return Resolved(
+        shape,
+        params=params,
+        macs=params,
+        fields=dict(
+            in_maps=shape[0],
+            eps=row.eps,
+            momentum=row.momentum,
+            torch_class="BatchNorm1d" if len(shape) == 1 else "BatchNorm2d",
+        ),
+    )
 
 
 def fc_rule(ctx: RowContext, shape) -> Resolved:
@@ -390,208 +409,91 @@ def activation_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape)
 
 
-#: One shape rule per layer type. `flatten` is the walker's own business.
-RULES: dict[str, Callable[[RowContext, tuple], Resolved]] = {
-    "conv": conv_rule,
-    "maxpool": pool_rule,
-    "avgpool": pool_rule,
-    "adaptive_avgpool": adaptive_pool_rule,
-    "adaptive_maxpool": adaptive_pool_rule,
-    "fc": fc_rule,
-    "dropout": dropout_rule,
-    "batchnorm": batchnorm_rule,
-    "relu": activation_rule,
-    "leaky_relu": activation_rule,
-    "sigmoid": activation_rule,
-    "tanh": activation_rule,
-    "softmax": activation_rule,
-}
+def lrn_rule(ctx: RowContext, shape) -> Resolved:
+    row = ctx.spec_row
+    return Resolved(shape, fields=dict(lrn=(row.n, row.alpha, row.beta, row.k)))
+
+
+def _declared(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
+    """A merge's or a block's declared maps and size against what it computes."""
+    row = ctx.spec_row
+    maps, size = getattr(row, "maps", None), getattr(row, "size", None)
+    if maps is not None and len(out) == 3 and maps != out[0]:
+        ctx.error(f"{what} has {out[0]} maps, but the row declares {maps}", "maps-mismatch", "maps")
+    if size is not None and len(out) == 3 and tuple(size) != out[1:]:
+        ctx.error(
+            f"{what} is {_size(out[1:])}, but the row declares {_size(size)}",
+            "size-mismatch",
+            "size",
+        )
+
+
+def _input_notes(ctx: RowContext) -> tuple[Diagnostic, ...]:
+    return tuple(
+        note(f"input '{name}' ({_shape(shape)}) comes from here", pos)
+        for name, shape, pos in ctx.sources
+    )
+
+
+def add_rule(ctx: RowContext, shapes) -> Resolved:
+    if len(set(shapes)) > 1:
+        listed = ", ".join(f"'{n}' is {_shape(sh)}" for n, sh, _ in ctx.sources)
+        ctx.error(
+            f"add needs inputs of one shape: {listed}",
+            "add-shape",
+            "from",
+            _input_notes(ctx),
+        )
+        return Resolved(None)
+    _declared(ctx, shapes[0], "the sum")
+    return Resolved(shapes[0])
+
+
+def concat_rule(ctx: RowContext, shapes) -> Resolved:
+    row = ctx.spec_row
+    if any(len(sh) != 3 for sh in shapes):
+        flat = [f"'{n}' is {_shape(sh)}" for n, sh, _ in ctx.sources if len(sh) != 3]
+        ctx.error(
+            f"concat joins maps×H×W tensors along the maps; {', '.join(flat)}",
+            "concat-shape",
+            "from",
+            _input_notes(ctx),
+        )
+        return Resolved(None)
+    sizes = [sh[1:] for sh in shapes]
+    target = sizes[-1]
+    if row.crop == "center":
+        small = [(n, sh) for n, sh, _ in ctx.sources if sh[1] < target[0] or sh[2] < target[1]]
+        if small:
+            name, sh = small[0]
+            ctx.error(
+                f"crop: center cuts every input to the last input's {_size(target)}, but "
+                f"'{name}' is only {_size(sh[1:])}: a crop cannot grow a tensor",
+                "crop-grow",
+                "crop",
+                _input_notes(ctx),
+            )
+            return Resolved(None)
+    elif len(set(sizes)) > 1:
+        listed = ", ".join(f"'{n}' is {_shape(sh)}" for n, sh, _ in ctx.sources)
+        ctx.error(
+            f"concat needs inputs of one H×W: {listed} (crop: center cuts them to the last "
+            "input's size)",
+            "concat-shape",
+            "from",
+            _input_notes(ctx),
+        )
+        return Resolved(None)
+    out = (sum(sh[0] for sh in shapes), *target)
+    _declared(ctx, out, "the concatenation")
+    return Resolved(out, fields=dict(crop=row.crop))
 
 
 # --------------------------------------------------------------------------- the walk
 
 
-@dataclass
-class _Written:
-    """A row after `repeat` expansion."""
-
-    row: Any
-    number: int
-    path: tuple
-    origin: tuple[int, int]
-    name: str = ""
-    act_name: str = ""
-
-
-def _expand(spec: Spec, doc: Document, diagnostics: list[Diagnostic]) -> list[_Written]:
-    rows: list[_Written] = []
-    total = sum(r.repeat for r in spec.layers)
-    if total > MAX_ROWS:
-        diagnostics.append(
-            Diagnostic(
-                "error",
-                f"the spec expands to {total:,} rows; the limit is {MAX_ROWS:,}",
-                "too-large",
-                doc.pos(("layers",)),
-            )
-        )
-        return []
-    for i, row in enumerate(spec.layers):
-        for copy in range(1, row.repeat + 1):
-            named = row
-            if row.name is not None and row.repeat > 1:
-                named = replace_name(row, f"{row.name}_{copy}")
-            rows.append(_Written(named, len(rows) + 1, ("layers", i), (i, copy)))
-    return rows
-
-
-def replace_name(row, name: str):
-    return row.model_copy(update={"name": name})
-
-
-def _name_rows(rows: list[_Written], doc: Document, diagnostics: list[Diagnostic]) -> None:
-    """Give every row (and every activation shorthand) a unique module name."""
-    taken: dict[str, int] = {}
-    for w in rows:
-        name = w.row.name
-        if name is None:
-            continue
-        if name in taken:
-            first = taken[name]
-            diagnostics.append(
-                Diagnostic(
-                    "error",
-                    f"name '{name}' is already used by layer {first}",
-                    "duplicate-name",
-                    doc.pos(w.path + ("name",)),
-                    f"layer {w.number} '{name}' ({w.row.type})",
-                )
-            )
-        else:
-            taken[name] = w.number
-        w.name = name
-    counters: dict[str, int] = {}
-
-    def fresh(kind: str) -> str:
-        while True:
-            counters[kind] = counters.get(kind, 0) + 1
-            candidate = f"{kind}{counters[kind]}"
-            if candidate not in taken:
-                taken[candidate] = 0
-                return candidate
-
-    for w in rows:
-        if not w.name:
-            w.name = fresh(w.row.type)
-        act = getattr(w.row, "activation", None)
-        if act not in (None, "none"):
-            w.act_name = fresh(act)
-
-
 def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False) -> Network:
     """Resolve and check every row; raise :class:`SpecError` listing every problem."""
-    diagnostics: list[Diagnostic] = []
-    rows = _expand(spec, doc, diagnostics)
-    _name_rows(rows, doc, diagnostics)
+    from .graph import check_spec
 
-    input_shape = (spec.input.maps, *spec.input.size)
-    shape: tuple[int, ...] | None = input_shape  # None once an error leaves it unknown
-    nodes: list[Node] = []
-    flatten_at: int | None = None
-    flatten_from: tuple[int, ...] | None = None
-    flattened_by: str | None = None
-    last_row = max((w.number for w in rows if w.row.type != "flatten"), default=0)
-
-    def add(w: _Written, ctx: RowContext, kind: str, name: str, res: Resolved, in_shape, of=None):
-        nodes.append(
-            Node(
-                index=len(nodes) + 1,
-                name=name,
-                kind=kind,
-                row=w.number,
-                pos=ctx.at(),
-                input=nodes[-1].name if nodes else "input",
-                input_shape=in_shape,
-                output_shape=res.output_shape,
-                section="classifier" if flatten_at is not None else "features",
-                params=res.params,
-                macs=res.macs,
-                activation_of=of,
-                origin=w.origin,
-                **res.fields,
-            )
-        )
-
-    for w in rows:
-        kind = w.row.type
-        act = getattr(w.row, "activation", None)
-        act = None if act == "none" else act
-        ctx = RowContext(w.row, w.number, w.name, w.path, doc, diagnostics)
-        if (kind == "softmax" or act == "softmax") and w.number != last_row:
-            ctx.error(
-                "softmax may only be the last layer (it turns the final scores into "
-                "probabilities over dim=1)",
-                "softmax-position",
-                "activation" if act == "softmax" else None,
-            )
-        if kind in SPATIAL and flattened_by is not None:
-            ctx.error(
-                f"a {kind} row after the flatten ({flattened_by}); spatial layers must come "
-                "before the first fc",
-                "spatial-after-flatten",
-            )
-            shape = None
-            continue
-        if kind == "flatten" or (kind == "fc" and flattened_by is None):
-            if kind == "flatten" and flattened_by is not None:
-                ctx.error(f"the input is already flattened ({flattened_by})", "flatten-twice")
-                continue
-            flattened_by = f"at layer {w.number} '{w.name}'"
-            flatten_at = len(nodes) + 1
-            if shape is not None:
-                flatten_from = shape
-                shape = (math.prod(shape),)
-            if kind == "flatten":
-                continue
-        if shape is None:  # an earlier error left the shape unknown: only structure is checked
-            continue
-        res = RULES[kind](ctx, shape)
-        if res.output_shape is None:
-            shape = None
-            continue
-        add(w, ctx, kind, w.name, res, shape)
-        shape = res.output_shape
-        if act is not None:
-            add(w, ctx, act, w.act_name, Resolved(shape), shape, of=w.name)
-
-    if rows and not last_row:
-        diagnostics.append(
-            Diagnostic(
-                "error", "the spec has no layers besides the flatten", "empty", doc.pos(("layers",))
-            )
-        )
-    if strict:
-        diagnostics = [
-            replace(d, severity="error", message=d.message + " (--strict)")
-            if d.severity == "warning"
-            else d
-            for d in diagnostics
-        ]
-    if any(d.severity == "error" for d in diagnostics):
-        raise SpecError(diagnostics, source)
-
-    return Network(
-        name=spec.name,
-        title=spec.title,
-        layout=spec.layout,
-        source=source,
-        input_shape=input_shape,
-        output_shape=shape,
-        nodes=tuple(nodes),
-        flatten_at=flatten_at,
-        flatten_from=flatten_from,
-        flatten_features=math.prod(flatten_from) if flatten_from else None,
-        params=sum(n.params for n in nodes),
-        macs=sum(n.macs for n in nodes),
-        warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
-    )
+    return check_spec(spec, doc, source=source, strict=strict)

@@ -31,7 +31,8 @@ def _err(message: str) -> None:
 
 def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
     for d in diagnostics:
-        print(d.format(source), file=sys.stderr)
+        for line in d.lines(source):
+            print(line, file=sys.stderr)
 
 
 def _load(path: str, strict: bool):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True, order=True)
@@ -32,14 +32,27 @@ class Diagnostic:
     code: str
     pos: Pos | None = None
     layer: str | None = None  # "layer 3 'conv2' (conv)", when the problem belongs to a row
+    #: related places, printed after it as ``note:`` lines ("instantiated from layer2.0")
+    notes: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     def format(self, filename: str = "<spec>") -> str:
+        """One line (``note:`` lines have no code)."""
         where = f"{filename}:{self.pos.line}:{self.pos.col}" if self.pos else filename
         subject = f"{self.layer}: " if self.layer else ""
-        line = f"{where}: {self.severity}: {subject}{self.message} [{self.code}]"
+        code = f" [{self.code}]" if self.severity != "note" else ""
+        line = f"{where}: {self.severity}: {subject}{self.message}{code}"
         if not line.isprintable():  # one line, whatever a spec's text smuggled in
             line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
         return line
+
+    def lines(self, filename: str = "<spec>") -> list[str]:
+        """The diagnostic's line and its notes' lines."""
+        return [self.format(filename), *(n.format(filename) for n in self.notes)]
+
+    def with_notes(self, notes: tuple[Diagnostic, ...]) -> Diagnostic:
+        from dataclasses import replace
+
+        return replace(self, notes=self.notes + notes)
 
     def sort_key(self) -> tuple:
         pos = self.pos or Pos(0, 0)
@@ -73,7 +86,15 @@ class SpecError(Exception):
         return [d for d in self.diagnostics if d.severity == "error"]
 
     def report(self) -> str:
-        return "\n".join(d.format(self.filename) for d in self.diagnostics)
+        return "\n".join(line for d in self.diagnostics for line in d.lines(self.filename))
+
+    def __reduce__(self):  # survives pickling (multiprocessing, pytest-xdist)
+        return (type(self), (self.diagnostics, self.filename))
 
     def __str__(self) -> str:
         return self.report()
+
+
+def note(message: str, pos: Pos | None) -> Diagnostic:
+    """A ``note:`` line pointing at a related place."""
+    return Diagnostic("note", message, "note", pos)

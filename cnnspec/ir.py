@@ -3,9 +3,17 @@
 The IR is what the backends read. It is frozen, holds plain values only, and
 carries no arithmetic left to do: a backend formats fields, it never computes.
 
-Each :class:`Node` is one module of the generated model, activations included,
-in order. ``input`` names the node that feeds it explicitly (``"input"`` for
-the first), so a branching network needs no new IR.
+The IR is a graph. Each :class:`Node` is one operation of the generated model —
+a module (a convolution, an activation, …) or a module-less operation (a
+flatten, an ``add``, a ``concat``) — listed in an order in which every node
+comes after its inputs. ``inputs`` names the nodes it reads (``"input"`` is the
+network's input); ``path`` is its module path, the prefix of its state_dict
+keys (``layer1.0.conv1``), or None for a module-less operation.
+
+Blocks and containers are :class:`Group` records (the module tree above the
+leaves), and a graph network carries :class:`ClassDef` records: what the PyTorch
+backend writes as one class per block definition, with every hyper-parameter
+already resolved to a literal or to a Python expression over the block's params.
 """
 
 from __future__ import annotations
@@ -17,42 +25,32 @@ from typing import Literal
 from .diagnostics import Diagnostic, Pos
 
 Pair = tuple[int, int]
-Section = Literal["features", "classifier"]
+Shape = tuple[int, ...]
+Layout = Literal["sequential", "flat", "graph"]
 
-#: Module kinds that hold the activation functions.
-ACTIVATION_KINDS = frozenset({"relu", "leaky_relu", "sigmoid", "tanh", "softmax"})
-
-#: The torch.nn class each kind becomes (batchnorm: see Node.torch_class).
-TORCH_CLASS = {
-    "conv": "Conv2d",
-    "maxpool": "MaxPool2d",
-    "avgpool": "AvgPool2d",
-    "adaptive_avgpool": "AdaptiveAvgPool2d",
-    "adaptive_maxpool": "AdaptiveMaxPool2d",
-    "fc": "Linear",
-    "dropout": "Dropout",
-    "batchnorm": "BatchNorm2d",
-    "relu": "ReLU",
-    "leaky_relu": "LeakyReLU",
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "softmax": "Softmax",
-}
+#: The id that stands for the network's (or a scope's) input in ``Node.inputs``.
+INPUT = "input"
 
 
 @dataclass(frozen=True)
 class Node:
-    index: int  # 1-based position among the model's modules
-    name: str  # the row's name: attribute name in a flat model, label everywhere
-    kind: str  # the layer type: conv, maxpool, …, relu, softmax
-    row: int  # 1-based number of the spec row (after `repeat` expansion) it comes from
+    id: str  # unique in the network: the scope's path and the row's name ("layer1.0.conv1")
+    name: str  # the row's name in its scope: attribute name, label everywhere
+    kind: str  # the layer type: conv, maxpool, …, relu, add, concat, flatten
+    row: int  # 1-based number of the row in its scope (after `repeat` expansion)
     pos: Pos  # where that row is written
-    input: str  # name of the node feeding this one, or "input"
-    input_shape: tuple[int, ...]  # without the batch dimension
-    output_shape: tuple[int, ...]
-    section: Section  # features (before the flatten) or classifier (after)
+    inputs: tuple[str, ...]  # ids of the nodes it reads; INPUT for the network's input
+    input_shape: Shape  # (its first input's) shape, without the batch dimension
+    output_shape: Shape
     params: int
     macs: int  # multiply-accumulates for one image, torchinfo's convention
+    #: module path, the prefix of its state_dict keys; None for a module-less operation
+    path: str | None = None
+    #: 1-based position among the model's modules; None for a module-less operation
+    index: int | None = None
+    depth: int = 0  # nesting level of its scope: 0 at the top
+    scope: str = ""  # path of the block instance or container holding it; "" at the top
+    input_shapes: tuple[Shape, ...] = ()  # every input's shape (merges read several)
     # resolved hyper-parameters; None where the kind has none
     in_maps: int | None = None  # conv in_channels, fc in_features, batchnorm num_features
     out_maps: int | None = None  # conv out_channels, fc out_features
@@ -66,21 +64,26 @@ class Node:
     ceil_mode: bool | None = None
     p: float | None = None
     target: Pair | None = None  # adaptive pools' output size
-    #: for an activation written as `activation:` on a row: that row's name
+    eps: float | None = None  # batchnorm
+    momentum: float | None = None  # batchnorm
+    lrn: tuple[int, float, float, float] | None = None  # LRN's size, alpha, beta, k
+    crop: str | None = None  # concat: "center" when larger inputs are cropped
+    #: for an activation written as `activation:` on a row: that row's node id
     activation_of: str | None = None
-    #: identity of the written row before `repeat`: (row index in the spec, copy number)
+    #: identity of the written row before `repeat`: (row index in the scope, copy number)
     origin: tuple[int, int] = (0, 1)
+    torch_class: str = ""  # the torch.nn class ("" for a module-less operation)
 
     @property
     def is_activation(self) -> bool:
-        return self.kind in ACTIVATION_KINDS
+        from .registry import KINDS
+
+        kind = KINDS.get(self.kind)
+        return kind is not None and kind.family == "activation"
 
     @property
-    def torch_class(self) -> str:
-        """The torch.nn class name: BatchNorm1d after the flatten, BatchNorm2d before."""
-        if self.kind == "batchnorm" and len(self.input_shape) == 1:
-            return "BatchNorm1d"
-        return TORCH_CLASS[self.kind]
+    def is_module(self) -> bool:
+        return self.path is not None
 
 
 @dataclass(frozen=True)
@@ -95,48 +98,139 @@ class Row:
         return self.node.params + (self.activation.params if self.activation else 0)
 
     @property
-    def output_shape(self) -> tuple[int, ...]:
+    def output_shape(self) -> Shape:
         return (self.activation or self.node).output_shape
+
+
+@dataclass(frozen=True)
+class Group:
+    """A module above the leaves: a block instance or a container (``nn.Sequential``)."""
+
+    path: str  # module path: "layer1", "layer1.0", "inception3a.branch2"
+    name: str  # the row's name in its scope ("layer1"), or the copy's ("0", "denselayer1")
+    kind: Literal["block", "sequential"]
+    block: str | None  # the block type of an instance (its class name); None for containers
+    depth: int
+    pos: Pos
+    nodes: tuple[str, ...]  # ids of every node inside, in order
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    macs: int
+    #: the block's params as this instance has them, in the block's order
+    args: tuple[tuple[str, object], ...] = ()
+    #: declared figures a paper prints for this row (checked; shown in summaries)
+    printed_params: str | None = None
+    printed_macs: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    """A block param as a generated constructor argument."""
+
+    name: str
+    type: str  # "int", "bool", "float"
+    default: str | None  # Python literal text; None when required
+
+
+@dataclass(frozen=True)
+class Member:
+    """One row of a generated class: an attribute in ``__init__``, a line in ``forward``.
+
+    Values are resolved: ``node`` fields are literals, or :class:`~cnnspec.expr.Sym`
+    Python expressions over the class's constructor arguments."""
+
+    name: str  # attribute (for modules) and the row's name
+    kind: str  # a layer kind; "block" (an instance), "sequential" (a container); or an op
+    inputs: tuple[str, ...]  # names of the members it reads; INPUT for the class's input
+    shape: str  # the output shape for the line's comment ("64×56×56", "planes×H×W")
+    cond: str | None = None  # Python condition under which it exists; None: always
+    node: Node | None = None  # a leaf layer: what its template macro renders
+    block: str | None = None  # a block instance: the class it instantiates
+    args: tuple[str, ...] = ()  # its constructor's arguments, as source text
+    #: repeated block rows: one (child name or None for an index, args) per copy
+    copies: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    children: tuple[Member, ...] = ()  # a container's children, in order
+    named: bool = False  # children as named attributes (OrderedDict) or indexed
+    module: bool = True  # holds an nn.Module (False for add, concat, flatten)
+
+
+@dataclass(frozen=True)
+class ClassDef:
+    """One generated class: a block definition, or (for graph networks) the network."""
+
+    name: str
+    params: tuple[Param, ...]
+    takes_in_maps: bool  # the constructor's first argument is ``in_maps``
+    members: tuple[Member, ...]
+    output: str  # the member whose value ``forward`` returns (INPUT when none)
+    sequential: bool = False  # an nn.Sequential subclass whose children are indexed
+    title: str = ""  # one line for the class docstring
 
 
 @dataclass(frozen=True)
 class Network:
     name: str  # class name of the generated module
     title: str | None
-    layout: Literal["sequential", "flat"]
+    layout: Layout
     source: str  # the spec's path as the user gave it, for headers
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    nodes: tuple[Node, ...]
-    #: index (1-based) of the first classifier node; None when nothing is flattened
-    flatten_at: int | None
-    #: the C×H×W shape that is flattened, and the number of features it becomes
-    flatten_from: tuple[int, ...] | None
-    flatten_features: int | None
+    input_shape: Shape
+    output_shape: Shape
+    nodes: tuple[Node, ...]  # every operation, inputs before readers
     params: int
     macs: int
     warnings: tuple[Diagnostic, ...] = field(default=())
+    output: str = INPUT  # id of the node whose value the network returns
+    groups: tuple[Group, ...] = ()  # block instances and containers, outer before inner
+    #: the generated classes of a graph network: blocks in dependency order, network last
+    classes: tuple[ClassDef, ...] = ()
 
     @property
     def layers(self) -> tuple[Node, ...]:
-        return self.nodes
+        """The modules, in order (module-less operations left out)."""
+        return tuple(n for n in self.nodes if n.path is not None)
+
+    @property
+    def modules(self) -> tuple[Node, ...]:
+        return self.layers
+
+    @property
+    def flatten(self) -> Node | None:
+        """The (first) flatten operation, if any."""
+        return next((n for n in self.nodes if n.kind == "flatten"), None)
 
     @property
     def features(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.section == "features")
+        """A chain's modules before its flatten (``self.features``)."""
+        flat = self.flatten
+        if flat is None:
+            return self.layers
+        at = self.nodes.index(flat)
+        return tuple(n for n in self.nodes[:at] if n.path is not None)
 
     @property
     def classifier(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.section == "classifier")
+        """A chain's modules after its flatten (``self.classifier``)."""
+        flat = self.flatten
+        if flat is None:
+            return ()
+        at = self.nodes.index(flat)
+        return tuple(n for n in self.nodes[at + 1 :] if n.path is not None)
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
 
     def rows(self) -> Iterator[Row]:
-        """The nodes grouped back into written rows (an `activation:` joins its row)."""
-        nodes = self.nodes
+        """The modules grouped back into written rows (an `activation:` joins its row)."""
+        nodes = self.layers
         i = 0
         while i < len(nodes):
             node = nodes[i]
             nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-            if nxt is not None and nxt.activation_of == node.name:
+            if nxt is not None and nxt.activation_of == node.id:
                 yield Row(node, nxt)
                 i += 2
             else:

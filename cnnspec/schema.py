@@ -18,13 +18,15 @@ import keyword
 import math
 import re
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     WithJsonSchema,
 )
@@ -43,7 +45,7 @@ MAX_REPEAT = 10_000
 #: Longest layer or class name (a generated line must fit in 100 columns).
 MAX_NAME_LENGTH = 40
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
 
 # Attribute names a layer may not take in a flat model: nn.Module's own members
 # (a test compares this list with dir(torch.nn.Module)), and the generated module's.
@@ -162,13 +164,13 @@ def _activation(value: Any) -> Any:
 
 
 Activation = Annotated[
-    Literal["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "none"],
+    Literal["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "none"],
     BeforeValidator(_activation),
     WithJsonSchema(
         {
             "type": "string",
             "description": "case-insensitive",
-            "pattern": "(?i)^(relu|leaky_relu|sigmoid|tanh|softmax|none)$",
+            "pattern": "(?i)^(relu|relu6|leaky_relu|sigmoid|tanh|softmax|none)$",
         }
     ),
 ]
@@ -230,6 +232,75 @@ ClassName = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}),
 ]
 
+
+def _sources(value: Any) -> Any:
+    if isinstance(value, str):
+        return (check_identifier(value, "row name"),)
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("expected at least one row name")
+        return tuple(check_identifier(v, "row name") for v in value)
+    raise ValueError("expected a row name or a list of row names")
+
+
+Sources = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_sources),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    ),
+]
+
+
+def _condition(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value
+    raise ValueError("expected a condition such as '$stride != 1', or true/false")
+
+
+Condition = Annotated[
+    str | bool,
+    BeforeValidator(_condition),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "boolean"}]}),
+]
+
+_PRINTED = re.compile(r"\s*(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*([KMGkmg]?)\s*\Z")
+
+
+def _printed(value: Any) -> Any:
+    _no_bool(value)
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"expected a count such as 159K, got {value!r}")
+        return str(value)
+    if isinstance(value, str) and _PRINTED.match(value):
+        return value.strip()
+    raise ValueError(f"expected a count as printed, such as 159K, 128M or 1.8e9, got {value!r}")
+
+
+Printed = Annotated[
+    str,
+    BeforeValidator(_printed),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _PRINTED.pattern}]}
+    ),
+]
+
+
+def printed_value(text: str, units: dict[str, float]) -> tuple[float, float]:
+    """``"159K"`` → (159, 1024) under ``units``: the printed number and its unit."""
+    match = _PRINTED.match(text)
+    assert match is not None
+    return float(match[1]), float(units.get(match[2].upper(), 1))
+
+
 Maps = Annotated[int, Field(ge=1, le=MAX_MAPS)]
 Count = Annotated[int, Field(ge=1, le=MAX_EXTENT)]
 
@@ -249,6 +320,29 @@ class _Row(BaseModel):
         ge=1,
         le=MAX_REPEAT,
         description="Stands for this many copies of the row; a name gets _1 … _N appended.",
+    )
+    from_: Sources | None = Field(
+        None,
+        alias="from",
+        description="The name (or list of names) of earlier rows in the same scope whose "
+        "outputs feed this row; `input` is the scope's input. Default: the previous row.",
+    )
+    if_: Condition | None = Field(
+        None,
+        alias="if",
+        description="The row exists only when this condition over the block's params holds "
+        "(`$stride != 1`); when it does not, rows that read it read its (first) input.",
+    )
+    params: Printed | None = Field(
+        None,
+        description="The parameter count a paper prints for this row (`159K`, `1.2M`, 2400): "
+        "compared with the computed count under the spec's `printed` convention; a "
+        "difference is a warning showing both.",
+    )
+    macs: Printed | None = Field(
+        None,
+        description="The multiply-adds a paper prints for this row (`128M`, `1.8e9`), "
+        "compared like `params`.",
     )
 
 
@@ -343,6 +437,82 @@ class BatchNorm(_Row):
 
     type: Literal["batchnorm"]
     maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    eps: float = Field(1e-5, gt=0.0, lt=1.0, description="Added to the variance, default 1e-5.")
+    momentum: float = Field(
+        0.1, gt=0.0, le=1.0, description="Running statistics' momentum, default 0.1."
+    )
+
+
+class LRN(_Row):
+    """Local response normalisation across maps (nn.LocalResponseNorm), as in AlexNet,
+    GoogLeNet and VGG's A-LRN."""
+
+    type: Literal["lrn"]
+    n: Annotated[int, Field(ge=1, le=MAX_MAPS)] = Field(
+        5, description="Neighbouring maps normalised over, default 5."
+    )
+    alpha: float = Field(1e-4, ge=0.0, description="Scale α, default 1e-4.")
+    beta: float = Field(0.75, ge=0.0, description="Exponent β, default 0.75.")
+    k: float = Field(1.0, ge=0.0, description="Additive constant k, default 1.")
+
+
+class Add(_Row):
+    """Element-wise sum of its inputs (a residual connection); every input the same shape."""
+
+    type: Literal["add"]
+    maps: Maps | None = Field(None, description="Declared maps of the sum (checked).")
+    size: Size | None = Field(None, description="Declared size of the sum (checked).")
+
+
+class Concat(_Row):
+    """Concatenation of its inputs along the maps; equal H×W, or `crop: center`."""
+
+    type: Literal["concat"]
+    maps: Maps | None = Field(None, description="Declared maps of the result (checked).")
+    size: Size | None = Field(None, description="Declared size of the result (checked).")
+    crop: Literal["center"] | None = Field(
+        None, description="`center`: cut larger inputs to the smallest H×W (U-Net)."
+    )
+
+
+class Sequential(_Row):
+    """A container: its rows run in order inside one nn.Sequential."""
+
+    type: Literal["sequential"]
+    maps: Maps | None = Field(None, description="Declared output maps (checked).")
+    size: Size | None = Field(None, description="Declared output size (checked).")
+    children: Literal["indexed", "named"] = Field(
+        "indexed",
+        description="indexed: children are 0, 1, … (nn.Sequential); named: children are the "
+        "rows' names (nn.Sequential of an OrderedDict).",
+    )
+    layers: list[Layer] = Field(min_length=1, description="The container's rows, in order.")
+
+
+class BlockRow(_Row):
+    """An instance of a block defined under `blocks:`; its other keys are the block's params."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True, populate_by_name=True)
+
+    type: str = Field(
+        description="The block's name.",
+        json_schema_extra=lambda schema: schema.update({"not": {"enum": list(LAYER_TYPES)}}),
+    )
+    repeat: int | None = Field(  # type: ignore[assignment]
+        None,
+        ge=1,
+        le=MAX_REPEAT,
+        description="N instances in an nn.Sequential (children 0 … N−1, or named by `names`).",
+    )
+    maps: Maps | None = Field(None, description="Declared output maps (checked).")
+    size: Size | None = Field(None, description="Declared output size (checked).")
+    first: dict[str, Any] | None = Field(
+        None, description="Params that differ in the first copy of a repeated block: {stride: 2}."
+    )
+    names: str | None = Field(
+        None,
+        description="Names of the copies, with {i} for 1, 2, …: `denselayer{i}`.",
+    )
 
 
 class Flatten(_Row):
@@ -353,6 +523,10 @@ class Flatten(_Row):
 
 class ReLU(_Row):
     type: Literal["relu"]
+
+
+class ReLU6(_Row):
+    type: Literal["relu6"]
 
 
 class LeakyReLU(_Row):
@@ -373,38 +547,112 @@ class Softmax(_Row):
     type: Literal["softmax"]
 
 
-Layer = Annotated[
-    (
-        Conv
-        | MaxPool
-        | AvgPool
-        | AdaptiveAvgPool
-        | AdaptiveMaxPool
-        | FC
-        | Dropout
-        | BatchNorm
-        | Flatten
-        | ReLU
-        | LeakyReLU
-        | Sigmoid
-        | Tanh
-        | Softmax
-    ),
-    Field(discriminator="type"),
-]
+#: The row model of every layer type (block rows excepted): the registry's first column.
+_MODEL_FOR_TYPE: dict[str, type[_Row]] = {
+    "conv": Conv,
+    "maxpool": MaxPool,
+    "avgpool": AvgPool,
+    "adaptive_avgpool": AdaptiveAvgPool,
+    "adaptive_maxpool": AdaptiveMaxPool,
+    "fc": FC,
+    "dropout": Dropout,
+    "batchnorm": BatchNorm,
+    "lrn": LRN,
+    "flatten": Flatten,
+    "add": Add,
+    "concat": Concat,
+    "sequential": Sequential,
+    "relu": ReLU,
+    "relu6": ReLU6,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+}
 
-LAYER_TYPES: tuple[str, ...] = (
-    "conv",
-    "maxpool",
-    "avgpool",
-    "adaptive_avgpool",
-    "adaptive_maxpool",
-    "fc",
-    "dropout",
-    "batchnorm",
-    "flatten",
-    *ACTIVATIONS,
-)
+LAYER_TYPES: tuple[str, ...] = tuple(_MODEL_FOR_TYPE)
+
+#: The tag of a row whose type is not a layer type: an instance of a block.
+BLOCK = "block"
+
+
+def _row_tag(value: Any) -> str | None:
+    if not isinstance(value, (dict, BaseModel)):
+        return BLOCK  # not a mapping: the block row model says so
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if kind is None:
+        return None
+    if isinstance(kind, str) and kind in _MODEL_FOR_TYPE:
+        return kind
+    if isinstance(kind, str) and kind.isidentifier() and kind.isascii():
+        return BLOCK
+    return "?"  # not a tag: reported as an unknown type
+
+
+Layer = Annotated[
+    Union[  # noqa: UP007 (a tagged union needs the Union form)
+        tuple(Annotated[m, Tag(t)] for t, m in _MODEL_FOR_TYPE.items())  # type: ignore[misc]
+        + (Annotated[BlockRow, Tag(BLOCK)],)
+    ],
+    Discriminator(_row_tag),
+]
+Sequential.model_rebuild()
+
+
+class ParamSpec(BaseModel):
+    """A block param: its type, and a default that makes it optional."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    type: Literal["int", "bool", "float"] = Field(description="int, bool or float.")
+    default: int | bool | float | None = Field(None, description="Value when a row omits it.")
+    description: str | None = Field(None, max_length=2000, description="What it means.")
+
+
+def _param_spec(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"type": value}
+    return value
+
+
+class BlockSpec(BaseModel):
+    """A named, parametrized sub-network; a row whose type is its name instantiates it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    title: str | None = Field(None, max_length=2000, description="Free text: the docstring.")
+    params: dict[str, Annotated[ParamSpec, BeforeValidator(_param_spec)]] = Field(
+        default_factory=dict,
+        description="Typed params: `planes: int`, or `{type: int, default: 1}`. Rows use "
+        "them as `$planes`, in expressions such as `$planes * 4` or `$t * in_maps`.",
+    )
+    children: Literal["named", "indexed"] = Field(
+        "named",
+        description="named: every row with a module is an attribute named by the row "
+        "(torchvision's BasicBlock); indexed: the block is an nn.Sequential, children 0, 1, …",
+    )
+    layers: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        description="The block's rows, in order: the same row types as the network's, with "
+        "`$param` expressions; checked for every instance.",
+    )
+    table: str | None = Field(None, description="The rows as a table block, as for `table`.")
+
+
+class PrintedConvention(BaseModel):
+    """How the paper counts the figures its table prints (rows' `params` and `macs`)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    counts: Literal["all", "weights"] = Field(
+        "all",
+        description="all: every parameter (weights, biases, norms), MACs with biases, as "
+        "cnnspec counts; weights: conv and fc weights only, MACs without biases.",
+    )
+    K: Literal[1000, 1024] = Field(1000, description="What K stands for: 1000 or 1024.")
+    M: Literal[1000000, 1048576] = Field(1000000, description="What M stands for.")
+    G: Literal[1000000000, 1073741824] = Field(1000000000, description="What G stands for.")
 
 
 class Input(BaseModel):
@@ -446,6 +694,15 @@ class Spec(BaseModel):
         description="The rows typed as a textbook prints them: a header row naming the "
         "columns, then one whitespace-separated line per layer; '-' for an empty cell.",
     )
+    blocks: dict[str, BlockSpec] | None = Field(
+        None,
+        description="Named, parametrized sub-networks (ResNet's BasicBlock, an inception "
+        "module); each becomes one generated class.",
+    )
+    printed: PrintedConvention | None = Field(
+        None,
+        description="How the paper counts the `params` and `macs` figures rows declare.",
+    )
 
 
 # --------------------------------------------------------------------------- errors
@@ -453,7 +710,7 @@ class Spec(BaseModel):
 
 def _columns() -> frozenset[str]:
     """Every key a row of some type takes: the columns a table header may name."""
-    return frozenset(f for model in _MODEL_FOR_TYPE.values() for f in model.model_fields)
+    return frozenset(k for model in _MODEL_FOR_TYPE.values() for k in row_keys(model))
 
 
 def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
@@ -475,11 +732,15 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
         # that were read are validated too, so that every problem is reported at once.
         if problems and ("table" in doc.data or not doc.data.get("layers")):
             return None, problems
+    blocks = doc.data.get("blocks")
+    block_names = [b for b in blocks if isinstance(b, str)] if isinstance(blocks, dict) else []
+    unknown = _unknown_types(doc, block_names)
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
         found = [_diagnostic(doc, err) for err in exc.errors(include_url=False)]
-        return None, problems + _drop_explained(found)
+        return None, problems + _drop_explained(found) + unknown
+    problems += unknown + _check_blocks(doc, spec)
     if spec.layers is None:
         problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
     if spec.input is None:
@@ -489,6 +750,108 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
             )
         )
     return (None, problems) if problems else (spec, [])
+
+
+def _rows_in(data: Any, path: tuple) -> list[tuple[tuple, dict]]:
+    """Every row under ``path`` (a list of rows), containers' rows included."""
+    out: list[tuple[tuple, dict]] = []
+    stack = [(path, data)]
+    while stack:
+        where, rows = stack.pop()
+        if not isinstance(rows, list):
+            continue
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                out.append((where + (i,), row))
+                if row.get("type") == "sequential":
+                    stack.append((where + (i, "layers"), row.get("layers")))
+    return out
+
+
+def all_rows(data: dict) -> list[tuple[tuple, dict]]:
+    """Every row of a spec's data: the network's and every block's, with their paths."""
+    found = _rows_in(data.get("layers"), ("layers",))
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        for name, block in blocks.items():
+            if isinstance(block, dict):
+                found += _rows_in(block.get("layers"), ("blocks", name, "layers"))
+    return found
+
+
+def unknown_type_message(tag: Any, blocks: list[str]) -> str:
+    known = ", ".join([*LAYER_TYPES, *blocks])
+    if tag is None:
+        return f"the row's 'type' is empty; known: {known}"
+    if not isinstance(tag, str):
+        return f"'type' must be a layer type, not {_describe(tag, None)}; known: {known}"
+    close = [_SYNONYMS[tag.lower()]] if tag.lower() in _SYNONYMS else []
+    close = close or difflib.get_close_matches(tag.lower(), LAYER_TYPES, n=1)
+    close = close or difflib.get_close_matches(tag, blocks, n=1)
+    message = f"unknown layer type '{clip(tag)}'"
+    return message + (f" (did you mean '{close[0]}'?)" if close else f"; known: {known}")
+
+
+def _unknown_types(doc: Document, blocks: list[str]) -> list[Diagnostic]:
+    """Rows whose type is an identifier but neither a layer type nor a block's name."""
+    out = []
+    for path, row in all_rows(doc.data) if isinstance(doc.data, dict) else []:
+        tag = row.get("type")
+        if _row_tag(row) == BLOCK and tag not in blocks:
+            message = unknown_type_message(tag, blocks)
+            out.append(Diagnostic("error", message, "unknown-type", doc.pos(path + ("type",))))
+    return out
+
+
+#: Keys of a block row that are not the block's params.
+BLOCK_ROW_KEYS = frozenset(
+    {"type", "name", "repeat", "from", "if", "maps", "size", "params", "macs", "first", "names"}
+)
+#: Names a param may not take: they would hide a name the generated class uses.
+RESERVED_PARAMS = frozenset({"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict"})
+
+
+def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
+    """Block names and param names: identifiers that fit in the generated code."""
+    out: list[Diagnostic] = []
+    for name, block in (spec.blocks or {}).items():
+        where = doc.pos(("blocks", name), key=True)
+        try:
+            _class_name(name)
+            if name in _MODEL_FOR_TYPE:
+                raise ValueError(f"'{name}' is a layer type; a block needs a name of its own")
+            if name == spec.name:
+                raise ValueError(f"'{name}' is the network's own name")
+        except ValueError as exc:
+            out.append(Diagnostic("error", f"block name: {exc}", "block-name", where))
+        for param, decl in block.params.items():
+            at = doc.pos(("blocks", name, "params", param), key=True)
+            try:
+                check_identifier(param, "param")
+                if param in BLOCK_ROW_KEYS or param in RESERVED_PARAMS:
+                    raise ValueError(f"param '{param}' would hide a key or name cnnspec uses")
+            except ValueError as exc:
+                out.append(Diagnostic("error", str(exc), "block-param", at))
+            if decl.default is not None and not _fits(decl.default, decl.type):
+                out.append(
+                    Diagnostic(
+                        "error",
+                        f"the default {decl.default!r} of '{param}' is not a {decl.type}",
+                        "block-param",
+                        doc.pos(("blocks", name, "params", param, "default")),
+                    )
+                )
+        if block.layers is None and block.table is None:
+            out.append(Diagnostic("error", f"block '{name}' has no 'layers'", "missing", where))
+    return out
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _drop_explained(found: list[tuple[Diagnostic, tuple, str | None]]) -> list[Diagnostic]:
@@ -523,23 +886,13 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
 
 
 _ABSENT = object()
-_TAGS = frozenset(LAYER_TYPES) | {"function-before", "tuple[int, int]", "literal['same']"}
-
-_MODEL_FOR_TYPE: dict[str, type[_Row]] = {
-    "conv": Conv,
-    "maxpool": MaxPool,
-    "avgpool": AvgPool,
-    "adaptive_avgpool": AdaptiveAvgPool,
-    "adaptive_maxpool": AdaptiveMaxPool,
-    "fc": FC,
-    "dropout": Dropout,
-    "batchnorm": BatchNorm,
-    "flatten": Flatten,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "softmax": Softmax,
+_TAGS = frozenset(LAYER_TYPES) | {
+    BLOCK,
+    "function-before",
+    "tuple[int, int]",
+    "literal['same']",
+    "str",
+    "bool",
 }
 
 
@@ -579,8 +932,18 @@ def _owner(path: tuple, container: Any) -> tuple[str, list[str]]:
         return "'input'", list(Input.model_fields)
     kind = _row_type(container)
     if kind is not None:
-        return f"a {kind} row", list(_MODEL_FOR_TYPE[kind].model_fields)
+        return f"a {kind} row", row_keys(_MODEL_FOR_TYPE[kind])
     return "this mapping", []
+
+
+#: Keys every row takes that a person rarely needs: listed last in messages.
+_GRAPH_KEYS = ("from", "if", "params", "macs")
+
+
+def row_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a row model takes, as written in a spec (``from``, not ``from_``)."""
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    return [k for k in keys if k not in _GRAPH_KEYS] + [k for k in keys if k in _GRAPH_KEYS]
 
 
 def _describe(value: Any, raw: str | None) -> str:
@@ -638,16 +1001,8 @@ def _diagnostic(doc: Document, err: dict) -> tuple[Diagnostic, tuple, str | None
     elif kind == "union_tag_invalid":
         where = doc.pos(path + ("type",))
         tag = parent.get("type") if isinstance(parent, dict) else value.get("type")
-        known = ", ".join(LAYER_TYPES)
-        if tag is None:
-            message = f"the row's 'type' is empty; known: {known}"
-        elif not isinstance(tag, str):
-            message = f"'type' must be a layer type, not {_describe(tag, None)}; known: {known}"
-        else:
-            close = [_SYNONYMS[tag.lower()]] if tag.lower() in _SYNONYMS else []
-            close = close or difflib.get_close_matches(tag.lower(), LAYER_TYPES, n=1)
-            message = f"unknown layer type '{clip(tag)}'"
-            message += f" (did you mean '{close[0]}'?)" if close else f"; known: {known}"
+        blocks = doc.data.get("blocks") if isinstance(doc.data, dict) else None
+        message = unknown_type_message(tag, list(blocks) if isinstance(blocks, dict) else [])
         code = "unknown-type"
     elif kind == "union_tag_not_found":
         where = doc.pos(path)

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _without_positions(net: cnnspec.Network):
-    nodes = tuple(dataclasses.replace(n, pos=cnnspec.Pos(), origin=(0, 1)) for n in net.nodes)
+    nodes = tuple(dataclasses.replace(n, pos=cnnspec.Pos(), origin=(0, 1)) for n in net.layers)
     return dataclasses.replace(net, nodes=nodes, source="")
 
 
@@ -45,7 +45,7 @@ def test_repeat_is_the_same_network_as_the_rows_written_out():
         + "  - {type: maxpool, kernel: 2}\n"
     )
     assert _without_positions(short) == _without_positions(long)
-    assert [n.name for n in short.nodes] == [
+    assert [n.name for n in short.layers] == [
         "conv1", "relu1", "conv2", "relu2", "conv3", "relu3", "maxpool1",
     ]  # fmt: skip
 
@@ -55,4 +55,4 @@ def test_repeat_appends_copy_numbers_to_a_name():
         "name: Block\ninput: {maps: 3, size: 16x16}\nlayout: flat\nlayers:\n"
         "  - {name: conv, type: conv, maps: 8, kernel: 3, padding: 1, repeat: 2}\n"
     )
-    assert [n.name for n in net.nodes] == ["conv_1", "conv_2"]
+    assert [n.name for n in net.layers] == ["conv_1", "conv_2"]

@@ -30,7 +30,7 @@ def errors_of(*rows: str, strict: bool = False, **kw) -> list[str]:
 
 
 def node(net: cnnspec.Network, name: str):
-    return next(n for n in net.nodes if n.name == name)
+    return next(n for n in net.layers if n.name == name)
 
 
 # --------------------------------------------------------------------------- the seed networks
@@ -48,7 +48,7 @@ def node(net: cnnspec.Network, name: str):
 def test_seed_figures(stem, params, flatten_from):
     net = cnnspec.load(SPECS / f"{stem}.yaml")
     assert net.params == params
-    assert net.flatten_from == flatten_from
+    assert net.flatten.input_shape == flatten_from
     assert net.warnings == ()
 
 
@@ -58,16 +58,16 @@ def test_vgg16_macs_in_torchinfo_convention():
 
 def test_code_6_11_fc1_in_features_is_computed():
     net = cnnspec.load(SPECS / "lenet_code611.yaml")
-    assert net.flatten_features == 89_888 == 32 * 53 * 53
+    assert net.flatten.output_shape[0] == 89_888 == 32 * 53 * 53
     assert node(net, "fc1").in_maps == 89_888
 
 
 def test_table_6_2_paddings_are_inferred():
     net = cnnspec.load(SPECS / "alexnet.yaml")
-    convs = [n for n in net.nodes if n.kind == "conv"]
+    convs = [n for n in net.layers if n.kind == "conv"]
     assert [n.padding for n in convs] == [(0, 0), (2, 2), (1, 1), (1, 1), (1, 1)]
     assert all(n.padding_inferred for n in convs)
-    assert net.flatten_features == 9216
+    assert net.flatten.output_shape[0] == 9216
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -93,7 +93,7 @@ def test_padding_inference_per_axis_and_non_square_everything():
     assert (conv.padding, conv.output_shape) == ((2, 1), (8, 16, 24))
     assert (mp.padding, mp.output_shape) == ((0, 1), (8, 8, 12))
     assert ap.output_shape == (8, 4, 4)
-    assert net.flatten_features == 8 * 4 * 4
+    assert net.flatten.output_shape[0] == 8 * 4 * 4
     assert conv.params == 8 * 3 * 5 * 3 + 8
 
 
@@ -180,7 +180,7 @@ def test_adaptive_pools():
     )
     assert node(net, "adaptive_avgpool1").output_shape == (4, 7, 7)
     assert node(net, "adaptive_maxpool1").target == (2, 3)
-    assert net.flatten_features == 4 * 2 * 3
+    assert net.flatten.output_shape[0] == 4 * 2 * 3
     [line] = errors_of("{type: adaptive_avgpool, maps: 5, size: 1}")
     assert "the row declares 5 maps, but its input has 3" in line
 
@@ -194,7 +194,7 @@ def test_batchnorm1d_after_the_flatten():
     )
     bn2d, bn1d = node(net, "batchnorm1"), node(net, "batchnorm2")
     assert (bn2d.torch_class, bn2d.params) == ("BatchNorm2d", 8)
-    assert (bn1d.torch_class, bn1d.params, bn1d.section) == ("BatchNorm1d", 20, "classifier")
+    assert (bn1d.torch_class, bn1d.params, bn1d in net.classifier) == ("BatchNorm1d", 20, True)
 
 
 # --------------------------------------------------------------------------- shorthands
@@ -202,8 +202,8 @@ def test_batchnorm1d_after_the_flatten():
 
 def test_repeat_names_the_copies():
     net = net_of("{type: conv, name: block, maps: 4, kernel: 3, padding: 1, repeat: 3}")
-    assert [n.name for n in net.nodes] == ["block_1", "block_2", "block_3"]
-    assert [n.origin for n in net.nodes] == [(0, 1), (0, 2), (0, 3)]
+    assert [n.name for n in net.layers] == ["block_1", "block_2", "block_3"]
+    assert [n.origin for n in net.layers] == [(0, 1), (0, 2), (0, 3)]
 
 
 def test_repeat_diagnostics_name_the_copy_and_point_at_the_row():

@@ -85,6 +85,9 @@ def test_summary_json_gives_the_design_figures():
         "name": "conv1",
         "type": "conv",
         "module": "Conv2d",
+        "path": "features.0",
+        "inputs": ["input"],
+        "depth": 0,
         "input_shape": [3, 224, 224],
         "output_shape": [64, 224, 224],
         "kernel": [3, 3],
@@ -94,7 +97,15 @@ def test_summary_json_gives_the_design_figures():
         "params": 1792,
         "macs": 89_915_392,
     }
-    assert [layer["index"] for layer in data["layers"]] == list(range(1, 40))
+    modules = [layer for layer in data["layers"] if layer["path"] is not None]
+    assert [layer["index"] for layer in modules] == list(range(1, 40))
+    # the flatten is a node of the graph too, without a module: it reads the last pool
+    (flat,) = [layer for layer in data["layers"] if layer["path"] is None]
+    assert (flat["type"], flat["inputs"], flat["output_shape"]) == (
+        "flatten",
+        ["maxpool5"],
+        [25088],
+    )
     assert sum(layer["params"] for layer in data["layers"]) == data["params"]
 
 

@@ -178,9 +178,11 @@ def test_dot_json_has_a_node_per_row_and_shape_labelled_edges(spec: Path) -> Non
         if e.get("style") != "invis"
     ]
     shapes = [fmt.shape(net.input_shape)] + [fmt.shape(r.output_shape) for r in rows]
-    if net.flatten_at is not None:
-        at = next(i for i, r in enumerate(rows) if r.node.index == net.flatten_at)
-        shapes[at] = f"{fmt.shape(net.flatten_from)} → {net.flatten_features}"
+    flat = net.flatten
+    if flat is not None:
+        first = net.classifier[0]
+        at = next(i for i, r in enumerate(rows) if r.node is first)
+        shapes[at] = f"{fmt.shape(flat.input_shape)} → {fmt.shape(flat.output_shape)}"
     expected = [(f"n{i}", f"n{i + 1}", shape) for i, shape in enumerate(shapes)]
     assert sorted(edges, key=lambda e: int(e[0][1:])) == expected
 
@@ -242,12 +244,13 @@ HOSTILE = [
 def _hostile_net(text: str) -> cnnspec.Network:
     """VGG16 with ``text`` in its title and in every layer name (IR built by hand)."""
     net = _net(ROOT / "specs" / "vgg16.yaml")
-    names = {n.name: f"{text}{i}" for i, n in enumerate(net.nodes)}
+    names = {n.id: f"{text}{i}" for i, n in enumerate(net.nodes)}
     nodes = tuple(
         dataclasses.replace(
             n,
-            name=names[n.name],
-            input=names.get(n.input, n.input),
+            id=names[n.id],
+            name=names[n.id],
+            inputs=tuple(names.get(i, i) for i in n.inputs),
             activation_of=names[n.activation_of] if n.activation_of else None,
         )
         for n in net.nodes

@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnnspec
-from cnnspec.ir import TORCH_CLASS
+from cnnspec.registry import KINDS
+
+TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 
 settings.register_profile(
     "ci",
@@ -260,9 +262,9 @@ def check_one(text: str) -> str:
 
     model = cnnspec.build(net).eval()
     leaves = leaf_modules(model)
-    assert [type(m).__name__ for m in leaves] == [n.torch_class for n in net.nodes]
+    assert [type(m).__name__ for m in leaves] == [n.torch_class for n in net.layers]
     if net.layout == "flat":
-        assert [name for name, _ in model.named_children()] == [n.name for n in net.nodes]
+        assert [name for name, _ in model.named_children()] == [n.name for n in net.layers]
 
     shapes: list[tuple[int, ...]] = []
     hooks = [m.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape))) for m in leaves]
@@ -270,10 +272,10 @@ def check_one(text: str) -> str:
         y = model(torch.randn(2, *net.input_shape))
     for hook in hooks:
         hook.remove()
-    assert shapes == [(2, *n.output_shape) for n in net.nodes]
+    assert shapes == [(2, *n.output_shape) for n in net.layers]
     assert tuple(y.shape) == (2, *net.output_shape)
 
-    for module, node in zip(leaves, net.nodes):
+    for module, node in zip(leaves, net.layers):
         assert sum(p.numel() for p in module.parameters()) == node.params, node.name
     assert sum(p.numel() for p in model.parameters()) == net.params
 
@@ -293,7 +295,7 @@ def test_random_specs_compile_run_and_match(tmp_path, capsys):
     def run(text: str) -> None:
         source = check_one(text)
         sources.append(source)
-        classes.update(n.torch_class for n in cnnspec.loads(text).nodes)
+        classes.update(n.torch_class for n in cnnspec.loads(text).layers)
 
     run()
     # the generated files are ruff-clean and formatted (one ruff run for all of them)

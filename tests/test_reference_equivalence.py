@@ -81,7 +81,7 @@ def test_every_layer_has_the_predicted_shape(seed):
         model(torch.randn(1, *net.input_shape))
     for hook in hooks:
         hook.remove()
-    assert shapes == [n.output_shape for n in net.nodes]
+    assert shapes == [n.output_shape for n in net.layers]
 
 
 def test_params_and_macs_equal_torchinfo(seed):

@@ -27,7 +27,9 @@ import cnnspec
 from cnnspec.backends import format as fmt
 from cnnspec.backends import torch as backend
 from cnnspec.cli import main
-from cnnspec.ir import TORCH_CLASS
+from cnnspec.registry import KINDS
+
+TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs" / "zoo").glob("*.yaml"))
@@ -149,10 +151,10 @@ def test_docstring_holds_the_title_and_the_layer_table(sources):
     assert doc.startswith("VGG16 (Figure 6-13)\n")
     assert "138,357,544 parameters, 15,483,821,032 multiply-accumulates" in doc
     table = [line.split() for line in doc.splitlines() if re.match(r"\s*\d+  ", line)]
-    assert [row[1] for row in table] == [n.name for n in net.nodes]
-    assert [row[2] for row in table] == [n.torch_class for n in net.nodes]
-    assert [row[3] for row in table] == [fmt.shape(n.output_shape) for n in net.nodes]
-    assert [row[-1] for row in table] == [fmt.count(n.params) for n in net.nodes]
+    assert [row[1] for row in table] == [n.name for n in net.layers]
+    assert [row[2] for row in table] == [n.torch_class for n in net.layers]
+    assert [row[3] for row in table] == [fmt.shape(n.output_shape) for n in net.layers]
+    assert [row[-1] for row in table] == [fmt.count(n.params) for n in net.layers]
 
 
 @pytest.mark.parametrize("path", SPECS, ids=SPEC_IDS)
@@ -160,8 +162,8 @@ def test_every_layer_line_carries_its_shape(path, sources):
     net = load(path.relative_to(ROOT))
     lines = [line for line in init_lines(sources[path.stem]) if "nn." in line]
     layers = [line for line in lines if "nn.Sequential(" not in line]
-    assert len(layers) == len(net.nodes)
-    for line, node in zip(layers, net.nodes):
+    assert len(layers) == len(net.layers)
+    for line, node in zip(layers, net.layers):
         assert line.endswith(f"  # -> {fmt.shape(node.output_shape)}"), line
         assert f"nn.{node.torch_class}(" in line, line
 
@@ -235,9 +237,9 @@ def test_names_are_checked_again_before_they_become_code():
     for bad in ("os.system", "a b", "class", "é"):
         with pytest.raises(backend.RenderError):
             cnnspec.torch_source(dataclasses.replace(net, name=bad))
-    node = dataclasses.replace(net.nodes[0], name="x = 1; import os #")
+    node = dataclasses.replace(net.layers[0], name="x = 1; import os #")
     with pytest.raises(backend.RenderError):
-        cnnspec.torch_source(dataclasses.replace(net, nodes=(node, *net.nodes[1:])))
+        cnnspec.torch_source(dataclasses.replace(net, nodes=(node, *net.layers[1:])))
 
 
 def test_source_is_parsed_before_it_is_returned():
@@ -350,7 +352,7 @@ def test_flat_layout_names_attributes_and_flattens_where_the_network_says():
     assert forward.index("self.batchnorm1(x)") < forward.index("torch.flatten(x, 1)  # -> 24")
     assert forward.index("torch.flatten") < forward.index("self.fc1(x)")
     model = cnnspec.build(net).eval()
-    assert [name for name, _ in model.named_children()] == [n.name for n in net.nodes]
+    assert [name for name, _ in model.named_children()] == [n.name for n in net.layers]
     assert tuple(model(torch.randn(2, 2, 4, 6)).shape) == (2, 3)
 
 

@@ -25,7 +25,8 @@ from typing import Literal
 
 import graphviz
 
-from ..ir import ACTIVATION_KINDS, Network, Node, Row
+from ..ir import Network, Node, Row
+from ..registry import KINDS
 from . import format as fmt
 
 #: How many nodes fit side by side in one line of a cluster (a lone activation counts ½).
@@ -50,11 +51,7 @@ EDGE_COLOR, EDGE_FONT_COLOR = "#555555", "#333333"
 
 def family(kind: str) -> str:
     """The colour family of a layer kind (see :data:`FAMILIES`)."""
-    if kind in ACTIVATION_KINDS:
-        return "activation"
-    if kind.startswith("adaptive_"):
-        return "adaptive"
-    return kind
+    return KINDS[kind].family
 
 
 # --------------------------------------------------------------------------- escaping
@@ -111,8 +108,9 @@ def groups(net: Network) -> list[Group]:
     A stage is every feature row since the previous boundary, closed by a max or
     average pool, holding at least one convolution."""
     rows = list(net.rows())
-    features = [r for r in rows if r.node.section == "features"]
-    classifier = [r for r in rows if r.node.section == "classifier"]
+    before = {n.id for n in net.features}
+    features = [r for r in rows if r.node.id in before]
+    classifier = [r for r in rows if r.node.id not in before]
     out: list[Group] = []
     pending: list[Row] = []
     number = 0
@@ -387,9 +385,11 @@ def render_diagram(net: Network, *, collapse: bool = False) -> graphviz.Digraph:
                         node_id = next(ids)
                         rank.node(node_id, node_label(item))
                         if group.kind == "classifier" and item is group_items[0]:
-                            if net.flatten_from:
+                            flat = net.flatten
+                            if flat is not None:
                                 prev_shape = (
-                                    f"{fmt.shape(net.flatten_from)} → {net.flatten_features}"
+                                    f"{fmt.shape(flat.input_shape)} → "
+                                    f"{fmt.shape(flat.output_shape)}"
                                 )
                         if col == 0:
                             if prev != first:

@@ -16,7 +16,10 @@ def summary_json(net: Network) -> dict:
             "index": node.index,
             "name": node.name,
             "type": node.kind,
-            "module": node.torch_class,
+            "module": node.torch_class or None,
+            "path": node.path,
+            "inputs": list(node.inputs),
+            "depth": node.depth,
             "input_shape": list(node.input_shape),
             "output_shape": list(node.output_shape),
         }
@@ -57,6 +60,10 @@ def render_text(net: Network) -> str:
     header = ("#", "Layer (type)", "Output shape", "Kernel", "Stride", "Padding", "Params", "MACs")
     rows = []
     for n in net.nodes:
+        if n.kind == "flatten":
+            flat = f"{fmt.shape(n.input_shape)} → {fmt.shape(n.output_shape)}"
+            rows.append(("", "flatten", flat, "", "", "", "", ""))
+            continue
         padding = fmt.pair(n.padding) + ("*" if n.padding_inferred else "")
         rows.append(
             (
@@ -81,10 +88,7 @@ def render_text(net: Network) -> str:
     rule = "-" * len(line(header))
     out = [f"{net.name}" + (f" — {net.title}" if net.title else ""), rule, line(header), rule]
     out.append(line(("", "input", fmt.shape(net.input_shape), "", "", "", "", "")))
-    for i, r in enumerate(rows):
-        if net.flatten_at is not None and net.flatten_at == i + 1:
-            flat = f"{fmt.shape(net.flatten_from)} → {net.flatten_features}"
-            out.append(line(("", "flatten", flat, "", "", "", "", "")))
+    for r in rows:
         out.append(line(r))
     out.append(rule)
     out.append(f"Input: {fmt.shape(net.input_shape)}   Output: {fmt.shape(net.output_shape)}")

@@ -135,8 +135,12 @@ def _table(net: Network) -> list[str]:
     head = ("#", "Layer", "Module", "Output", "Hyper-parameters", "Params")
     rows = [("", "input", "", fmt.shape(net.input_shape), "", "")]
     for node in net.nodes:
-        if node.index == net.flatten_at:
-            rows.append(_flatten_row(net))
+        if node.kind == "flatten":
+            from_shape = f"from {fmt.shape(node.input_shape)}"
+            rows.append(
+                ("", "flatten", "torch.flatten", fmt.shape(node.output_shape), from_shape, "")
+            )
+            continue
         rows.append(
             (
                 str(node.index),
@@ -147,8 +151,6 @@ def _table(net: Network) -> list[str]:
                 fmt.count(node.params),
             )
         )
-    if net.flatten_at is not None and net.flatten_at > len(net.nodes):
-        rows.append(_flatten_row(net))
     # a long cell (a 40-character name) overflows its column instead of widening it,
     # so that an ordinary row still fits in 100 columns
     caps = (6, 20, 17, 19, 16, 12)
@@ -167,11 +169,6 @@ def _table(net: Network) -> list[str]:
     return out
 
 
-def _flatten_row(net: Network) -> tuple[str, ...]:
-    from_shape = f"from {fmt.shape(net.flatten_from)}"
-    return ("", "flatten", "torch.flatten", str(net.flatten_features), from_shape, "")
-
-
 def docstring_text(net: Network) -> tuple[list[str], str]:
     """The module docstring: as escaped source lines, and as the text they spell."""
     title = (net.title or "").strip() or net.name
@@ -181,7 +178,7 @@ def docstring_text(net: Network) -> tuple[list[str], str]:
     else:
         parts = [
             ("features", bool(net.features)),
-            ("flatten", net.flatten_at is not None),
+            ("flatten", net.flatten is not None),
             ("classifier", bool(net.classifier)),
         ]
         layout = f"sequential ({' -> '.join(name for name, present in parts if present)})"
@@ -291,7 +288,7 @@ def render_torch(net: Network) -> str:
         net=net,
         header="\n".join(header_lines(net)),
         docstring=docstring_literal(doc_lines),
-        flatten_last=net.flatten_at is not None and net.flatten_at > len(net.nodes),
+        flatten=net.flatten,
     )
     _self_check(net, source, doc_text)
     return source

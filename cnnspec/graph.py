@@ -1,0 +1,1510 @@
+"""The walk: a checked :class:`Spec` becomes the :class:`Network` graph.
+
+The walker visits the rows of a *scope* in order — the network's rows, a
+container's, or one instance of a block — and carries one value per row name:
+the node that produced it, its shape, and its maps as a Python expression over
+the block's params (``planes * 4``), for the generated block classes. Each row
+reads the rows its ``from:`` names (default: the previous row) and applies the
+shape rule of its kind (``check.py``, through the registry). A block row walks
+the block's rows in a new scope, once per instance, with the instance's params;
+the classes the PyTorch backend writes are assembled from those walks.
+
+Every problem is collected, located, and carries ``note:`` lines for the related
+places (the row that instantiated a block, the inputs of a merge).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from . import expr as ex
+from .check import MAX_ROWS, SPATIAL, Resolved, RowContext
+from .diagnostics import Diagnostic, Pos, SpecError, note
+from .ir import INPUT, ClassDef, Group, Member, Network, Node, Param
+from .load import Document
+from .registry import KINDS
+from .schema import (
+    BlockRow,
+    BlockSpec,
+    Layer,
+    Spec,
+    _diagnostic,
+    _drop_explained,
+    check_identifier,
+    printed_value,
+)
+
+_LAYER = TypeAdapter(Layer)
+
+#: Hyper-parameter fields of a node that a generated constructor call reads.
+HYPER = (
+    "in_maps",
+    "out_maps",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "bias",
+    "ceil_mode",
+    "p",
+    "target",
+    "eps",
+    "momentum",
+    "lrn",
+    "crop",
+    "torch_class",
+)
+
+#: Node fields and the row keys they come from, where the row may write an expression.
+_FIELD_KEY = {
+    "kernel": "kernel",
+    "stride": "stride",
+    "padding": "padding",
+    "dilation": "dilation",
+    "groups": "groups",
+    "bias": "bias",
+    "ceil_mode": "ceil_mode",
+    "p": "p",
+    "target": "size",
+    "eps": "eps",
+    "momentum": "momentum",
+}
+_PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target"})
+_MERGES = frozenset({"add", "concat"})
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Value:
+    """What a row's name stands for in its scope."""
+
+    id: str  # the node producing it (INPUT for the network's input)
+    shape: tuple[int, ...] | None  # None once an error left it unknown
+    sym: str | int  # its maps as a Python expression over the class's arguments
+    member: str  # the member of the scope's class that holds it (INPUT: the input)
+    pos: Pos | None = None  # where the row producing it is written
+    flattened_by: str | None = None  # "at layer 5 'flatten1'", once flattened
+
+
+@dataclass
+class Written:
+    """A row after `repeat` expansion, with its name."""
+
+    row: Any
+    number: int
+    path: tuple
+    origin: tuple[int, int]
+    name: str = ""
+    act_name: str = ""
+
+
+@dataclass
+class Scope:
+    """The rows of one network, container or block instance, while they are walked."""
+
+    prefix: str  # module path prefix: "" or "layer1.0."
+    input: Value
+    env: dict[str, Any] | None  # the block's params and in_maps; None outside blocks
+    depth: int
+    children: str  # "named", "indexed", "flat" or "sequential" (a chain's layout)
+    notes: tuple[Diagnostic, ...] = ()
+    values: dict[str, Value] = field(default_factory=dict)
+    members: list[tuple[Member, bool, str | None]] = field(default_factory=list)
+    count: int = 0  # indexed children so far
+    sections: dict[str, int] = field(default_factory=dict)  # a chain's features/classifier
+    flattened: bool = False
+    reads: set[str] = field(default_factory=set)
+    absent: dict[str, Written] = field(default_factory=dict)
+    #: a chain: the position of the last row that is not a flatten (for softmax)
+    last_row: int = 0
+    top: bool = False
+
+
+@dataclass
+class Instance:
+    """One walk of a block: what its class needs to know from it."""
+
+    members: list[tuple[Member, bool, str | None]]
+    output: str
+    pos: Pos
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lookup(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _sum_syms(syms: list[str | int]) -> str | int:
+    if all(isinstance(s, int) for s in syms):
+        return sum(syms)  # type: ignore[arg-type]
+    parts = []
+    for s in syms:
+        text = str(s)
+        parts.append(f"({text})" if any(w in text for w in (" if ", " or ", " and ")) else text)
+    return " + ".join(parts)
+
+
+def _paren(sym: str | int) -> str:
+    text = str(sym)
+    return f"({text})" if " " in text else text
+
+
+def _shape_text(shape: tuple[int, ...] | None) -> str:
+    return "×".join(str(d) for d in shape) if shape else "-"
+
+
+# --------------------------------------------------------------------------- the walker
+
+
+class Walker:
+    def __init__(self, spec: Spec, doc: Document) -> None:
+        self.spec = spec
+        self.doc = doc
+        self.blocks: dict[str, BlockSpec] = dict(spec.blocks or {})
+        self.diagnostics: list[Diagnostic] = []
+        self.nodes: list[Node] = []
+        self.groups: list[Group] = []
+        self.index = 0  # modules so far
+        self.instances: dict[str, list[Instance]] = {}
+        self.order: list[str] = []  # blocks in the order their first instance completed
+        self.cyclic: set[str] = set()
+        self.rows_total = 0
+        self.validated: dict[tuple, Any] = {}
+
+    # ------------------------------------------------------------------ reporting
+
+    def error(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
+        extra = scope.notes if scope else ()
+        self.diagnostics.append(
+            Diagnostic("error", message, code, pos, label, tuple(notes) + extra)
+        )
+
+    def warn(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
+        extra = scope.notes if scope else ()
+        self.diagnostics.append(
+            Diagnostic("warning", message, code, pos, label, tuple(notes) + extra)
+        )
+
+    # ------------------------------------------------------------------ rows of a scope
+
+    def expand(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> list[Written]:
+        """`repeat` on a layer row → copies; names given to every row of the scope."""
+        out: list[Written] = []
+        total = sum(1 if isinstance(r, BlockRow) else r.repeat for _, r in rows)
+        self.rows_total += total
+        if self.rows_total > MAX_ROWS:
+            at = rows[0][0][:-1] if rows else ("layers",)
+            self.error(
+                f"the spec expands to {self.rows_total:,} rows; the limit is {MAX_ROWS:,}",
+                "too-large",
+                self.doc.pos(at),
+                scope,
+            )
+            return []
+        for path, row in rows:
+            copies = 1 if isinstance(row, BlockRow) else row.repeat
+            for copy in range(1, copies + 1):
+                named = row
+                if row.name is not None and copies > 1:
+                    named = row.model_copy(update={"name": f"{row.name}_{copy}"})
+                out.append(Written(named, len(out) + 1, path, (path[-1], copy)))
+        self.name_rows(scope, out)
+        return out
+
+    def name_rows(self, scope: Scope, rows: list[Written]) -> None:
+        taken: dict[str, int] = {}
+        for w in rows:
+            name = w.row.name
+            if name is None:
+                continue
+            if name in taken:
+                self.error(
+                    f"name '{name}' is already used by layer {taken[name]}",
+                    "duplicate-name",
+                    self.doc.pos(w.path + ("name",)),
+                    scope,
+                    f"layer {w.number} '{name}' ({w.row.type})",
+                )
+            else:
+                taken[name] = w.number
+            w.name = name
+        counters: dict[str, int] = {}
+
+        def fresh(kind: str) -> str:
+            base = kind.lower()
+            while True:
+                counters[base] = counters.get(base, 0) + 1
+                candidate = f"{base}{counters[base]}"
+                if candidate not in taken:
+                    taken[candidate] = 0
+                    return candidate
+
+        for w in rows:
+            if not w.name:
+                w.name = fresh(w.row.type)
+            act = getattr(w.row, "activation", None)
+            if act not in (None, "none"):
+                w.act_name = fresh(act)
+
+    def walk(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> Value:
+        written = self.expand(scope, rows)
+        later = {w.name: w for w in written}
+        scope.last_row = max((w.number for w in written if w.row.type != "flatten"), default=0)
+        if scope.top and written and not scope.last_row:
+            self.error(
+                "the spec has no layers besides the flatten",
+                "empty",
+                self.doc.pos(("layers",)),
+                scope,
+            )
+        prev = scope.input
+        for w in written:
+            value = self.row(scope, w, prev, later)
+            scope.values[w.name] = value
+            prev = value
+        self.unused(scope, written, prev)
+        return prev
+
+    def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
+        for w in written:
+            v = scope.values.get(w.name)
+            if v is None or v.shape is None or w.name in scope.absent:
+                continue
+            if v.member in scope.reads or v.member == out.member or w.name in scope.reads:
+                continue
+            self.warn(
+                f"the output of '{w.name}' is never read (a row reads the previous row "
+                "unless its `from:` says otherwise)",
+                "unused",
+                self.doc.pos(w.path),
+                scope,
+                f"layer {w.number} '{w.name}' ({w.row.type})",
+            )
+
+    def sources(self, scope: Scope, w: Written, prev: Value, later: dict) -> list[Value] | None:
+        row = w.row
+        names = row.from_
+        if names is None:
+            if prev.member != INPUT:
+                scope.reads.add(prev.member)
+            return [prev]
+        out: list[Value] = []
+        ok = True
+        for i, name in enumerate(names):
+            at = self.doc.pos(
+                w.path
+                + ("from",)
+                + ((i,) if isinstance(_lookup(self.doc.data, w.path + ("from",)), list) else ())
+            )
+            label = f"layer {w.number} '{w.name}' ({row.type})"
+            if name == INPUT:
+                out.append(scope.input)
+                continue
+            if name in scope.values:
+                out.append(scope.values[name])
+                scope.reads.add(name)
+                continue
+            if name in later:
+                d = later[name]
+                self.error(
+                    f"'{name}' is used before it is defined (layer {d.number}); a row reads "
+                    "only rows above it",
+                    "used-before-defined",
+                    at,
+                    scope,
+                    label,
+                    (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
+                )
+            else:
+                known = [INPUT, *scope.values]
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.error(
+                    f"unknown row '{name}' in `from`{hint}; this scope has: {', '.join(known)}",
+                    "unknown-from",
+                    at,
+                    scope,
+                    label,
+                )
+            ok = False
+        return out if ok else None
+
+    def condition(self, scope: Scope, w: Written) -> bool | None:
+        cond = w.row.if_
+        if cond is None or isinstance(cond, bool):
+            return True if cond is None else cond
+        env = scope.env or {}
+        try:
+            parsed = ex.parse(cond, env)
+            value = parsed.evaluate(env)
+        except ex.ExprError as exc:
+            self.error(
+                f"'if': {exc}",
+                "expr",
+                self.doc.pos(w.path + ("if",)),
+                scope,
+                f"layer {w.number} '{w.name}' ({w.row.type})",
+            )
+            return None
+        return bool(value)
+
+    # ------------------------------------------------------------------ one row
+
+    def row(self, scope: Scope, w: Written, prev: Value, later: dict) -> Value:
+        row = w.row
+        kind = row.type
+        label = f"layer {w.number} '{w.name}' ({kind})"
+        inputs = self.sources(scope, w, prev, later)
+        present = self.condition(scope, w)
+        first = inputs[0] if inputs else prev
+        unknown = Value(
+            f"{scope.prefix}{w.name}", None, 0, w.name, self.doc.pos(w.path), first.flattened_by
+        )
+        if inputs is None or present is None:
+            return unknown
+        if not present:
+            return self.absent(scope, w, inputs)
+        for v in inputs:
+            if v.member in scope.absent and scope.absent[v.member].row.type in _MERGES:
+                absent = scope.absent[v.member]
+                self.error(
+                    f"'{v.member}' is read here, but its `if:` is false in this instance and a "
+                    f"{absent.row.type} has no single input to stand for it",
+                    "if-read",
+                    self.doc.pos(w.path + ("from",)),
+                    scope,
+                    label,
+                    (note(f"'{v.member}' is written here", self.doc.pos(absent.path)),),
+                )
+                return unknown
+        ctx = RowContext(row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
+        act = getattr(row, "activation", None)
+        if (kind == "softmax" or act == "softmax") and not (
+            scope.top and w.number == scope.last_row
+        ):
+            ctx.error(
+                "softmax may only be the last layer (it turns the final scores into "
+                "probabilities over dim=1)",
+                "softmax-position",
+                "activation" if act == "softmax" else None,
+            )
+        if kind in SPATIAL and first.flattened_by is not None:
+            ctx.error(
+                f"a {kind} row after the flatten ({first.flattened_by}); spatial layers must come "
+                "before the first fc",
+                "spatial-after-flatten",
+            )
+            return unknown
+        if any(v.shape is None for v in inputs):
+            # an earlier error left a shape unknown: only structure is checked
+            if kind == "flatten" and first.flattened_by is not None:
+                ctx.error(f"the input is already flattened ({first.flattened_by})", "flatten-twice")
+            elif kind in ("flatten", "fc") and first.flattened_by is None:
+                scope.flattened = True
+                return replace(unknown, flattened_by=f"at layer {w.number} '{w.name}'")
+            return unknown
+        start = len(self.nodes)
+        if isinstance(row, BlockRow):
+            value = self.block_row(scope, w, first, ctx)
+        elif kind == "sequential":
+            value = self.container(scope, w, first, ctx)
+        elif kind in _MERGES:
+            value = self.merge(scope, w, inputs, ctx)
+        elif kind == "flatten":
+            value = self.flatten(scope, w, first, ctx, explicit=True)
+        else:
+            value = self.layer(scope, w, first, ctx)
+        if value.shape is not None and (row.params is not None or row.macs is not None):
+            self.printed(w, ctx, self.nodes[start:])
+        return value
+
+    def absent(self, scope: Scope, w: Written, inputs: list[Value]) -> Value:
+        scope.absent[w.name] = w
+        member = Member(
+            w.name,
+            w.row.type,
+            (),
+            "",
+            module=KINDS.get(w.row.type) is None or KINDS[w.row.type].is_module,
+        )
+        scope.members.append((member, False, self.cond_text(w)))
+        v = inputs[0]
+        return replace(v, member=v.member)
+
+    def cond_text(self, w: Written) -> str | None:
+        cond = w.row.if_
+        if isinstance(cond, str):
+            try:
+                return ex.parse(cond).python()
+            except ex.ExprError:
+                return None
+        return None
+
+    # ------------------------------------------------------------------ paths
+
+    def module_path(self, scope: Scope, name: str) -> str:
+        if scope.children == "indexed":
+            scope.count += 1
+            return f"{scope.prefix}{scope.count - 1}"
+        if scope.children == "sequential":
+            section = "classifier" if scope.flattened else "features"
+            n = scope.sections.get(section, 0)
+            scope.sections[section] = n + 1
+            return f"{section}.{n}"
+        return f"{scope.prefix}{name}"
+
+    def node_id(self, scope: Scope, name: str) -> str:
+        return f"{scope.prefix}{name}"
+
+    # ------------------------------------------------------------------ layers
+
+    def add_node(
+        self,
+        scope: Scope,
+        w: Written,
+        kind: str,
+        name: str,
+        res: Resolved,
+        inputs: list[Value],
+        ctx: RowContext,
+        *,
+        module: bool,
+        of: str | None = None,
+    ) -> Node:
+        fields = dict(res.fields)
+        torch_class = fields.pop("torch_class", KINDS[kind].torch_class)
+        path = self.module_path(scope, name) if module else None
+        if module:
+            self.index += 1
+        node = Node(
+            id=self.node_id(scope, name),
+            name=name,
+            kind=kind,
+            row=w.number,
+            pos=ctx.at(),
+            inputs=tuple(v.id for v in inputs),
+            input_shape=inputs[0].shape or (),
+            output_shape=res.output_shape or (),
+            params=res.params,
+            macs=res.macs,
+            path=path,
+            index=self.index if module else None,
+            depth=scope.depth,
+            scope=scope.prefix[:-1],
+            input_shapes=tuple(v.shape or () for v in inputs) if len(inputs) > 1 else (),
+            activation_of=of,
+            origin=w.origin,
+            torch_class=torch_class,
+            **fields,
+        )
+        self.nodes.append(node)
+        return node
+
+    def flatten(
+        self,
+        scope: Scope,
+        w: Written,
+        v: Value,
+        ctx: RowContext,
+        *,
+        explicit: bool,
+        name: str | None = None,
+    ) -> Value:
+        if v.flattened_by is not None:
+            ctx.error(f"the input is already flattened ({v.flattened_by})", "flatten-twice")
+            return replace(v, shape=None)
+        assert v.shape is not None
+        scope.flattened = True
+        flat = (math.prod(v.shape),)
+        name = name or w.name
+        res = Resolved(flat)
+        node = self.add_node(scope, w, "flatten", name, res, [v], ctx, module=False)
+        by = f"at layer {w.number} '{w.name}'"
+        out = Value(node.id, flat, flat[0], name, ctx.at(), by)
+        if explicit or scope.children not in ("sequential", "flat"):
+            scope.members.append(
+                (
+                    Member(
+                        name, "flatten", (v.member,), self.shape_text(scope, flat), module=False
+                    ),
+                    True,
+                    None,
+                )
+            )
+        return out
+
+    def layer(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        row = w.row
+        kind = row.type
+        info = KINDS[kind]
+        act = getattr(row, "activation", None)
+        act = None if act == "none" else act
+        assert v.shape is not None
+        if kind in SPATIAL and len(v.shape) != 3:
+            ctx.error(
+                f"a {kind} row needs a maps×H×W input, not {_shape_text(v.shape)}",
+                "spatial-after-flatten",
+            )
+            return replace(v, shape=None)
+        if kind == "fc" and len(v.shape) != 1:
+            fname = None
+            if scope.children not in ("sequential", "flat"):
+                fname = self.fresh_flatten(scope)
+            v = self.flatten(scope, w, v, ctx, explicit=False, name=fname or f"{w.name}_flatten")
+            if v.shape is None:
+                return v
+        res = info.rule(ctx, v.shape)
+        if res.output_shape is None:
+            return replace(v, shape=None, flattened_by=v.flattened_by)
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
+        sym = self.out_sym(scope, w, v, node)
+        out = Value(node.id, node.output_shape, sym, w.name, ctx.at(), v.flattened_by)
+        scope.members.append(
+            (
+                Member(
+                    w.name,
+                    kind,
+                    (v.member,),
+                    self.shape_text(scope, node.output_shape, sym),
+                    node=self.codegen_node(scope, w, node, v),
+                ),
+                True,
+                self.cond_text(w),
+            )
+        )
+        if act is not None:
+            anode = self.add_node(
+                scope,
+                w,
+                act,
+                w.act_name,
+                Resolved(node.output_shape),
+                [out],
+                ctx,
+                module=True,
+                of=node.id,
+            )
+            scope.members.append(
+                (
+                    Member(
+                        w.act_name,
+                        act,
+                        (w.name,),
+                        self.shape_text(scope, node.output_shape, sym),
+                        node=self.codegen_node(scope, w, anode, out),
+                    ),
+                    True,
+                    self.cond_text(w),
+                )
+            )
+            out = Value(anode.id, anode.output_shape, sym, w.act_name, ctx.at(), v.flattened_by)
+        return out
+
+    def fresh_flatten(self, scope: Scope) -> str:
+        n = 1
+        while f"flatten{n}" in scope.values or any(
+            m.name == f"flatten{n}" for m, _, _ in scope.members
+        ):
+            n += 1
+        return f"flatten{n}"
+
+    def merge(self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext) -> Value:
+        if len(inputs) < 2:
+            ctx.error(f"{w.row.type} needs at least two inputs in `from`", "merge-inputs", "from")
+            return Value(self.node_id(scope, w.name), None, 0, w.name)
+        ctx.sources = tuple(
+            (v.member if v.member != INPUT else INPUT, v.shape or (), v.pos or ctx.at())
+            for v in inputs
+        )
+        res = KINDS[w.row.type].rule(ctx, [v.shape for v in inputs])
+        if res.output_shape is None:
+            return Value(self.node_id(scope, w.name), None, 0, w.name)
+        node = self.add_node(scope, w, w.row.type, w.name, res, inputs, ctx, module=False)
+        if w.row.type == "add":
+            sym = inputs[0].sym
+        else:
+            sym = _sum_syms([v.sym for v in inputs])
+        scope.members.append(
+            (
+                Member(
+                    w.name,
+                    w.row.type,
+                    tuple(v.member for v in inputs),
+                    self.shape_text(scope, node.output_shape, sym),
+                    node=self.codegen_node(scope, w, node, inputs[0]),
+                    module=False,
+                ),
+                True,
+                self.cond_text(w),
+            )
+        )
+        return Value(node.id, node.output_shape, sym, w.name, ctx.at())
+
+    # ------------------------------------------------------------------ printed figures
+
+    def printed(self, w: Written, ctx: RowContext, nodes: list[Node]) -> None:
+        conv = self.spec.printed
+        weights = conv is not None and conv.counts == "weights"
+        units = {
+            "": 1,
+            "K": conv.K if conv else 1000,
+            "M": conv.M if conv else 10**6,
+            "G": conv.G if conv else 10**9,
+        }
+        params = sum(_weights(n) if weights else n.params for n in nodes)
+        macs = sum(_weight_macs(n) if weights else n.macs for n in nodes)
+        what = "weights" if weights else "params"
+        for key, computed, noun in (("params", params, what), ("macs", macs, "MACs")):
+            text = getattr(w.row, key)
+            if text is None:
+                continue
+            number, unit = printed_value(text, units)
+            exact = computed / unit
+            decimals = len(text.split(".")[1].rstrip("KMGkmg ")) if "." in text else 0
+            step = 10**-decimals
+            truncated = math.floor(exact / step + 1e-9) * step
+            rounded = round(exact / step) * step
+            if abs(truncated - number) < step / 2 or abs(rounded - number) < step / 2:
+                continue
+            suffix = text.strip()[-1].upper() if text.strip()[-1].isalpha() else ""
+            shown = f"{exact:,.{max(decimals, 1)}f}{suffix}" if suffix else f"{computed:,}"
+            base = f" ({suffix} = {unit:,.0f})" if suffix else ""
+            ctx.warn(
+                f"the paper prints {text} {noun}; cnnspec counts {computed:,} = {shown}{base}",
+                f"printed-{key}",
+                key,
+            )
+
+    # ------------------------------------------------------------------ containers
+
+    def container(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        row = w.row
+        path = self.module_path(scope, w.name)
+        for j, child in enumerate(row.layers):
+            if child.from_ is not None:
+                self.error(
+                    "a row inside a sequential container reads the previous row; `from` is "
+                    "for named scopes (blocks and the network)",
+                    "from-in-sequential",
+                    self.doc.pos(w.path + ("layers", j, "from")),
+                    scope,
+                )
+                return replace(v, shape=None)
+        inner = Scope(
+            prefix=path + ".",
+            input=replace(v, member=INPUT),
+            env=scope.env,
+            depth=scope.depth + 1,
+            children=row.children,
+            notes=scope.notes,
+        )
+        start = len(self.nodes)
+        rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]
+        out = self.walk(inner, rows)
+        if out.shape is None:
+            return Value(self.node_id(scope, w.name), None, 0, w.name)
+        _declared_check(ctx, out.shape, "the container's output")
+        inside = self.nodes[start:]
+        self.groups.append(
+            Group(
+                path,
+                w.name,
+                "sequential",
+                None,
+                scope.depth + 1,
+                ctx.at(),
+                tuple(n.id for n in inside),
+                v.shape or (),
+                out.shape,
+                sum(n.params for n in inside),
+                sum(n.macs for n in inside),
+            )
+        )
+        member = Member(
+            w.name,
+            "sequential",
+            (v.member,),
+            self.shape_text(scope, out.shape, out.sym),
+            children=_resolve_children(inner.members),
+            named=row.children == "named",
+        )
+        scope.members.append((member, True, self.cond_text(w)))
+        return Value(out.id, out.shape, out.sym, w.name, ctx.at(), out.flattened_by)
+
+    # ------------------------------------------------------------------ blocks
+
+    def block_args(
+        self,
+        scope: Scope,
+        w: Written,
+        block: BlockSpec,
+        ctx: RowContext,
+    ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """The instance's params (values) and their source text at the call site."""
+        row = w.row
+        given = dict(row.model_extra or {})
+        defined = note(
+            f"block '{row.type}' is defined here", self.doc.pos(("blocks", row.type), key=True)
+        )
+        ok = True
+        values: dict[str, Any] = {}
+        texts: dict[str, str] = {}
+        raw_row = _lookup(self.doc.data, w.path) or {}
+        for key in given:
+            if key not in block.params:
+                close = difflib.get_close_matches(key, list(block.params), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                known = ", ".join(block.params) or "none"
+                self.error(
+                    f"block '{row.type}' has no param '{key}'{hint}; its params: {known}",
+                    "block-param",
+                    self.doc.pos(w.path + (key,), key=True),
+                    scope,
+                    ctx.label,
+                    (defined,),
+                )
+                ok = False
+        for name, decl in block.params.items():
+            if name in given:
+                raw = raw_row.get(name, given[name]) if isinstance(raw_row, dict) else given[name]
+                value = given[name]
+                text = repr(value)
+                if isinstance(raw, str) and ex.is_expr(raw):
+                    try:
+                        parsed = ex.parse(raw, scope.env or {})
+                        text = parsed.python()
+                    except ex.ExprError:
+                        pass
+                if not _fits(value, decl.type):
+                    self.error(
+                        f"param '{name}' of block '{row.type}' is a {decl.type}, got "
+                        f"{_describe(value)}",
+                        "block-param",
+                        self.doc.pos(w.path + (name,)),
+                        scope,
+                        ctx.label,
+                        (defined,),
+                    )
+                    ok = False
+                values[name] = value
+                texts[name] = text
+            elif decl.default is not None:
+                values[name] = decl.default
+            else:
+                self.error(
+                    f"block '{row.type}' needs param '{name}' ({decl.type})",
+                    "block-param",
+                    self.doc.pos(w.path),
+                    scope,
+                    ctx.label,
+                    (defined,),
+                )
+                ok = False
+        return (values, texts) if ok else None
+
+    def block_row(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        row: BlockRow = w.row
+        name = row.type
+        if name in self.cyclic:
+            return replace(v, shape=None)
+        block = self.blocks[name]
+        got = self.block_args(scope, w, block, ctx)
+        if got is None:
+            return replace(v, shape=None)
+        values, texts = got
+        if row.repeat is None and (row.first is not None or row.names is not None):
+            key = "first" if row.first is not None else "names"
+            ctx.error(
+                f"'{key}' applies to the copies of a repeated row; this row has no `repeat`",
+                "repeat-override",
+                key,
+            )
+            return replace(v, shape=None)
+        first_values, first_texts = dict(values), dict(texts)
+        if row.first:
+            for key, value in row.first.items():
+                if key not in block.params:
+                    close = difflib.get_close_matches(key, list(block.params), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    self.error(
+                        f"block '{name}' has no param '{key}'{hint}",
+                        "block-param",
+                        self.doc.pos(w.path + ("first", key), key=True),
+                        scope,
+                        ctx.label,
+                    )
+                    return replace(v, shape=None)
+                raw = _lookup(self.doc.data, w.path + ("first", key))
+                text = repr(value)
+                if isinstance(raw, str) and ex.is_expr(raw):
+                    try:
+                        parsed = ex.parse(raw, scope.env or {})
+                        value = parsed.evaluate(scope.env or {})
+                        text = parsed.python()
+                    except ex.ExprError as exc:
+                        ctx.error(f"'first': {exc}", "expr", "first")
+                        return replace(v, shape=None)
+                if not _fits(value, block.params[key].type):
+                    ctx.error(
+                        f"param '{key}' of block '{name}' is a {block.params[key].type}, "
+                        f"got {_describe(value)}",
+                        "block-param",
+                        "first",
+                    )
+                    return replace(v, shape=None)
+                first_values[key] = value
+                first_texts[key] = text
+        start = len(self.nodes)
+        if row.repeat is None:
+            path = self.module_path(scope, w.name)
+            out = self.instance(scope, w, name, block, values, texts, v, path, ctx)
+            if out.shape is None:
+                return Value(self.node_id(scope, w.name), None, 0, w.name)
+            args = self.call_args(block, out_in_sym(v), values, texts)
+            member = Member(
+                w.name,
+                "block",
+                (v.member,),
+                self.shape_text(scope, out.shape, out.sym),
+                block=name,
+                args=args,
+            )
+        else:
+            path = self.module_path(scope, w.name)
+            copies = []
+            cur = v
+            child_names = []
+            for k in range(row.repeat):
+                if row.names is not None:
+                    try:
+                        child = row.names.replace("{i}", str(k + 1))
+                        check_identifier(child, "copy name")
+                    except ValueError as exc:
+                        ctx.error(f"'names': {exc}", "value", "names")
+                        return replace(v, shape=None)
+                    if "{i}" not in row.names and row.repeat > 1:
+                        ctx.error("'names' needs {i} to number the copies", "value", "names")
+                        return replace(v, shape=None)
+                else:
+                    child = str(k)
+                child_names.append(child)
+                vals, txts = (first_values, first_texts) if k == 0 else (values, texts)
+                args = self.call_args(block, out_in_sym(cur), vals, txts)
+                out = self.instance(
+                    scope, w, name, block, vals, txts, cur, f"{path}.{child}", ctx, copy=k
+                )
+                if out.shape is None:
+                    return Value(self.node_id(scope, w.name), None, 0, w.name)
+                copies.append((child if row.names is not None else None, args))
+                cur = replace(out, member=w.name)
+            inside = self.nodes[start:]
+            self.groups.append(
+                Group(
+                    path,
+                    w.name,
+                    "sequential",
+                    None,
+                    scope.depth + 1,
+                    ctx.at(),
+                    tuple(n.id for n in inside),
+                    v.shape or (),
+                    cur.shape or (),
+                    sum(n.params for n in inside),
+                    sum(n.macs for n in inside),
+                )
+            )
+            out = cur
+            member = Member(
+                w.name,
+                "block",
+                (v.member,),
+                self.shape_text(scope, out.shape, out.sym),
+                block=name,
+                copies=tuple(copies),
+                named=row.names is not None,
+            )
+        assert out.shape is not None
+        _declared_check(ctx, out.shape, f"the {name} block's output")
+        scope.members.append((member, True, self.cond_text(w)))
+        return Value(out.id, out.shape, out.sym, w.name, ctx.at(), out.flattened_by)
+
+    def call_args(
+        self, block: BlockSpec, in_sym: str | int, values: dict, texts: dict
+    ) -> tuple[str, ...]:
+        args = [str(in_sym)] if self.uses_in_maps(block) else []
+        for name, decl in block.params.items():
+            if decl.default is None:
+                args.append(texts.get(name, repr(values.get(name))))
+            elif (
+                name in texts
+                and values.get(name) != decl.default
+                or (name in texts and ex.is_expr(texts[name]))
+            ):
+                args.append(f"{name}={texts[name]}")
+        return tuple(args)
+
+    def uses_in_maps(self, block: BlockSpec) -> bool:
+        return True
+
+    def instance(
+        self,
+        scope: Scope,
+        w: Written,
+        name: str,
+        block: BlockSpec,
+        values: dict,
+        texts: dict,
+        v: Value,
+        path: str,
+        ctx: RowContext,
+        copy: int = 0,
+    ) -> Value:
+        assert v.shape is not None
+        env = dict(values)
+        env[ex.IN_MAPS] = v.shape[0]
+        label = f"{path} ({name})"
+        inner = Scope(
+            prefix=path + ".",
+            input=Value(v.id, v.shape, ex.IN_MAPS, INPUT, v.pos, v.flattened_by),
+            env=env,
+            depth=scope.depth + 1,
+            children=block.children,
+            notes=(note(f"instantiated from {label}", ctx.at()),) + scope.notes,
+        )
+        start = len(self.nodes)
+        rows = []
+        for i, raw in enumerate(block.layers or []):
+            model = self.materialize(inner, ("blocks", name, "layers", i), raw)
+            if model is None:
+                return replace(v, shape=None)
+            rows.append((("blocks", name, "layers", i), model))
+        out = self.walk(inner, rows)
+        if out.shape is None:
+            return replace(v, shape=None)
+        inside = self.nodes[start:]
+        self.groups.append(
+            Group(
+                path,
+                path.rsplit(".", 1)[-1],
+                "block",
+                name,
+                scope.depth + 1,
+                ctx.at(),
+                tuple(n.id for n in inside),
+                v.shape,
+                out.shape,
+                sum(n.params for n in inside),
+                sum(n.macs for n in inside),
+                args=tuple(values.items()),
+            )
+        )
+        self.instances.setdefault(name, []).append(
+            Instance(list(inner.members), out.member, ctx.at())
+        )
+        if name not in self.order:
+            self.order.append(name)
+        sym = _subst(
+            out.sym, {ex.IN_MAPS: v.sym, **{k: texts.get(k, repr(values[k])) for k in values}}
+        )
+        return Value(out.id, out.shape, sym, w.name, ctx.at(), out.flattened_by)
+
+    def materialize(self, scope: Scope, path: tuple, raw: Any) -> Any:
+        """A block's row with this instance's params substituted, validated."""
+        env = scope.env or {}
+        problems: list[Diagnostic] = []
+        data = self.substitute(raw, path, env, problems, scope)
+        if problems:
+            self.diagnostics.extend(problems)
+            return None
+        key = (path, _freeze(data))
+        if key in self.validated:
+            return self.validated[key]
+        try:
+            model = _LAYER.validate_python(data)
+        except ValidationError as exc:
+            view = Document(
+                _nest(path, data), self.doc.text, self.doc.value_pos, self.doc.key_pos, self.doc.raw
+            )
+            found = []
+            for err in exc.errors(include_url=False):
+                err = dict(err)
+                err["loc"] = path + tuple(err["loc"])
+                found.append(_diagnostic(view, err))
+            for d in _drop_explained(found):
+                self.diagnostics.append(d.with_notes(scope.notes))
+            return None
+        if isinstance(model, BlockRow) and model.type not in self.blocks:
+            return None  # reported by the schema stage
+        self.validated[key] = model
+        return model
+
+    def substitute(self, raw: Any, path: tuple, env: dict, problems: list, scope: Scope) -> Any:
+        if isinstance(raw, dict):
+            out = {}
+            for k, val in raw.items():
+                if k in ("type", "name", "from", "if", "names", "crop"):
+                    out[k] = val
+                elif k == "layers" and isinstance(val, list):
+                    out[k] = [
+                        self.substitute(r, path + (k, j), env, problems, scope)
+                        for j, r in enumerate(val)
+                    ]
+                else:
+                    out[k] = self.substitute(val, path + (k,), env, problems, scope)
+            return out
+        if isinstance(raw, list):
+            return [
+                self.substitute(r, path + (j,), env, problems, scope) for j, r in enumerate(raw)
+            ]
+        if ex.is_expr(raw):
+            try:
+                return ex.parse(raw, env).evaluate(env)
+            except ex.ExprError as exc:
+                key = next((p for p in reversed(path) if isinstance(p, str)), "")
+                problems.append(
+                    Diagnostic(
+                        "error", f"'{key}': {exc}", "expr", self.doc.pos(path), None, scope.notes
+                    )
+                )
+                return raw
+        return raw
+
+    # ------------------------------------------------------------------ code generation
+
+    def out_sym(self, scope: Scope, w: Written, v: Value, node: Node) -> str | int:
+        kind = node.kind
+        if kind in ("conv", "fc"):
+            key = "maps" if kind == "conv" else "size"
+            raw = _lookup(self.doc.data, w.path + (key,))
+            if scope.env is not None and ex.is_expr(raw):
+                return ex.parse(raw).python()
+            return node.output_shape[0]
+        return v.sym
+
+    def codegen_node(self, scope: Scope, w: Written, node: Node, v: Value) -> Node:
+        """The node as its class's constructor writes it: placeholders where the concrete
+        network differs per instance, expressions where the row wrote one."""
+        hyper = {k: getattr(node, k) for k in HYPER}
+        if scope.env is not None:
+            raw = _lookup(self.doc.data, w.path)
+            raw = raw if isinstance(raw, dict) else {}
+            if hyper["in_maps"] is not None:
+                hyper["in_maps"] = _sym(v.sym)
+            if node.kind in ("conv", "fc") and hyper["out_maps"] is not None:
+                key = "maps" if node.kind == "conv" else "size"
+                if ex.is_expr(raw.get(key)):
+                    hyper["out_maps"] = ex.Sym(ex.parse(raw[key]).python())
+            for fname, key in _FIELD_KEY.items():
+                if node.kind == "fc" and key == "size":
+                    continue
+                if node.activation_of is not None:
+                    continue
+                value = raw.get(key)
+                if fname in _PAIRS and isinstance(value, list) and any(map(ex.is_expr, value)):
+                    hyper[fname] = tuple(
+                        ex.Sym(ex.parse(x).python()) if ex.is_expr(x) else x for x in value
+                    )
+                elif ex.is_expr(value):
+                    s = ex.Sym(ex.parse(value).python())
+                    hyper[fname] = (s, s) if fname in _PAIRS else s
+        return Node(
+            id=node.name,
+            name=node.name,
+            kind=node.kind,
+            row=0,
+            pos=Pos(0, 0),
+            inputs=(),
+            input_shape=(),
+            output_shape=(),
+            params=0,
+            macs=0,
+            **hyper,
+        )
+
+    def shape_text(
+        self, scope: Scope, shape: tuple[int, ...] | None, sym: str | int | None = None
+    ) -> str:
+        if shape is None:
+            return "-"
+        if scope.env is None or sym is None:
+            return _shape_text(shape)
+        maps = _paren(sym) if not isinstance(sym, int) else str(sym)
+        if len(shape) == 1:
+            return maps
+        src = scope.input.shape
+        if src is None or len(src) != 3:
+            return f"{maps}×{shape[1]}×{shape[2]}"
+        parts = []
+        for axis, (a, b) in zip("HW", zip(src[1:], shape[1:])):
+            if a == b:
+                parts.append(axis)
+            elif b and a % b == 0:
+                parts.append(f"{axis}/{a // b}")
+            else:
+                parts.append(str(b))
+        return f"{maps}×{parts[0]}×{parts[1]}"
+
+    def classes(self) -> tuple[ClassDef, ...]:
+        out = []
+        for name in self.order:
+            block = self.blocks[name]
+            instances = self.instances[name]
+            members = self.merge_members(name, [i.members for i in instances])
+            if members is None:
+                continue
+            params = tuple(
+                Param(p, d.type, None if d.default is None else repr(d.default))
+                for p, d in block.params.items()
+            )
+            output = _passthrough(instances[0].output, instances[0].members)
+            out.append(
+                ClassDef(
+                    name,
+                    params,
+                    True,
+                    members,
+                    output,
+                    sequential=block.children == "indexed",
+                    title=block.title or name,
+                )
+            )
+        return tuple(out)
+
+    def merge_members(
+        self, block: str, runs: list[list[tuple[Member, bool, str | None]]]
+    ) -> tuple[Member, ...] | None:
+        first = runs[0]
+        if any(
+            len(r) != len(first) or [m.name for m, _, _ in r] != [m.name for m, _, _ in first]
+            for r in runs
+        ):
+            self.error(
+                f"the instances of block '{block}' have different rows (a `repeat` or a "
+                "condition that changes the block's structure); cnnspec writes one class per "
+                "block",
+                "block-varies",
+                self.doc.pos(("blocks", block), key=True),
+                None,
+            )
+            return None
+        merged: list[tuple[Member, bool, str | None]] = []
+        for i, (member, _, cond) in enumerate(first):
+            states = [r[i][1] for r in runs]
+            present = [r[i][0] for r in runs if r[i][1]]
+            if not present:
+                merged.append((member, False, cond))
+                continue
+            chosen = present[0]
+            for other in present[1:]:
+                if other != chosen:
+                    if other.shape != chosen.shape and replace(other, shape=chosen.shape) == chosen:
+                        chosen = replace(chosen, shape=_vary_shape(chosen.shape))
+                        continue
+                    self.error(
+                        f"row '{member.name}' of block '{block}' differs between instances "
+                        f"({_difference(chosen, other)}); write it with the block's params",
+                        "block-varies",
+                        self.doc.pos(("blocks", block), key=True),
+                        None,
+                    )
+                    return None
+            merged.append((chosen, all(states), cond if not all(states) else None))
+        return _finish(merged)
+
+
+# --------------------------------------------------------------------------- members
+
+
+def _finish(merged: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]:
+    """Drop rows no instance has (their readers read their input), attach conditions."""
+    gone: dict[str, str] = {}
+    out = []
+    for member, always, cond in merged:
+        if not always and cond is None:
+            gone[member.name] = member.inputs[0] if member.inputs else INPUT
+            continue
+        inputs = tuple(_follow(n, gone) for n in member.inputs)
+        out.append(replace(member, inputs=inputs, cond=None if always else cond))
+    return tuple(out)
+
+
+def _follow(name: str, gone: dict[str, str]) -> str:
+    while name in gone:
+        name = gone[name]
+    return name
+
+
+def _passthrough(name: str, members: list[tuple[Member, bool, str | None]]) -> str:
+    return name
+
+
+def _resolve_children(members: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]:
+    return tuple(
+        replace(m, cond=None if present else cond)
+        for m, present, cond in members
+        if present or cond is not None
+    )
+
+
+def _vary_shape(text: str) -> str:
+    maps, _, _ = text.partition("×")
+    return f"{maps}×…" if "×" in text else text
+
+
+def _difference(a: Member, b: Member) -> str:
+    if a.node is not None and b.node is not None:
+        for k in HYPER:
+            x, y = getattr(a.node, k), getattr(b.node, k)
+            if x != y:
+                return f"{k} {_show(x)} here, {_show(y)} there"
+    if a.args != b.args or a.copies != b.copies:
+        return "its arguments"
+    return "its shape"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == v[1]:
+        return str(v[0])
+    return str(v)
+
+
+def _sym(value: str | int) -> Any:
+    return value if isinstance(value, int) else ex.Sym(value)
+
+
+def out_in_sym(v: Value) -> str | int:
+    return v.sym
+
+
+def _subst(sym: str | int, mapping: dict[str, str | int]) -> str | int:
+    """``planes * 4`` with planes → ``64`` becomes ``256``; with planes → ``w`` ``w * 4``."""
+    if isinstance(sym, int):
+        return sym
+    import ast
+
+    tree = ast.parse(sym, mode="eval")
+    values: dict[str, Any] = {}
+    for k, v in mapping.items():
+        values[k] = v
+    try:
+        env = {k: (v if isinstance(v, int) else int(v)) for k, v in values.items()}
+        result = ex.parse(_dollar(sym)).evaluate(env)
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
+    except (ValueError, ex.ExprError):
+        pass
+
+    class Sub(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if node.id in values:
+                return ast.parse(f"({values[node.id]})", mode="eval").body
+            return node
+
+    return ast.unparse(Sub().visit(tree))
+
+
+def _dollar(python: str) -> str:
+    """Python text over plain names → the evaluator's ``$name`` form."""
+    import ast
+
+    tree = ast.parse(python, mode="eval")
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS:
+            n.id = "$" + n.id
+    return ast.unparse(tree)
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    return repr(value)
+
+
+def _freeze(data: Any) -> Any:
+    if isinstance(data, dict):
+        return tuple((k, _freeze(v)) for k, v in data.items())
+    if isinstance(data, list):
+        return ("__list__", *(_freeze(v) for v in data))
+    return (type(data).__name__, data)
+
+
+def _nest(path: tuple, data: Any) -> Any:
+    for part in reversed(path):
+        if isinstance(part, int):
+            data = [None] * part + [data]
+        else:
+            data = {part: data}
+    return data
+
+
+def _declared_check(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
+    from .check import _declared
+
+    _declared(ctx, out, what)
+
+
+def _weights(node: Node) -> int:
+    """Conv and fc weights, without biases: the count papers print."""
+    if node.kind == "conv" and node.kernel and node.in_maps and node.out_maps:
+        return node.out_maps * (node.in_maps // node.groups) * node.kernel[0] * node.kernel[1]
+    if node.kind == "fc" and node.in_maps and node.out_maps:
+        return node.in_maps * node.out_maps
+    return 0
+
+
+def _weight_macs(node: Node) -> int:
+    if node.kind == "conv":
+        return _weights(node) * node.output_shape[1] * node.output_shape[2]
+    return _weights(node)
+
+
+# --------------------------------------------------------------------------- entry
+
+
+def _is_graph(spec: Spec) -> bool:
+    if spec.blocks:
+        return True
+    for row in spec.layers or []:
+        if (
+            row.from_ is not None
+            or row.if_ is not None
+            or row.type in ("add", "concat", "sequential")
+        ):
+            return True
+        if isinstance(row, BlockRow):
+            return True
+    return False
+
+
+def _cycles(walker: Walker) -> None:
+    uses: dict[str, list[tuple[str, tuple]]] = {}
+    for name, block in walker.blocks.items():
+        found = []
+        stack = [(("blocks", name, "layers"), block.layers or [])]
+        while stack:
+            base, rows = stack.pop()
+            for i, r in enumerate(rows):
+                if not isinstance(r, dict):
+                    continue
+                t = r.get("type")
+                if isinstance(t, str) and t in walker.blocks:
+                    found.append((t, base + (i,)))
+                if t == "sequential" and isinstance(r.get("layers"), list):
+                    stack.append((base + (i, "layers"), r["layers"]))
+        uses[name] = found
+    for start in walker.blocks:
+        # depth-first search for a path back to `start`
+        todo = [(start, [start], None)]
+        seen: set[str] = set()
+        while todo:
+            cur, trail, at = todo.pop()
+            for nxt, path in uses.get(cur, []):
+                where = at or path
+                if nxt == start:
+                    cycle = " → ".join([*trail, start])
+                    if start not in walker.cyclic:
+                        walker.cyclic.add(start)
+                        walker.error(
+                            f"block '{start}' instantiates itself ({cycle})",
+                            "block-recursion",
+                            walker.doc.pos(where + ("type",)),
+                            None,
+                        )
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, [*trail, nxt], where))
+
+
+def _ordered(groups: list[Group], nodes: tuple[Node, ...]) -> tuple[Group, ...]:
+    """Groups in the order a reader meets them: by their first node, outer before inner."""
+    at = {n.id: i for i, n in enumerate(nodes)}
+    return tuple(sorted(groups, key=lambda g: (at.get(g.nodes[0], 0) if g.nodes else 0, g.depth)))
+
+
+def check_spec(
+    spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False
+) -> Network:
+    """Resolve and check every row; raise :class:`SpecError` listing every problem."""
+    assert spec.input is not None and spec.layers is not None
+    walker = Walker(spec, doc)
+    graph = _is_graph(spec)
+    if graph and isinstance(doc.data, dict) and "layout" in doc.data:
+        walker.error(
+            "a spec with blocks, `from`, merges or containers names its modules itself; "
+            "leave out 'layout'",
+            "layout",
+            doc.pos(("layout",)),
+            None,
+        )
+    _cycles(walker)
+    input_shape = (spec.input.maps, *spec.input.size)
+    layout = "graph" if graph else spec.layout
+    top = Scope(
+        prefix="",
+        input=Value(INPUT, input_shape, spec.input.maps, INPUT, doc.pos(("input",))),
+        env=None,
+        depth=0,
+        children={"graph": "named", "flat": "flat", "sequential": "sequential"}[layout],
+        top=True,
+    )
+    rows = [(("layers", i), row) for i, row in enumerate(spec.layers)]
+    out = walker.walk(top, rows)
+    classes: tuple[ClassDef, ...] = ()
+    if graph and not any(d.severity == "error" for d in walker.diagnostics):
+        classes = walker.classes()
+        members = _finish([(m, present, c) for m, present, c in top.members if present])
+        classes += (ClassDef(spec.name, (), False, members, out.member, title=spec.title or ""),)
+    diagnostics = walker.diagnostics
+    if strict:
+        diagnostics = [
+            replace(d, severity="error", message=d.message + " (--strict)")
+            if d.severity == "warning"
+            else d
+            for d in diagnostics
+        ]
+    if any(d.severity == "error" for d in diagnostics):
+        raise SpecError(diagnostics, source)
+    assert out.shape is not None
+    nodes = tuple(walker.nodes)
+    return Network(
+        name=spec.name,
+        title=spec.title,
+        layout=layout,
+        source=source,
+        input_shape=input_shape,
+        output_shape=out.shape,
+        nodes=nodes,
+        params=sum(n.params for n in nodes),
+        macs=sum(n.macs for n in nodes),
+        warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+        output=out.id,
+        groups=_ordered(walker.groups, nodes),
+        classes=classes,
+    )
