@@ -436,17 +436,18 @@ class Walker:
         return value
 
     def absent(self, scope: Scope, w: Written, inputs: list[Value]) -> Value:
+        """A row whose `if:` is false here: readers read its (first) input instead."""
         scope.absent[w.name] = w
+        info = KINDS.get(w.row.type)
         member = Member(
             w.name,
             w.row.type,
-            (),
+            tuple(v.member for v in inputs),
             "",
-            module=KINDS.get(w.row.type) is None or KINDS[w.row.type].is_module,
+            module=info is None or info.is_module,
         )
         scope.members.append((member, False, self.cond_text(w)))
-        v = inputs[0]
-        return replace(v, member=v.member)
+        return replace(inputs[0], member=w.name)
 
     def cond_text(self, w: Written) -> str | None:
         cond = w.row.if_
@@ -908,7 +909,7 @@ class Walker:
                 vals, txts = (first_values, first_texts) if k == 0 else (values, texts)
                 args = self.call_args(block, out_in_sym(cur), vals, txts)
                 out = self.instance(
-                    scope, w, name, block, vals, txts, cur, f"{path}.{child}", ctx, copy=k
+                    scope, w, name, block, vals, txts, cur, f"{path}.{child}", ctx, scope.depth + 2
                 )
                 if out.shape is None:
                     return Value(self.node_id(scope, w.name), None, 0, w.name)
@@ -974,9 +975,11 @@ class Walker:
         v: Value,
         path: str,
         ctx: RowContext,
-        copy: int = 0,
+        depth: int | None = None,
     ) -> Value:
+        """Walk one instance of ``block`` at module path ``path``."""
         assert v.shape is not None
+        depth = scope.depth + 1 if depth is None else depth
         env = dict(values)
         env[ex.IN_MAPS] = v.shape[0]
         label = f"{path} ({name})"
@@ -984,7 +987,7 @@ class Walker:
             prefix=path + ".",
             input=Value(v.id, v.shape, ex.IN_MAPS, INPUT, v.pos, v.flattened_by),
             env=env,
-            depth=scope.depth + 1,
+            depth=depth,
             children=block.children,
             notes=(note(f"instantiated from {label}", ctx.at()),) + scope.notes,
         )
@@ -1005,7 +1008,7 @@ class Walker:
                 path.rsplit(".", 1)[-1],
                 "block",
                 name,
-                scope.depth + 1,
+                depth,
                 ctx.at(),
                 tuple(n.id for n in inside),
                 v.shape,
