@@ -19,10 +19,11 @@ Severity = Literal["error", "warning", "note"]
 
 @dataclass(frozen=True, order=True)
 class Pos:
-    """A 1-based position in the spec file."""
+    """A 1-based position in the spec file (or in a file it includes: ``file``)."""
 
     line: int = 1
     col: int = 1
+    file: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class Diagnostic:
 
     def format(self, filename: str = "<spec>") -> str:
         """One line (``note:`` lines have no code)."""
-        where = f"{filename}:{self.pos.line}:{self.pos.col}" if self.pos else filename
+        if self.pos:
+            where = f"{self.pos.file or filename}:{self.pos.line}:{self.pos.col}"
+        else:
+            where = filename
         subject = f"{self.layer}: " if self.layer else ""
         code = f" [{self.code}]" if self.severity != "note" else ""
         line = f"{where}: {self.severity}: {subject}{self.message}{code}"
@@ -56,7 +60,7 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         pos = self.pos or Pos(0, 0)
-        return (pos.line, pos.col, self.layer or "", self.message)
+        return (pos.file or "", pos.line, pos.col, self.layer or "", self.message)
 
 
 def sort_unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

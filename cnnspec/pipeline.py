@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, Pos, SpecError
 from .ir import Network
-from .load import MAX_FILE_BYTES, decode, load_text, too_large
+from .load import MAX_FILE_BYTES, Document, decode, load_text, too_large
 
 
 def loads(text: str | bytes, *, source: str = "<spec>", strict: bool = False) -> Network:
@@ -23,10 +23,117 @@ def loads(text: str | bytes, *, source: str = "<spec>", strict: bool = False) ->
     doc, problems = load_text(text)
     if doc is None:
         raise SpecError(problems, source)
+    problems = include(doc, source)
+    if problems:
+        raise SpecError(problems, source)
     spec, problems = validate(doc)
     if spec is None:
         raise SpecError(problems, source)
     return check(spec, doc, source=source, strict=strict)
+
+
+#: Most files a spec may include.
+MAX_INCLUDES = 16
+
+
+def include(doc: Document, source: str) -> list[Diagnostic]:
+    """Merge the blocks of the files a spec's ``include:`` names into its ``blocks``.
+
+    Paths are relative to the spec's own file. An included file holds ``blocks:``
+    only; diagnostics inside it name that file. A block defined twice is an error."""
+    data = doc.data
+    if not isinstance(data, dict) or "include" not in data:
+        return []
+    names = data["include"]
+    where = doc.pos(("include",))
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return [Diagnostic("error", "'include': expected a file name or a list", "type", where)]
+    if len(names) > MAX_INCLUDES:
+        return [
+            Diagnostic("error", f"'include': more than {MAX_INCLUDES} files", "too-large", where)
+        ]
+    base = Path(source).parent if not source.startswith("<") else Path.cwd()
+    problems: list[Diagnostic] = []
+    blocks = data.setdefault("blocks", {})
+    if not isinstance(blocks, dict):
+        return []  # the schema reports it
+    for i, name in enumerate(names):
+        at = doc.pos(("include", i)) if isinstance(data["include"], list) else where
+        path = base / name
+        shown = display_path(path)
+        try:
+            if not path.is_file():
+                raise OSError("no such file")
+            raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
+        except OSError as exc:
+            problems.append(
+                Diagnostic("error", f"cannot include {shown}: {exc.strerror or exc}", "include", at)
+            )
+            continue
+        if len(raw) > MAX_FILE_BYTES:
+            problems.append(too_large(len(raw)))
+            continue
+        text, found = decode(raw)
+        inc = None
+        if text is not None:
+            inc, found = load_text(text)
+        if inc is None:
+            problems += [_moved(d, shown) for d in found]
+            continue
+        if not isinstance(inc.data, dict) or set(inc.data) != {"blocks"}:
+            problems.append(
+                Diagnostic(
+                    "error",
+                    f"an included file holds `blocks:` and nothing else ({shown})",
+                    "include",
+                    at,
+                )
+            )
+            continue
+        inc_blocks = inc.data["blocks"]
+        if not isinstance(inc_blocks, dict):
+            problems.append(
+                Diagnostic(
+                    "error", "'blocks': expected a mapping", "type", _pos(inc, ("blocks",), shown)
+                )
+            )
+            continue
+        for bname, block in inc_blocks.items():
+            if bname in blocks:
+                problems.append(
+                    Diagnostic(
+                        "error",
+                        f"block '{bname}' is defined twice (here and in {shown})",
+                        "duplicate-block",
+                        doc.pos(("blocks", bname), key=True)
+                        if ("blocks", bname) in doc.key_pos
+                        else at,
+                    )
+                )
+                continue
+            blocks[bname] = block
+        for table, target in ((inc.value_pos, doc.value_pos), (inc.key_pos, doc.key_pos)):
+            for p, pos in table.items():
+                if p[:1] == ("blocks",) and len(p) > 1 and p not in target:
+                    target[p] = Pos(pos.line, pos.col, shown)
+        for p, r in inc.raw.items():
+            if p[:1] == ("blocks",) and p not in doc.raw:
+                doc.raw[p] = r
+    return problems
+
+
+def _pos(doc: Document, path: tuple, shown: str) -> Pos:
+    pos = doc.pos(path)
+    return Pos(pos.line, pos.col, shown)
+
+
+def _moved(d: Diagnostic, shown: str) -> Diagnostic:
+    from dataclasses import replace
+
+    pos = d.pos or Pos(1, 1)
+    return replace(d, pos=Pos(pos.line, pos.col, shown))
 
 
 def display_path(path: str | os.PathLike) -> str:

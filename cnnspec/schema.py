@@ -694,6 +694,11 @@ class Spec(BaseModel):
         description="The rows typed as a textbook prints them: a header row naming the "
         "columns, then one whitespace-separated line per layer; '-' for an empty cell.",
     )
+    include: list[str] | str | None = Field(
+        None,
+        description="Files (relative to this one) whose `blocks:` this spec uses, so that "
+        "specs share blocks instead of copying them.",
+    )
     blocks: dict[str, BlockSpec] | None = Field(
         None,
         description="Named, parametrized sub-networks (ResNet's BasicBlock, an inception "
