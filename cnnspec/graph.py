@@ -684,6 +684,9 @@ class Walker:
             rounded = round(exact / step) * step
             if abs(truncated - number) < step / 2 or abs(rounded - number) < step / 2:
                 continue
+            tolerance = conv.tolerance if conv else 0.0
+            if tolerance and abs(exact - number) <= tolerance * max(exact, number):
+                continue
             suffix = text.strip()[-1].upper() if text.strip()[-1].isalpha() else ""
             shown = f"{exact:,.{max(decimals, 1)}f}{suffix}" if suffix else f"{computed:,}"
             base = f" ({suffix} = {unit:,.0f})" if suffix else ""

@@ -653,6 +653,14 @@ class PrintedConvention(BaseModel):
     K: Literal[1000, 1024] = Field(1000, description="What K stands for: 1000 or 1024.")
     M: Literal[1000000, 1048576] = Field(1000000, description="What M stands for.")
     G: Literal[1000000000, 1073741824] = Field(1000000000, description="What G stands for.")
+    tolerance: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="How far (relative) a printed figure may be from the count and still "
+        "agree, beyond the rounding of its last digit: 0.02 for a paper whose figures are "
+        "approximate. Default 0.",
+    )
 
 
 class Input(BaseModel):
@@ -731,13 +739,21 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
             )
         ]
     problems: list[Diagnostic] = []
+    blocks = doc.data.get("blocks")
+    known = _columns() | _block_params(blocks)
+    if isinstance(blocks, dict):
+        for bname, block in blocks.items():
+            if isinstance(block, dict) and isinstance(block.get("table"), str):
+                problems += expand_table(doc, block["table"], known, ("blocks", bname))
+                if "table" in block:
+                    return None, problems
+                block.pop("table", None)
     if isinstance(doc.data.get("table"), str):
-        problems = expand_table(doc, doc.data["table"], _columns())
+        problems += expand_table(doc, doc.data["table"], known)
         # A table whose rows could not be read at all ends here; otherwise the rows
         # that were read are validated too, so that every problem is reported at once.
         if problems and ("table" in doc.data or not doc.data.get("layers")):
             return None, problems
-    blocks = doc.data.get("blocks")
     block_names = [b for b in blocks if isinstance(b, str)] if isinstance(blocks, dict) else []
     unknown = _unknown_types(doc, block_names)
     try:
@@ -857,6 +873,19 @@ def _fits(value: Any, kind: str) -> bool:
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _block_params(blocks: Any) -> frozenset[str]:
+    """The params of every block: more columns a table may name."""
+    if not isinstance(blocks, dict):
+        return frozenset()
+    return frozenset(
+        p
+        for b in blocks.values()
+        if isinstance(b, dict) and isinstance(b.get("params"), dict)
+        for p in b["params"]
+        if isinstance(p, str)
+    )
 
 
 def _drop_explained(found: list[tuple[Diagnostic, tuple, str | None]]) -> list[Diagnostic]:

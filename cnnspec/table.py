@@ -37,22 +37,28 @@ def _typed(text: str):
     return text
 
 
-def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagnostic]:
-    """Replace ``doc.data['table']`` by ``layers`` (and ``input``) rows, in place.
+def expand_table(
+    doc: Document, text: str, known: frozenset[str], base: tuple = ()
+) -> list[Diagnostic]:
+    """Replace ``table`` by ``layers`` (and ``input``) rows, in place, in the mapping at
+    ``base`` (the spec itself, or a block: ``("blocks", "Inception")``).
 
-    ``known`` holds the keys some row type takes: the columns a header may name.
-    When the header itself is wrong, ``table`` stays in place and nothing is expanded."""
+    ``known`` holds the keys some row type takes (and the blocks' params): the columns a
+    header may name. When the header itself is wrong, ``table`` stays in place and
+    nothing is expanded."""
     data = doc.data
+    for part in base:
+        data = data[part]  # type: ignore[index]
     assert isinstance(data, dict)
     problems: list[Diagnostic] = []
-    block_pos = doc.pos(("table",))
+    block_pos = doc.pos(base + ("table",))
     if "layers" in data:
         return [
             Diagnostic(
                 "error",
                 "give either 'layers' or 'table', not both",
                 "table",
-                doc.pos(("table",), key=True),
+                doc.pos(base + ("table",), key=True),
             )
         ]
     source = doc.text.splitlines()
@@ -123,9 +129,9 @@ def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagno
 
     layers: list[dict] = []
     data["layers"] = layers
-    table_path = ("layers",)
+    table_path = base + ("layers",)
     doc.value_pos[table_path] = block_pos
-    doc.key_pos[table_path] = doc.pos(("table",), key=True)
+    doc.key_pos[table_path] = doc.pos(base + ("table",), key=True)
     for line_i, line in rows[1:]:
         cells = [(m.group(), m.start()) for m in _CELL.finditer(line)]
         row_pos = locate(line_i, cells[0][1])
@@ -158,12 +164,12 @@ def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagno
                 continue
             row[name] = _typed(cell)
             cell_pos[name] = locate(line_i, start)
-        if row.get("type") == "image" and (layers or "input" in data):
+        if row.get("type") == "image" and (layers or "input" in data or base):
             problems.append(
                 Diagnostic(
                     "error",
                     "an image row stands for 'input:', so it must be the table's first row"
-                    if layers
+                    if layers or base
                     else "the input is given already; drop this image row or the 'input:' key",
                     "table",
                     cell_pos["type"],
