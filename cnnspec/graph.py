@@ -793,7 +793,7 @@ class Walker:
                 if isinstance(raw, str) and ex.is_expr(raw):
                     try:
                         parsed = ex.parse(raw, scope.env or {})
-                        text = parsed.python()
+                        text = ex.Sym(parsed.python())
                     except ex.ExprError:
                         pass
                 if not _fits(value, decl.type):
@@ -861,7 +861,7 @@ class Walker:
                     try:
                         parsed = ex.parse(raw, scope.env or {})
                         value = parsed.evaluate(scope.env or {})
-                        text = parsed.python()
+                        text = ex.Sym(parsed.python())
                     except ex.ExprError as exc:
                         ctx.error(f"'first': {exc}", "expr", "first")
                         return replace(v, shape=None)
@@ -918,6 +918,22 @@ class Walker:
                     return Value(self.node_id(scope, w.name), None, 0, w.name)
                 copies.append((child if row.names is not None else None, args))
                 cur = replace(out, member=w.name)
+                if k == 0:
+                    rest = (None, self.call_args(block, cur.sym, values, texts))
+            raw_repeat = _lookup(self.doc.data, w.path + ("repeat",))
+            count = None
+            if scope.env is not None and ex.is_expr(raw_repeat):
+                # a count that varies per instance: the class writes the first copy and a
+                # loop over the others (whose arguments are then all the same)
+                if row.names is not None:
+                    ctx.error(
+                        "'names' needs a fixed `repeat`; this one is an expression",
+                        "block-varies",
+                        "names",
+                    )
+                    return replace(v, shape=None)
+                count = ex.parse(raw_repeat).python()
+                copies = [copies[0], rest]
             inside = self.nodes[start:]
             self.groups.append(
                 Group(
@@ -943,6 +959,7 @@ class Walker:
                 block=name,
                 copies=tuple(copies),
                 named=row.names is not None,
+                repeat=count,
             )
         assert out.shape is not None
         _declared_check(ctx, out.shape, f"the {name} block's output")
@@ -952,16 +969,17 @@ class Walker:
     def call_args(
         self, block: BlockSpec, in_sym: str | int, values: dict, texts: dict
     ) -> tuple[str, ...]:
-        args = [str(in_sym)] if self.uses_in_maps(block) else []
+        """A constructor call's arguments: in_maps, the required params in order, then the
+        others by keyword where this instance sets them (to an expression, or off default)."""
+        args = [str(in_sym)]
         for name, decl in block.params.items():
+            text = texts.get(name)
             if decl.default is None:
-                args.append(texts.get(name, repr(values.get(name))))
-            elif (
-                name in texts
-                and values.get(name) != decl.default
-                or (name in texts and ex.is_expr(texts[name]))
+                args.append(text if text is not None else repr(values.get(name)))
+            elif text is not None and (
+                isinstance(text, ex.Sym) or values.get(name) != decl.default
             ):
-                args.append(f"{name}={texts[name]}")
+                args.append(f"{name}={text}")
         return tuple(args)
 
     def uses_in_maps(self, block: BlockSpec) -> bool:

@@ -150,6 +150,9 @@ class Member:
     args: tuple[str, ...] = ()  # its constructor's arguments, as source text
     #: repeated block rows: one (child name or None for an index, args) per copy
     copies: tuple[tuple[str | None, tuple[str, ...]], ...] = ()
+    #: a repeat count written as an expression (``n``): then ``copies`` holds the first
+    #: copy and the arguments every other copy shares, and the class writes a loop
+    repeat: str | None = None
     children: tuple[Member, ...] = ()  # a container's children, in order
     named: bool = False  # children as named attributes (OrderedDict) or indexed
     module: bool = True  # holds an nn.Module (False for add, concat, flatten)
