@@ -660,7 +660,9 @@ class Walker:
 
     # ------------------------------------------------------------------ printed figures
 
-    def printed(self, w: Written, ctx: RowContext, nodes: list[Node]) -> None:
+    def printed(
+        self, w: Written, ctx: RowContext, nodes: list[Node], label: str | None = None
+    ) -> None:
         conv = self.spec.printed
         weights = conv is not None and conv.counts == "weights"
         units = {
@@ -690,11 +692,11 @@ class Walker:
             suffix = text.strip()[-1].upper() if text.strip()[-1].isalpha() else ""
             shown = f"{exact:,.{max(decimals, 1)}f}{suffix}" if suffix else f"{computed:,}"
             base = f" ({suffix} = {unit:,.0f})" if suffix else ""
-            ctx.warn(
-                f"the paper prints {text} {noun}; cnnspec counts {computed:,} = {shown}{base}",
-                f"printed-{key}",
-                key,
-            )
+            message = f"the paper prints {text} {noun}; cnnspec counts {computed:,} = {shown}{base}"
+            if label is None:
+                ctx.warn(message, f"printed-{key}", key)
+            else:
+                self.warn(message, f"printed-{key}", ctx.at(key), None, label)
 
     # ------------------------------------------------------------------ containers
 
@@ -1505,6 +1507,10 @@ def check_spec(
         classes = walker.classes()
         members = _finish([(m, present, c) for m, present, c in top.members if present])
         classes += (ClassDef(spec.name, (), False, members, out.member, title=spec.title or ""),)
+    if out.shape is not None and (spec.params is not None or spec.macs is not None):
+        whole = Written(spec, 0, (), (0, 1), spec.name)
+        ctx = RowContext(spec, 0, spec.name, (), doc, walker.diagnostics)
+        walker.printed(whole, ctx, walker.nodes, label=f"network '{spec.name}'")
     diagnostics = walker.diagnostics
     if strict:
         diagnostics = [

@@ -716,6 +716,15 @@ class Spec(BaseModel):
         None,
         description="How the paper counts the `params` and `macs` figures rows declare.",
     )
+    params: Printed | None = Field(
+        None,
+        description="The whole network's parameter count as the paper prints it (`138M`), "
+        "compared with cnnspec's count under `printed`; a difference is a warning.",
+    )
+    macs: Printed | None = Field(
+        None,
+        description="The whole network's multiply-adds as the paper prints it (`3.8e9`).",
+    )
 
 
 # --------------------------------------------------------------------------- errors
