@@ -621,7 +621,16 @@ class BlockSpec(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     title: str | None = Field(None, max_length=2000, description="Free text: the docstring.")
-    params: dict[str, Annotated[ParamSpec, BeforeValidator(_param_spec)]] = Field(
+    params: dict[
+        str,
+        Annotated[
+            ParamSpec,
+            BeforeValidator(_param_spec),
+            WithJsonSchema(
+                {"anyOf": [{"enum": ["int", "bool", "float"]}, ParamSpec.model_json_schema()]}
+            ),
+        ],
+    ] = Field(
         default_factory=dict,
         description="Typed params: `planes: int`, or `{type: int, default: 1}`. Rows use "
         "them as `$planes`, in expressions such as `$planes * 4` or `$t * in_maps`.",
