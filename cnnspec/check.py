@@ -26,7 +26,9 @@ from .schema import FC, Conv, Spec
 #: Most rows after `repeat` expansion.
 MAX_ROWS = 100_000
 
-SPATIAL = frozenset({"conv", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool"})
+SPATIAL = frozenset(
+    {"conv", "deconv", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "upsample"}
+)
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -147,6 +149,8 @@ class RowContext:
     notes: tuple[Diagnostic, ...] = ()
     #: the rows that feed a merge, for its notes: (name, shape, position)
     sources: tuple[tuple[str, tuple[int, ...], Pos], ...] = ()
+    #: the network's input H×W (for `size: input`); None inside blocks
+    input_size: tuple[int, int] | None = None
 
     @property
     def label(self) -> str:
@@ -343,6 +347,163 @@ def conv_rule(ctx: RowContext, shape) -> Resolved:
             dilation=row.dilation,
             groups=row.groups,
             bias=row.bias,
+        ),
+    )
+
+
+def _deconv_out(w: int, k: int, s: int, p: int, d: int, op: int) -> int:
+    return (w - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def _deconv_formula(w: int, k: int, s: int, p: Any, d: int, op: Any) -> str:
+    dil = f"{d}·({k} − 1)" if d != 1 else f"({k} − 1)"
+    return f"({w} − 1)·{s} − 2·{p} + {dil} + {op} + 1"
+
+
+def deconv_rule(ctx: RowContext, shape) -> Resolved:
+    """A transposed convolution: out = (W − 1)·S − 2P + D·(K − 1) + output_padding + 1."""
+    row = ctx.spec_row
+    c, h, w = shape
+    if c % row.groups or row.maps % row.groups:
+        ctx.error(
+            f"groups={row.groups} must divide both the input maps ({c}) and the output maps "
+            f"({row.maps})",
+            "groups",
+            "groups",
+        )
+    padding = (0, 0) if row.padding is None else row.padding
+    if padding == "same":
+        ctx.error("padding 'same' is not defined for a deconv", "padding-same", "padding")
+        return Resolved(None)
+    out_pad = row.output_padding
+    inferred = False
+    axes = list(zip((h, w), row.kernel, row.stride, row.dilation))
+    if row.size is not None and (row.padding is None or out_pad is None):
+        found = []
+        for (n, k, st, d), want, given_p in zip(axes, row.size, padding):
+            base = _deconv_out(n, k, st, 0, d, 0)
+            if row.padding is not None:
+                options = [(given_p, want - _deconv_out(n, k, st, given_p, d, 0))]
+            else:
+                gap = base - want  # 2P − output_padding
+                p = max(0, (gap + 1) // 2)
+                options = [(p, 2 * p - gap)]
+            p, op = options[0]
+            if p < 0 or op < 0 or op >= max(st, d):
+                need = f"{(base - want) / 2:g}" if row.padding is None else None
+                if row.padding is None and base < want:
+                    why = f"it would need padding {need}: a deconv cannot pad its output outward"
+                else:
+                    why = (
+                        f"output_padding would have to be {op}, but it must be below "
+                        f"max(stride, dilation) = {max(st, d)}"
+                    )
+                ctx.error(
+                    f"no padding P and output padding OP give "
+                    f"{_deconv_formula(n, k, st, 'P', d, 'OP')} = {want}, as the row "
+                    f"declares; {why}",
+                    "no-padding",
+                    "size",
+                )
+                return Resolved(None)
+            found.append((p, op))
+        padding = (found[0][0], found[1][0])
+        out_pad = (found[0][1], found[1][1])
+        inferred = row.padding is None
+    out_pad = out_pad or (0, 0)
+    for (n, k, st, d), op in zip(axes, out_pad):
+        if op >= max(st, d):
+            ctx.error(
+                f"output_padding {op} must be below max(stride, dilation) = {max(st, d)} "
+                "(PyTorch's rule)",
+                "output-padding",
+                "output_padding",
+            )
+            return Resolved(None)
+    out = tuple(
+        _deconv_out(n, k, st, p, d, op) for (n, k, st, d), p, op in zip(axes, padding, out_pad)
+    )
+    if any(o < 1 for o in out):
+        ctx.error(
+            f"{_deconv_formula(h, row.kernel[0], row.stride[0], padding[0], row.dilation[0], out_pad[0])}"
+            f" = {out[0]}: an output needs at least 1",
+            "kernel-too-large",
+            "padding",
+        )
+        return Resolved(None)
+    if row.size is not None and out != tuple(row.size):
+        arith = "; ".join(
+            f"{_deconv_formula(n, k, st, p, d, op)} = {o}"
+            for (n, k, st, d), p, op, o in zip(axes, padding, out_pad, out)
+        )
+        ctx.error(f"{arith}, but the row declares {_size(row.size)}", "size-mismatch", "size")
+        return Resolved(None)
+    per_group = row.maps // row.groups if row.maps % row.groups == 0 else row.maps
+    weights = c * per_group * row.kernel[0] * row.kernel[1]
+    bias = row.maps if row.bias else 0
+    oh, ow = out
+    return Resolved(
+        (row.maps, oh, ow),
+        params=weights + bias,
+        # every input element meets (C_out/groups)·K_h·K_w weights; plus one per output
+        # element for the bias (torchinfo counts on the output size: stride² too high)
+        macs=weights * h * w + bias * oh * ow,
+        fields=dict(
+            in_maps=c,
+            out_maps=row.maps,
+            kernel=row.kernel,
+            stride=row.stride,
+            padding=padding,
+            padding_inferred=inferred,
+            output_padding=out_pad,
+            dilation=row.dilation,
+            groups=row.groups,
+            bias=row.bias,
+        ),
+    )
+
+
+def upsample_rule(ctx: RowContext, shape) -> Resolved:
+    row = ctx.spec_row
+    _check_maps(ctx, shape[0])
+    c, h, w = shape
+    if row.scale is None and row.size is None:
+        ctx.error("an upsample row needs `scale` or `size`", "missing")
+        return Resolved(None)
+    if row.align_corners is not None and row.mode != "bilinear":
+        ctx.error("align_corners applies to bilinear upsampling only", "value", "align_corners")
+        return Resolved(None)
+    size = row.size
+    functional = size == "input"
+    if functional:
+        size = ctx.input_size
+        if size is None:
+            ctx.error(
+                "`size: input` means the network's input; use it outside blocks", "value", "size"
+            )
+            return Resolved(None)
+    if row.scale is not None:
+        out = (math.floor(h * row.scale), math.floor(w * row.scale))
+        if size is not None and tuple(size) != out:
+            ctx.error(
+                f"{h}×{row.scale:g} = {h * row.scale:g} and {w}×{row.scale:g} = "
+                f"{w * row.scale:g} give {_size(out)}, but the row declares {_size(size)}",
+                "size-mismatch",
+                "size",
+            )
+            return Resolved(None)
+        target = None
+    else:
+        out = tuple(size)
+        target = tuple(size)
+    return Resolved(
+        (c, *out),
+        fields=dict(
+            target=None if functional else target,
+            scale=row.scale,
+            mode=row.mode,
+            align_corners=row.align_corners,
+            functional=functional,
         ),
     )
 

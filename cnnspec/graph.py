@@ -58,6 +58,11 @@ HYPER = (
     "momentum",
     "lrn",
     "crop",
+    "output_padding",
+    "scale",
+    "mode",
+    "align_corners",
+    "functional",
     "torch_class",
 )
 
@@ -74,8 +79,10 @@ _FIELD_KEY = {
     "target": "size",
     "eps": "eps",
     "momentum": "momentum",
+    "output_padding": "output_padding",
+    "scale": "scale",
 }
-_PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target"})
+_PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target", "output_padding"})
 _MERGES = frozenset({"add", "concat"})
 
 
@@ -186,6 +193,9 @@ class Walker:
         self.order: list[str] = []  # blocks in the order their first instance completed
         self.cyclic: set[str] = set()
         self.rows_total = 0
+        self.input_size: tuple[int, int] | None = (
+            tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
+        )
         self.validated: dict[tuple, Any] = {}
 
     # ------------------------------------------------------------------ reporting
@@ -395,6 +405,8 @@ class Walker:
                 )
                 return unknown
         ctx = RowContext(row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
+        if scope.env is None:
+            ctx.input_size = self.input_size
         act = getattr(row, "activation", None)
         if (kind == "softmax" or act == "softmax") and not (
             scope.top and w.number == scope.last_row
@@ -491,6 +503,9 @@ class Walker:
     ) -> Node:
         fields = dict(res.fields)
         torch_class = fields.pop("torch_class", KINDS[kind].torch_class)
+        if fields.get("functional"):
+            module = False
+            torch_class = ""
         path = self.module_path(scope, name) if module else None
         if module:
             self.index += 1
@@ -1116,8 +1131,8 @@ class Walker:
 
     def out_sym(self, scope: Scope, w: Written, v: Value, node: Node) -> str | int:
         kind = node.kind
-        if kind in ("conv", "fc"):
-            key = "maps" if kind == "conv" else "size"
+        if kind in ("conv", "deconv", "fc"):
+            key = "size" if kind == "fc" else "maps"
             raw = _lookup(self.doc.data, w.path + (key,))
             if scope.env is not None and ex.is_expr(raw):
                 return ex.parse(raw).python()
@@ -1133,8 +1148,8 @@ class Walker:
             raw = raw if isinstance(raw, dict) else {}
             if hyper["in_maps"] is not None:
                 hyper["in_maps"] = _sym(v.sym)
-            if node.kind in ("conv", "fc") and hyper["out_maps"] is not None:
-                key = "maps" if node.kind == "conv" else "size"
+            if node.kind in ("conv", "deconv", "fc") and hyper["out_maps"] is not None:
+                key = "size" if node.kind == "fc" else "maps"
                 if ex.is_expr(raw.get(key)):
                     hyper["out_maps"] = ex.Sym(ex.parse(raw[key]).python())
             for fname, key in _FIELD_KEY.items():

@@ -68,6 +68,13 @@ class Node:
     momentum: float | None = None  # batchnorm
     lrn: tuple[int, float, float, float] | None = None  # LRN's size, alpha, beta, k
     crop: str | None = None  # concat: "center" when larger inputs are cropped
+    output_padding: Pair | None = None  # deconv
+    scale: float | None = None  # upsample by a factor
+    mode: str | None = None  # upsample: nearest or bilinear
+    align_corners: bool | None = None  # upsample
+    #: an operation written as a function call, without a module (an upsample to the
+    #: network's input size)
+    functional: bool = False
     #: for an activation written as `activation:` on a row: that row's node id
     activation_of: str | None = None
     #: identity of the written row before `repeat`: (row index in the scope, copy number)

@@ -46,6 +46,9 @@ KINDS: dict[str, LayerKind] = {
     k.name: k
     for k in (
         LayerKind("conv", s.Conv, 1, check.conv_rule, "Conv2d", "conv", spatial=True),
+        LayerKind(
+            "deconv", s.Deconv, 1, check.deconv_rule, "ConvTranspose2d", "deconv", spatial=True
+        ),
         LayerKind("maxpool", s.MaxPool, 1, check.pool_rule, "MaxPool2d", "maxpool", spatial=True),
         LayerKind("avgpool", s.AvgPool, 1, check.pool_rule, "AvgPool2d", "avgpool", spatial=True),
         LayerKind(
@@ -70,6 +73,9 @@ KINDS: dict[str, LayerKind] = {
         LayerKind("dropout", s.Dropout, 1, check.dropout_rule, "Dropout", "dropout"),
         LayerKind("batchnorm", s.BatchNorm, 1, check.batchnorm_rule, "BatchNorm2d", "batchnorm"),
         LayerKind("lrn", s.LRN, 1, check.lrn_rule, "LocalResponseNorm", "lrn", spatial=True),
+        LayerKind(
+            "upsample", s.Upsample, 1, check.upsample_rule, "Upsample", "upsample", spatial=True
+        ),
         LayerKind("flatten", s.Flatten, 1, None, "", "flatten"),
         LayerKind("add", s.Add, None, check.add_rule, "", "merge"),
         LayerKind("concat", s.Concat, None, check.concat_rule, "", "merge"),

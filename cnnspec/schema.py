@@ -374,6 +374,81 @@ class Conv(_Row):
     )
 
 
+class Deconv(_Row):
+    """A transposed 2-D convolution (nn.ConvTranspose2d): U-Net's up-convolution."""
+
+    type: Literal["deconv"]
+    maps: Maps = Field(description="Output feature maps (channels).")
+    size: Size | None = Field(
+        None,
+        description="Declared output size (H×W). Optional; when given it must equal "
+        "(W − 1)·S − 2P + D·(K − 1) + output_padding + 1, and missing padding and "
+        "output_padding are inferred from it.",
+    )
+    kernel: Kernel = Field(description="Kernel size: 2, 2x2 or [2, 2].")
+    stride: Stride = Field((1, 1), description="Stride, default 1.")
+    padding: Padding | None = Field(
+        None, description="Padding taken off each side of the output (int or HxW); default 0."
+    )
+    output_padding: (
+        Annotated[
+            tuple[int, int],
+            BeforeValidator(lambda v: _pair(v, what="output padding", minimum=0)),
+            WithJsonSchema(_pair_schema(0)),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Extra rows/columns added on one side (below max(stride, dilation)).",
+    )
+    dilation: Dilation = Field((1, 1), description="Spacing between kernel taps, default 1.")
+    groups: Count = Field(1, description="Blocked connections; must divide in and out maps.")
+    bias: bool = Field(True, description="Learn an additive bias.")
+    activation: Activation | None = Field(
+        None, description="Activation applied after this row (a shorthand for an extra row)."
+    )
+
+
+def _scale(value: Any) -> Any:
+    _no_bool(value)
+    if isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 1000:
+        return float(value)
+    raise ValueError(f"expected a scale factor such as 2 or 0.5, got {value!r}")
+
+
+def _target(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() == "input":
+        return "input"
+    return _pair(value, what="size", minimum=1)
+
+
+class Upsample(_Row):
+    """Upsampling (nn.Upsample): by a `scale`, or to a `size` (`size: input` means the
+    network's input size, as FCN's last bilinear upsampling)."""
+
+    type: Literal["upsample"]
+    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    scale: Annotated[float, BeforeValidator(_scale)] | None = Field(
+        None, description="Scale factor per axis (2 doubles H and W)."
+    )
+    size: (
+        Annotated[
+            tuple[int, int] | Literal["input"],
+            BeforeValidator(_target),
+            WithJsonSchema(_pair_schema(1, [{"const": "input"}])),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Target size (H×W), or `input` for the network's input size. With "
+        "`scale` too, it is the declared result and is checked.",
+    )
+    mode: Literal["nearest", "bilinear"] = Field("nearest", description="nearest or bilinear.")
+    align_corners: bool | None = Field(
+        None, description="bilinear only: as in PyTorch (default: PyTorch's, false)."
+    )
+
+
 class _Pool(_Row):
     maps: Maps | None = Field(None, description=_MAPS_CHECKED)
     size: Size | None = Field(None, description=_SIZE_CHECKED)
@@ -550,6 +625,7 @@ class Softmax(_Row):
 #: The row model of every layer type (block rows excepted): the registry's first column.
 _MODEL_FOR_TYPE: dict[str, type[_Row]] = {
     "conv": Conv,
+    "deconv": Deconv,
     "maxpool": MaxPool,
     "avgpool": AvgPool,
     "adaptive_avgpool": AdaptiveAvgPool,
@@ -558,6 +634,7 @@ _MODEL_FOR_TYPE: dict[str, type[_Row]] = {
     "dropout": Dropout,
     "batchnorm": BatchNorm,
     "lrn": LRN,
+    "upsample": Upsample,
     "flatten": Flatten,
     "add": Add,
     "concat": Concat,
