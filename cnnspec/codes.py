@@ -1,0 +1,106 @@
+"""Every diagnostic code cnnspec reports, in one place.
+
+A diagnostic ends with its code in brackets (``[size-mismatch]``). This table is
+the list a user reads in ``docs/spec-format.md`` ("Diagnostic codes"): the docs
+section is generated from it (``python -m cnnspec.codes``), and a test keeps the
+two equal and makes sure every code the compiler emits is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Code:
+    stage: Literal["load", "schema", "check", "graph"]
+    severity: Literal["error", "warning"]
+    meaning: str
+
+
+CODES: dict[str, Code] = {
+    # ---- reading the file (load.py, pipeline.py)
+    "encoding": Code("load", "error", "The file is not UTF-8 text."),
+    "file-too-large": Code("load", "error", "The file is larger than 4 MiB."),
+    "too-deep": Code("load", "error", "The YAML nests deeper than 64 levels."),
+    "too-large": Code("load", "error", "Too many rows, nodes or included files."),
+    "yaml-syntax": Code("load", "error", "The text is not valid YAML."),
+    "yaml-documents": Code("load", "error", "The file holds more than one YAML document."),
+    "yaml-key": Code("load", "error", "A mapping key that is not plain text."),
+    "yaml-tag": Code("load", "error", "A YAML tag (`!!python/…`, anchors' tricks): refused."),
+    "yaml-type": Code("load", "error", "A YAML value of a kind a spec never holds."),
+    "yaml-number": Code("load", "error", "A number with more digits than any field takes."),
+    "duplicate-key": Code("load", "error", "The same key twice in one mapping."),
+    "include": Code("load", "error", "An `include:` file is missing or holds more than blocks."),
+    "duplicate-block": Code("load", "error", "A block defined twice (here and in an include)."),
+    # ---- the spec's structure and types (schema.py, table.py)
+    "schema": Code("schema", "error", "The file is not a mapping with name, input and layers."),
+    "missing": Code("schema", "error", "A required key is missing."),
+    "unknown-key": Code("schema", "error", "A key (or table column) no row of this type takes."),
+    "unknown-type": Code("schema", "error", "A row type that is neither a layer nor a block."),
+    "type": Code("schema", "error", 'A value of the wrong type (`maps: "6"`, `name: no`).'),
+    "value": Code("schema", "error", "A value out of range or not among the allowed ones."),
+    "table": Code("schema", "error", "A `table:` block that cannot be read as rows."),
+    "block-name": Code("schema", "error", "A block name that cannot be a class name."),
+    "block-param": Code("graph", "error", "A block param unknown, missing or of another type."),
+    # ---- shapes (check.py)
+    "size-mismatch": Code("check", "error", "The declared size differs from the formula's."),
+    "maps-mismatch": Code("check", "error", "The declared maps differ from the incoming maps."),
+    "no-padding": Code("check", "error", "No padding yields the declared size."),
+    "kernel-too-large": Code("check", "error", "The kernel overhangs the (padded) input."),
+    "pool-padding": Code("check", "error", "A pool's padding exceeds half its kernel."),
+    "padding-same": Code("check", "error", "`padding: same` where PyTorch refuses it."),
+    "output-padding": Code("check", "error", "A deconv's output_padding ≥ max(stride, dilation)."),
+    "groups": Code("check", "error", "`groups` does not divide the input and output maps."),
+    "inexact": Code("check", "warning", "A division that is not whole: PyTorch floors it."),
+    "empty": Code("check", "error", "No layers besides the flatten."),
+    "flatten-twice": Code("check", "error", "A flatten of an already flat tensor."),
+    "spatial-after-flatten": Code("check", "error", "A conv or pool after the flatten."),
+    "softmax-position": Code("check", "error", "A softmax that is not the last layer."),
+    "duplicate-name": Code("check", "error", "Two rows of one scope with the same name."),
+    # ---- graphs (graph.py)
+    "unknown-from": Code("graph", "error", "`from:` names no row of this scope."),
+    "used-before-defined": Code("graph", "error", "`from:` names a row defined further down."),
+    "add-shape": Code("graph", "error", "`add` of inputs whose shapes differ."),
+    "concat-shape": Code("graph", "error", "`concat` of inputs whose H×W differ."),
+    "crop-grow": Code("graph", "error", "`crop: center` would have to grow a smaller input."),
+    "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
+    "expr": Code("graph", "error", "An expression that cannot be evaluated."),
+    "if-read": Code("graph", "error", "A merge read by name while its `if:` is false."),
+    "repeat-override": Code("graph", "error", "`first:`/`names:` on a row without `repeat`."),
+    "block-recursion": Code("graph", "error", "A block that instantiates itself."),
+    "block-varies": Code("graph", "error", "A block whose instances need different code."),
+    "from-in-sequential": Code("graph", "error", "`from:` inside a sequential container."),
+    "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
+    "unused": Code("graph", "warning", "A row whose output nothing reads."),
+    "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
+    "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),
+}
+
+BEGIN = "<!-- codes: generated by `python -m cnnspec.codes`; do not edit by hand -->"
+END = "<!-- codes: end -->"
+
+
+def markdown() -> str:
+    """The docs' table of codes."""
+    lines = [BEGIN, "", "| code | severity | meaning |", "|---|---|---|"]
+    for stage in ("load", "schema", "check", "graph"):
+        for name, code in CODES.items():
+            if code.stage == stage:
+                lines.append(f"| `{name}` | {code.severity} | {code.meaning} |")
+    return "\n".join([*lines, "", END])
+
+
+def update(text: str) -> str:
+    """``text`` (a docs page) with its generated section replaced."""
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[:start] + markdown() + text[end:]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "spec-format.md"
+    page.write_text(update(page.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {page}")
