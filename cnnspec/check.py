@@ -15,6 +15,7 @@ when D = 1)::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -411,7 +412,7 @@ def deconv_rule(ctx: RowContext, shape) -> Resolved:
         out_pad = (found[0][1], found[1][1])
         inferred = row.padding is None
     out_pad = out_pad or (0, 0)
-    for (n, k, st, d), op in zip(axes, out_pad):
+    for (_, _, st, d), op in zip(axes, out_pad):
         if op >= max(st, d):
             ctx.error(
                 f"output_padding {op} must be below max(stride, dilation) = {max(st, d)} "
@@ -424,9 +425,11 @@ def deconv_rule(ctx: RowContext, shape) -> Resolved:
         _deconv_out(n, k, st, p, d, op) for (n, k, st, d), p, op in zip(axes, padding, out_pad)
     )
     if any(o < 1 for o in out):
+        formula = _deconv_formula(
+            h, row.kernel[0], row.stride[0], padding[0], row.dilation[0], out_pad[0]
+        )
         ctx.error(
-            f"{_deconv_formula(h, row.kernel[0], row.stride[0], padding[0], row.dilation[0], out_pad[0])}"
-            f" = {out[0]}: an output needs at least 1",
+            f"{formula} = {out[0]}: an output needs at least 1",
             "kernel-too-large",
             "padding",
         )

@@ -1255,8 +1255,8 @@ class Walker:
             chosen = present[0]
             for other in present[1:]:
                 if other != chosen:
-                    if other.shape != chosen.shape and replace(other, shape=chosen.shape) == chosen:
-                        chosen = replace(chosen, shape=_vary_shape(chosen.shape))
+                    if _unshaped(other) == _unshaped(chosen):
+                        chosen = _merge_shapes(chosen, other)
                         continue
                     self.error(
                         f"row '{member.name}' of block '{block}' differs between instances "
@@ -1302,6 +1302,18 @@ def _resolve_children(members: list[tuple[Member, bool, str | None]]) -> tuple[M
         for m, present, cond in members
         if present or cond is not None
     )
+
+
+def _unshaped(m: Member) -> Member:
+    """A member without its shape comments (which differ between instances)."""
+    return replace(m, shape="", children=tuple(_unshaped(c) for c in m.children))
+
+
+def _merge_shapes(a: Member, b: Member) -> Member:
+    """``a`` with the shape comments that differ from ``b``'s made generic."""
+    shape = a.shape if a.shape == b.shape else _vary_shape(a.shape)
+    children = tuple(_merge_shapes(x, y) for x, y in zip(a.children, b.children))
+    return replace(a, shape=shape, children=children)
 
 
 def _vary_shape(text: str) -> str:
