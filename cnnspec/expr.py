@@ -14,6 +14,7 @@ generated block classes, so the code a person reads is the spec's own formula.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,14 +40,14 @@ def is_expr(value: object) -> bool:
     return isinstance(value, str) and "$" in value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Expr:
     """A parsed expression: its text as written, and its tree over plain names."""
 
     text: str
     tree: ast.expression
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """The params it reads (without ``$``), in order of first use; ``in_maps`` too."""
         seen: list[str] = []
@@ -55,9 +56,13 @@ class Expr:
                 seen.append(node.id)
         return tuple(seen)
 
-    def python(self) -> str:
+    @functools.cached_property
+    def source(self) -> str:
         """The expression as Python source over the generated constructor's arguments."""
         return ast.unparse(_Pythonize().visit(_copy(self.tree)))
+
+    def python(self) -> str:
+        return self.source
 
     def evaluate(self, env: Mapping[str, object]) -> object:
         return _eval(self.tree.body, env)
@@ -79,6 +84,16 @@ class _Pythonize(ast.NodeTransformer):
 
 def parse(text: str, params: Mapping[str, object] | None = None) -> Expr:
     """Parse ``text`` (``$a * 2``); ``params`` (when given) are the names it may use."""
+    expr = _parse(text)
+    if params is not None:
+        for name in expr.names:
+            if name != IN_MAPS and name not in params:
+                raise ExprError(_unknown(name, params))
+    return expr
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Expr:
     if len(text) > MAX_EXPR:
         raise ExprError(f"the expression is longer than {MAX_EXPR} characters")
     dollared = set(_PARAM.findall(text))
@@ -93,12 +108,7 @@ def parse(text: str, params: Mapping[str, object] | None = None) -> Expr:
         if isinstance(node, ast.Name) and node.id not in dollared and node.id != IN_MAPS:
             raise ExprError(f"unknown name '{node.id}' (a param is written ${node.id})")
     _allowed(tree.body)
-    expr = Expr(text, tree)
-    if params is not None:
-        for name in expr.names:
-            if name != IN_MAPS and name not in params:
-                raise ExprError(_unknown(name, params))
-    return expr
+    return Expr(text, tree)
 
 
 def _unknown(name: str, params: Mapping[str, object]) -> str:
