@@ -109,7 +109,7 @@ def _reachable(axis: Axis, top: int) -> str:
     shown = list(range(min(top, 5) + 1))
     if top > 5:
         shown.append(top)
-    parts = []
+    parts: list[str] = []
     for p in shown:
         out = replace(axis, p=p).out
         if out is not None:
@@ -118,7 +118,7 @@ def _reachable(axis: Axis, top: int) -> str:
     return ", ".join(parts) or "none"
 
 
-def _size(pair: tuple[int, ...]) -> str:
+def _size(pair: tuple) -> str:
     return "×".join(str(v) for v in pair)
 
 
@@ -126,7 +126,7 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(v) for v in shape)
 
 
-def _arith(axes: tuple[Axis, Axis]) -> str:
+def _arith(axes: tuple[Axis, ...]) -> str:
     h, w = axes
     if (h.w, h.f, h.s, h.p, h.d) == (w.w, w.f, w.s, w.p, w.d):
         return f"{h.formula()} = {h.value()}"

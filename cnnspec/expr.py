@@ -45,7 +45,7 @@ class Expr:
     """A parsed expression: its text as written, and its tree over plain names."""
 
     text: str
-    tree: ast.expression
+    tree: ast.Expression
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
@@ -68,7 +68,7 @@ class Expr:
         return _eval(self.tree.body, env)
 
 
-def _copy(tree: ast.expression) -> ast.expression:
+def _copy(tree: ast.Expression) -> ast.Expression:
     return ast.parse(ast.unparse(tree), mode="eval")
 
 

@@ -586,6 +586,7 @@ class Walker:
             v = self.flatten(scope, w, v, ctx, explicit=False, name=fname or f"{w.name}_flatten")
             if v.shape is None:
                 return v
+        assert info.rule is not None
         res = info.rule(ctx, v.shape)
         if res.output_shape is None:
             return replace(v, shape=None, flattened_by=v.flattened_by)
@@ -649,7 +650,9 @@ class Walker:
             (v.member if v.member != INPUT else INPUT, v.shape or (), v.pos or ctx.at())
             for v in inputs
         )
-        res = KINDS[w.row.type].rule(ctx, [v.shape for v in inputs])
+        rule = KINDS[w.row.type].rule
+        assert rule is not None
+        res = rule(ctx, [v.shape for v in inputs])
         if res.output_shape is None:
             return Value(self.node_id(scope, w.name), None, 0, w.name)
         node = self.add_node(scope, w, w.row.type, w.name, res, inputs, ctx, module=False)
@@ -680,7 +683,7 @@ class Walker:
     ) -> None:
         conv = self.spec.printed
         weights = conv is not None and conv.counts == "weights"
-        units = {
+        units: dict[str, float] = {
             "": 1,
             "K": conv.K if conv else 1000,
             "M": conv.M if conv else 10**6,
@@ -1085,9 +1088,8 @@ class Walker:
             )
             found = []
             for err in exc.errors(include_url=False):
-                err = dict(err)
-                err["loc"] = path + tuple(err["loc"])
-                found.append(_diagnostic(view, err))
+                located = {**err, "loc": path + tuple(err["loc"])}
+                found.append(_diagnostic(view, located))
             for d in _drop_explained(found):
                 self.diagnostics.append(d.with_notes(scope.notes))
             return None
@@ -1162,7 +1164,7 @@ class Walker:
                     hyper[fname] = tuple(
                         ex.Sym(ex.parse(x).python()) if ex.is_expr(x) else x for x in value
                     )
-                elif ex.is_expr(value):
+                elif isinstance(value, str) and ex.is_expr(value):
                     s = ex.Sym(ex.parse(value).python())
                     hyper[fname] = (s, s) if fname in _PAIRS else s
         return Node(
@@ -1459,8 +1461,8 @@ def _is_graph(spec: Spec) -> bool:
 def _cycles(walker: Walker) -> None:
     uses: dict[str, list[tuple[str, tuple]]] = {}
     for name, block in walker.blocks.items():
-        found = []
-        stack = [(("blocks", name, "layers"), block.layers or [])]
+        found: list[tuple[str, tuple]] = []
+        stack: list[tuple[tuple, list]] = [(("blocks", name, "layers"), block.layers or [])]
         while stack:
             base, rows = stack.pop()
             for i, r in enumerate(rows):
@@ -1474,7 +1476,7 @@ def _cycles(walker: Walker) -> None:
         uses[name] = found
     for start in walker.blocks:
         # depth-first search for a path back to `start`
-        todo = [(start, [start], None)]
+        todo: list[tuple[str, list[str], tuple | None]] = [(start, [start], None)]
         seen: set[str] = set()
         while todo:
             cur, trail, at = todo.pop()

@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, Pos
 try:  # libyaml is an order of magnitude faster; the pure-Python parser behaves the same
     from yaml import CSafeLoader as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+    from yaml import SafeLoader as _Parser
 
 #: Largest spec file read, in bytes.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -183,7 +183,7 @@ class _Builder:
                 continue
 
             if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                container, path, _, height, before, anchor, _ = stack.pop()
+                container, _p, _, height, before, anchor, _ = stack.pop()
                 if stack:
                     stack[-1][3] = max(stack[-1][3], height + 1)
                 if anchor is not None:
@@ -195,8 +195,9 @@ class _Builder:
                 self._take_key(stack[-1], event)
                 continue
             parent = stack[-1] if stack else None
+            path: Path
             if parent is None:
-                path: Path = ()
+                path = ()
             elif isinstance(parent[0], dict):
                 path = parent[1] + (parent[2],)
             else:

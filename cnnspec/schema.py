@@ -18,7 +18,7 @@ import keyword
 import math
 import re
 import unicodedata
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -309,6 +309,9 @@ Count = Annotated[int, Field(ge=1, le=MAX_EXTENT)]
 
 class _Row(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    if TYPE_CHECKING:  # every row model declares its own `type` (a Literal tag)
+        type: str
 
     name: Name | None = Field(
         None,
@@ -666,13 +669,16 @@ def _row_tag(value: Any) -> str | None:
     return "?"  # not a tag: reported as an unknown type
 
 
-Layer = Annotated[
-    Union[  # noqa: UP007 (a tagged union needs the Union form)
-        tuple(Annotated[m, Tag(t)] for t, m in _MODEL_FOR_TYPE.items())  # type: ignore[misc]
-        + (Annotated[BlockRow, Tag(BLOCK)],)
-    ],
-    Discriminator(_row_tag),
-]
+if TYPE_CHECKING:  # pragma: no cover
+    Layer = _Row  # every row model is a _Row; pydantic sees the tagged union below
+else:
+    Layer = Annotated[
+        Union[  # noqa: UP007 (a tagged union needs the Union form)
+            tuple(Annotated[m, Tag(t)] for t, m in _MODEL_FOR_TYPE.items())
+            + (Annotated[BlockRow, Tag(BLOCK)],)
+        ],
+        Discriminator(_row_tag),
+    ]
 Sequential.model_rebuild()
 
 
@@ -824,7 +830,7 @@ def _columns() -> frozenset[str]:
 def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
     """Validate loaded data against :class:`Spec`; errors come back located."""
     if not isinstance(doc.data, dict):
-        what = "a list" if isinstance(doc.data, list) else f"'{clip(doc.data)}'"
+        what = "a list" if isinstance(doc.data, list) else f"'{clip(str(doc.data))}'"
         return None, [
             Diagnostic(
                 "error",
@@ -999,7 +1005,8 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
 
     Returns the real path, the value there, and its parent container."""
     path: list = []
-    parent, here = None, data
+    parent: Any = None
+    here: Any = data
     for part in loc:
         if isinstance(here, dict) and isinstance(part, str) and part in here:
             parent, here = here, here[part]
@@ -1104,7 +1111,7 @@ _EXPONENT_HINT = (
 _FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*\Z")
 
 
-def _diagnostic(doc: Document, err: dict) -> tuple[Diagnostic, tuple, str | None]:
+def _diagnostic(doc: Document, err: Any) -> tuple[Diagnostic, tuple, str | None]:
     """A pydantic error → (located diagnostic, its path, the key it suggests if any)."""
     path, value, parent = _walk(doc.data, err["loc"])
     kind = err["type"]
@@ -1121,7 +1128,7 @@ def _diagnostic(doc: Document, err: dict) -> tuple[Diagnostic, tuple, str | None
         subject, fields = _owner(path, parent)
         fields = [f for f in fields if f != "type"]
         hint = difflib.get_close_matches(str(key), fields, n=1)
-        message = f"unknown key '{clip(key)}'"
+        message = f"unknown key '{clip(str(key))}'"
         if hint:
             message += f" (did you mean '{hint[0]}'?)"
         elif fields:

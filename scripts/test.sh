@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 .venv/bin/ruff check cnnspec tests bench tools
 .venv/bin/ruff format --check cnnspec tests bench tools
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"
