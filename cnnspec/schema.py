@@ -1211,7 +1211,24 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
 def json_schema() -> dict:
     """The JSON Schema of the spec format (what ``cnnspec schema`` prints)."""
     schema = Spec.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    defs = schema.pop("$defs")
+    defs["Spec"] = schema
+    defs["BlocksFile"] = {
+        "type": "object",
+        "title": "cnnspec blocks file",
+        "description": "Blocks shared between specs: a spec names this file in `include:`.",
+        "properties": {
+            "blocks": {"type": "object", "additionalProperties": {"$ref": "#/$defs/BlockSpec"}}
+        },
+        "required": ["blocks"],
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cnnspec network",
+        "anyOf": [{"$ref": "#/$defs/Spec"}, {"$ref": "#/$defs/BlocksFile"}],
+        "$defs": defs,
+    }
 
 
 def json_schema_text() -> str:
