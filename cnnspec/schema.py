@@ -60,7 +60,7 @@ RESERVED_NAMES = frozenset(
     register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
     register_parameter register_state_dict_post_hook register_state_dict_pre_hook
     requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train
-    type xpu zero_grad features classifier torch nn self
+    type xpu zero_grad
     """.split()
 )
 
