@@ -1536,6 +1536,15 @@ def check_spec(
         classes = walker.classes()
         members = _finish([(m, present, c) for m, present, c in top.members if present])
         classes += (ClassDef(spec.name, (), False, members, out.member, title=spec.title or ""),)
+    for name in walker.blocks:
+        where = doc.pos(("blocks", name), key=True)
+        if name not in walker.instances and where.file is None and name not in walker.cyclic:
+            walker.warn(
+                f"block '{name}' is defined but no row uses it (its rows are not checked)",
+                "unused",
+                where,
+                None,
+            )
     if out.shape is not None and (spec.params is not None or spec.macs is not None):
         whole = Written(spec, 0, (), (0, 1), spec.name)
         ctx = RowContext(spec, 0, spec.name, (), doc, walker.diagnostics)

@@ -1164,6 +1164,8 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
     if kind in ("int_type", "int_parsing"):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return f"expected an integer, got {got} (remove the quotes)"
+        if isinstance(value, str) and "$" in value:
+            return f"expected an integer, got {got} (a $param expression belongs in a block)"
         if isinstance(value, str) and _FLOAT_TEXT.match(value):
             return f"expected an integer, got {got} ({_EXPONENT_HINT}; write the number out)"
         if isinstance(value, float) and value.is_integer():
