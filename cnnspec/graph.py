@@ -193,6 +193,7 @@ class Walker:
         self.order: list[str] = []  # blocks in the order their first instance completed
         self.cyclic: set[str] = set()
         self.rows_total = 0
+        self.graph = False  # a graph network: its classes are assembled from the walk
         self.input_size: tuple[int, int] | None = (
             tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
         )
@@ -1144,6 +1145,8 @@ class Walker:
     def codegen_node(self, scope: Scope, w: Written, node: Node, v: Value) -> Node:
         """The node as its class's constructor writes it: placeholders where the concrete
         network differs per instance, expressions where the row wrote one."""
+        if not self.graph:
+            return node  # a chain's code is written from the nodes themselves
         hyper = {k: getattr(node, k) for k in HYPER}
         if scope.env is not None:
             raw = _lookup(self.doc.data, w.path)
@@ -1184,6 +1187,8 @@ class Walker:
     def shape_text(
         self, scope: Scope, shape: tuple[int, ...] | None, sym: str | int | None = None
     ) -> str:
+        if not self.graph:
+            return ""
         if shape is None:
             return "-"
         if scope.env is None or sym is None:
@@ -1509,7 +1514,7 @@ def check_spec(
     """Resolve and check every row; raise :class:`SpecError` listing every problem."""
     assert spec.input is not None and spec.layers is not None
     walker = Walker(spec, doc)
-    graph = _is_graph(spec)
+    graph = walker.graph = _is_graph(spec)
     if graph and isinstance(doc.data, dict) and "layout" in doc.data:
         walker.error(
             "a spec with blocks, `from`, merges or containers names its modules itself; "
