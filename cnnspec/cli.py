@@ -82,12 +82,20 @@ def _current(path: Path) -> bytes | None:
     return path.read_bytes()
 
 
-def outputs_for(net, stem: str, *, image_format: str = "svg", collapse: bool = False):
+def outputs_for(
+    net,
+    stem: str,
+    *,
+    image_format: str = "svg",
+    collapse: bool = False,
+    expand: bool = False,
+    depth: int | None = None,
+):
     """The files one spec compiles to: name → bytes (None where a tool is missing)."""
     from .backends.diagram import render_dot, render_image
     from .backends.torch import render_torch
 
-    dot = render_dot(net, collapse=collapse)
+    dot = render_dot(net, collapse=collapse, expand=expand, depth=depth)
     files: dict[str, bytes | None] = {
         f"{stem}.py": render_torch(net).encode(),
         f"{stem}.dot": dot.encode(),
@@ -96,6 +104,12 @@ def outputs_for(net, stem: str, *, image_format: str = "svg", collapse: bool = F
     for fmt in formats:
         files[f"{stem}.{fmt}"] = render_image(dot, fmt)
     return files
+
+
+def _svg_current(svg: bytes | None, dot: bytes | None) -> bool:
+    from .backends.diagram import svg_is_current
+
+    return dot is not None and svg_is_current(svg, dot.decode())
 
 
 def cmd_compile(args) -> int:
@@ -121,14 +135,25 @@ def cmd_compile(args) -> int:
         if net is None:
             failed = True
             continue
-        files = outputs_for(net, stem, image_format=args.format, collapse=args.collapse)
+        files = outputs_for(
+            net,
+            stem,
+            image_format=args.format,
+            collapse=args.collapse,
+            expand=args.expand,
+            depth=args.diagram_depth,
+        )
         written, same = [], []
         for name, data in files.items():
             target = out_dir / name
+            current = _current(target)
+            if name.endswith(".svg") and _svg_current(current, files[f"{stem}.dot"]):
+                same.append(name)  # drawn from this DOT text, by whichever Graphviz
+                continue
             if data is None:
                 missing_dot = True
                 continue
-            if _current(target) == data:
+            if current == data:
                 same.append(name)
                 continue
             if args.check:
@@ -171,11 +196,25 @@ def cmd_check(args) -> int:
 def cmd_summary(args) -> int:
     from .backends.summary import RENDERERS
 
+    if args.depth is not None and args.format != "text":
+        raise UsageError(
+            "--depth folds the text summary; it does not apply to --format " + args.format
+        )
     net = _load(args.spec, args.strict)
     if net is None:
         return EXIT_SPEC
-    sys.stdout.write(RENDERERS[args.format](net))
+    if args.depth is not None:
+        sys.stdout.write(RENDERERS["text"](net, depth=args.depth))
+    else:
+        sys.stdout.write(RENDERERS[args.format](net))
     return EXIT_OK
+
+
+def _depth(text: str) -> int:
+    """``--depth N``: a whole number of levels, at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of levels, 1 or more: {text!r}")
+    return int(text)
 
 
 def cmd_schema(args) -> int:
@@ -216,7 +255,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="also render the diagram in this format (SVG is always written)",
     )
     p.add_argument(
-        "--collapse", action="store_true", help="fold runs of identical rows into one node"
+        "--collapse",
+        action="store_true",
+        help="fold runs of identical rows (a graph: identical block instances) into one",
+    )
+    p.add_argument(
+        "--expand",
+        action="store_true",
+        help="a graph's diagram: draw every block instance (by default repeats fold when "
+        "the diagram would pass a page)",
+    )
+    p.add_argument(
+        "--depth",
+        dest="diagram_depth",
+        type=_depth,
+        metavar="N",
+        help="a graph's diagram: draw each block or container at depth N (1: the "
+        "network's rows) as one node",
     )
     p.set_defaults(func=cmd_compile)
 
@@ -238,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument(
+        "--depth",
+        type=_depth,
+        metavar="N",
+        help="text: show N levels of a graph's module tree; a block or container at "
+        "level N stands for everything inside it (default: all)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.set_defaults(func=cmd_summary)
 

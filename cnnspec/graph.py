@@ -698,8 +698,13 @@ class Walker:
             if text is None:
                 continue
             number, unit = printed_value(text, units)
+            mantissa, _, exponent = text.strip().rstrip("KMGkmg ").partition("e")
+            mantissa, _, exponent2 = mantissa.partition("E")
+            exponent = exponent or exponent2
+            if exponent:  # 1.8e9: the printed precision is the mantissa's
+                number, unit = float(mantissa), 10.0 ** int(exponent)
             exact = computed / unit
-            decimals = len(text.split(".")[1].rstrip("KMGkmg ")) if "." in text else 0
+            decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
             step = 10**-decimals
             truncated = math.floor(exact / step + 1e-9) * step
             rounded = round(exact / step) * step
@@ -709,8 +714,10 @@ class Walker:
             if tolerance and abs(exact - number) <= tolerance * max(exact, number):
                 continue
             suffix = text.strip()[-1].upper() if text.strip()[-1].isalpha() else ""
+            if exponent:
+                suffix = f"e{int(exponent)}"
             shown = f"{exact:,.{max(decimals, 1)}f}{suffix}" if suffix else f"{computed:,}"
-            base = f" ({suffix} = {unit:,.0f})" if suffix else ""
+            base = f" ({suffix} = {unit:,.0f})" if suffix and not exponent else ""
             message = f"the paper prints {text} {noun}; cnnspec counts {computed:,} = {shown}{base}"
             if label is None:
                 ctx.warn(message, f"printed-{key}", key)

@@ -126,9 +126,6 @@ class Group:
     macs: int
     #: the block's params as this instance has them, in the block's order
     args: tuple[tuple[str, object], ...] = ()
-    #: declared figures a paper prints for this row (checked; shown in summaries)
-    printed_params: str | None = None
-    printed_macs: str | None = None
 
 
 @dataclass(frozen=True)

@@ -980,13 +980,14 @@ def _block_params(blocks: Any) -> frozenset[str]:
     """The params of every block: more columns a table may name."""
     if not isinstance(blocks, dict):
         return frozenset()
-    return frozenset(
+    params = {
         p
         for b in blocks.values()
         if isinstance(b, dict) and isinstance(b.get("params"), dict)
         for p in b["params"]
         if isinstance(p, str)
-    )
+    }
+    return frozenset(params | {f"first.{p}" for p in params})
 
 
 def _drop_explained(found: list[tuple[Diagnostic, tuple, str | None]]) -> list[Diagnostic]:

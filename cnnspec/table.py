@@ -162,7 +162,12 @@ def expand_table(
                     )
                 )
                 continue
-            row[name] = _typed(cell)
+            value = _typed(cell)
+            if "." in name:  # first.stride: a param of a repeated block's first copy
+                outer, inner = name.split(".", 1)
+                row.setdefault(outer, {})[inner] = value
+            else:
+                row[name] = value
             cell_pos[name] = locate(line_i, start)
         if row.get("type") == "image" and (layers or "input" in data or base):
             problems.append(
@@ -199,8 +204,11 @@ def expand_table(
         doc.value_pos[path] = row_pos
         doc.key_pos[path] = row_pos
         for key, pos in cell_pos.items():
-            doc.value_pos[path + (key,)] = pos
-            doc.key_pos[path + (key,)] = pos
+            where = path + tuple(key.split(".", 1))
+            doc.value_pos[where] = pos
+            doc.key_pos[where] = pos
+            if "." in key:
+                doc.value_pos.setdefault(path + (key.split(".")[0],), pos)
         layers.append(row)
     del data["table"]
     if not layers and not problems:

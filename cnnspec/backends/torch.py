@@ -1,49 +1,46 @@
-"""The PyTorch backend: the checked IR → the source of one ``nn.Module`` file.
+"""The PyTorch backend: the checked IR → the source of one module file.
 
-:func:`render_torch` is pure text generation and never imports torch: the
-templates (``templates/model.py.jinja`` and one macro per layer kind in
-``templates/_layers.jinja``) read IR fields, and this module supplies what a
-template should not do itself — escaping free text, and laying lines out the
-way ``ruff format`` would (line length 100), so the output needs no formatter.
-The result is ``ast.parse``d, and its docstring compared with the intended
-text, before it is returned.
+:func:`render_torch` is pure text generation and never imports torch. A chain
+(``layout`` sequential or flat) is one ``nn.Module`` written by
+``templates/model.py.jinja``; a graph is one class per block definition and the
+network class last (``templates/graph.py.jinja``), its ``forward`` written out
+with one named variable per tensor. Every leaf module's constructor call comes
+from its kind's macro in ``templates/_layers.jinja`` (the templates live inside
+the package, ``cnnspec/templates``). This module supplies what a template should
+not do itself — escaping free text, naming the tensors of a ``forward``, and
+laying lines out the way ``ruff format`` would (line length 100), so the output
+needs no formatter. The result is ``ast.parse``d, and its docstrings compared
+with the intended text, before it is returned.
 
-:func:`build_module` compiles that same source and instantiates the class:
-the only place where torch is imported (by the generated code itself).
+:func:`build_module` compiles that same source and instantiates the (network)
+class: the only place where torch is imported (by the generated code itself).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import keyword
 import linecache
 import os
-import unicodedata
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import jinja2
 
-from ..ir import Network
+from ..expr import Sym
+from ..ir import INPUT, ClassDef, Member, Network
 from . import format as fmt
+from . import layout
+from .layout import LINE_LENGTH, Call, Expr, width
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-#: ruff's line length for this project (pyproject.toml), which the output respects.
-LINE_LENGTH = 100
-
 TEMPLATE = "model.py.jinja"
-
-#: Where the templates live: inside the package in a wheel (pyproject.toml
-#: force-includes templates/ as cnnspec/templates), else at the top of the
-#: repository (an editable install or a checkout).
-TEMPLATE_DIRS = (
-    Path(__file__).resolve().parent.parent / "templates",
-    Path(__file__).resolve().parent.parent.parent / "templates",
-)
+GRAPH_TEMPLATE = "graph.py.jinja"
 
 
 class RenderError(RuntimeError):
@@ -51,17 +48,6 @@ class RenderError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- text
-
-
-def char_width(ch: str) -> int:
-    """Columns a printable character takes, as ruff counts them for the line length."""
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me"):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def width(text: str) -> int:
-    return sum(char_width(ch) for ch in text)
 
 
 def escape_char(ch: str) -> str:
@@ -169,11 +155,74 @@ def _table(net: Network) -> list[str]:
     return out
 
 
+_OPS = {"flatten": "torch.flatten", "add": "+", "concat": "torch.cat", "upsample": "interpolate"}
+
+
+def _graph_rows(net: Network) -> list[tuple[str, str, str, str, str]]:
+    """A graph's modules at the top two levels of the module tree, in order: each top
+    member (a block instance as one line) and each child of a top container."""
+    containers = {g.path for g in net.groups if g.kind == "sequential" and "." not in g.path}
+    position = {node.id: i for i, node in enumerate(net.nodes)}
+
+    def shown(path: str) -> bool:
+        parts = path.split(".")
+        return len(parts) == 1 or (len(parts) == 2 and parts[0] in containers)
+
+    entries: list[tuple[tuple[int, int], tuple[str, str, str, str, str]]] = []
+    for g in net.groups:
+        if shown(g.path) and g.nodes:
+            kind = g.block or "Sequential"
+            args = ", ".join(f"{k}={v}" for k, v in g.args)
+            row = (g.path, kind, fmt.shape(g.output_shape), fmt.count(g.params), args)
+            entries.append(((min(position[n] for n in g.nodes), g.path.count(".")), row))
+    for node in net.nodes:
+        path = node.path or node.id
+        if not shown(path) or (node.path is None and node.scope):
+            continue
+        if node.path is not None:
+            cells = (node.torch_class, fmt.count(node.params), fmt.hyper(node))
+        elif node.kind == "flatten":
+            cells = (_OPS[node.kind], "", f"from {fmt.shape(node.input_shape)}")
+        else:
+            cells = (_OPS.get(node.kind, node.kind), "", "of " + ", ".join(node.inputs))
+        row = (path, cells[0], fmt.shape(node.output_shape), cells[1], cells[2])
+        entries.append(((position[node.id], path.count(".")), row))
+    return [("input", "", fmt.shape(net.input_shape), "", "")] + [r for _, r in sorted(entries)]
+
+
+def _graph_table(net: Network) -> list[str]:
+    """The layer table of a graph: path, module, output, params, hyper-parameters."""
+    head = ("Module", "Type", "Output", "Params", "Hyper-parameters")
+    rows = _graph_rows(net)
+    caps = (28, 17, 15, 12)
+    widths = [min(cap, max(len(r[i]) for r in [head, *rows])) for i, cap in enumerate(caps)]
+    out = []
+    for cells in [head, *rows]:
+        fixed = [
+            c.rjust(w) if i == 3 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ]
+        line = "  ".join([*fixed, cells[4]]).rstrip()
+        if width(line) <= LINE_LENGTH:
+            out.append(line)
+            continue
+        start = width("  ".join(fixed)) + 2
+        if start <= LINE_LENGTH // 2:  # the hyper-parameters, filled into their column
+            first, *rest = wrap(cells[4], LINE_LENGTH - start)
+            out += ["  ".join([*fixed, first]), *(" " * start + r for r in rest)]
+            continue
+        first, *rest = wrap("  ".join(c for c in cells if c), LINE_LENGTH - 4)
+        out += [first, *("    " + r for r in rest)]
+    return out
+
+
 def docstring_text(net: Network) -> tuple[list[str], str]:
     """The module docstring: as escaped source lines, and as the text they spell."""
     title = (net.title or "").strip() or net.name
     title_lines = wrap(title, LINE_LENGTH - 3)  # the first line opens with three quotes
-    if net.layout == "flat":
+    if net.layout == "graph":
+        blocks = [c.name for c in net.classes[:-1]]
+        layout = "graph" + (f" (block classes: {', '.join(blocks)})" if blocks else "")
+    elif net.layout == "flat":
         layout = "flat (one attribute per layer)"
     else:
         parts = [
@@ -188,7 +237,8 @@ def docstring_text(net: Network) -> tuple[list[str], str]:
         f"{fmt.count(net.params)} parameters, {fmt.count(net.macs)} multiply-accumulates "
         "(MACs) per image.",
     ]
-    body = ["", *(line for text in about for line in wrap(text, LINE_LENGTH)), "", *_table(net)]
+    table = _graph_table(net) if net.layout == "graph" else _table(net)
+    body = ["", *(line for text in about for line in wrap(text, LINE_LENGTH)), "", *table]
     lines = title_lines + body
     # the text the literal must evaluate to (the escapes undone), for the self-check
     plain = "\n".join(lines).encode("ascii", "backslashreplace").decode("unicode_escape") + "\n"
@@ -208,19 +258,9 @@ def arg(value: tuple[int, int]) -> str:
     return str(a) if a == b else f"({a}, {b})"
 
 
-def _split_args(args: str) -> list[str]:
-    """Top-level arguments of a call (our arguments hold no strings)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(args):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(args[start:i].strip())
-            start = i + 1
-    parts.append(args[start:].strip())
-    return parts
+def is_sym(value: object) -> bool:
+    """A field that is a Python expression over a block's constructor arguments."""
+    return isinstance(value, Sym)
 
 
 def layer_line(
@@ -230,21 +270,414 @@ def layer_line(
 
     When it is too long, the call's arguments move to their own line, and when
     that line is still too long, to one line each with a trailing comma."""
-    expr = str(expr).strip()
-    pad = " " * indent
-    comment = f"  # -> {fmt.shape(shape)}" if shape is not None else ""
-    line = f"{pad}{prefix}{expr}{suffix}{comment}"
-    if width(line) <= LINE_LENGTH:
-        return line
-    head, _, rest = expr.partition("(")
-    args = rest[:-1]
-    if not args:
-        return line
-    inner = " " * (indent + 4)
-    first, last = f"{pad}{prefix}{head}(", f"{pad}){suffix}{comment}"
-    if width(inner + args) <= LINE_LENGTH:
-        return "\n".join([first, inner + args, last])
-    return "\n".join([first, *(f"{inner}{a}," for a in _split_args(args)), last])
+    comment = f"-> {fmt.shape(shape)}" if shape is not None else ""
+    return "\n".join(layout.lines(layout.parse_call(str(expr)), indent, prefix, suffix, comment))
+
+
+# --------------------------------------------------------------------------- graphs
+
+#: names a generated method must not rebind: what its code refers to
+RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
+
+CENTER_CROP = '''\
+def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``x`` cut to the height and width of ``like``, centred (U-Net's copy and crop)."""
+    top = (x.shape[2] - like.shape[2]) // 2
+    left = (x.shape[3] - like.shape[3]) // 2
+    return x[:, :, top : top + like.shape[2], left : left + like.shape[3]]
+'''
+
+
+def _comment(member: Member) -> str:
+    return f"-> {member.shape}" if member.shape else ""
+
+
+def _is_function(member: Member) -> bool:
+    """An operation written as a function call in ``forward``: no module, no attribute."""
+    return not member.module or (member.node is not None and member.node.functional)
+
+
+def _writable(member: Member) -> bool:
+    if member.kind == "block":
+        return member.block is not None
+    if member.kind == "sequential" or _is_function(member):
+        return True
+    return member.node is not None
+
+
+def _exists(member: Member) -> bool:
+    """Whether the class writes ``member``. A conditional row that no instance has
+    carries no resolved layer, so it cannot be written: it is left out, and its
+    readers read its input (what it stands for wherever its condition is false)."""
+    return member.cond is None or _writable(member)
+
+
+@dataclass
+class Names:
+    """Local names of one method: fresh ones never shadow what the code refers to."""
+
+    taken: set[str]
+
+    def fresh(self, base: str) -> str:
+        name = base if base not in RESERVED else base + "_"
+        k = 2
+        while name in self.taken:
+            name, k = f"{base}_{k}", k + 1
+        self.taken.add(name)
+        return name
+
+
+class ClassWriter:
+    """The source of one generated class: its constructor and its ``forward``."""
+
+    def __init__(self, cls: ClassDef, network: bool, macros: object, classes: set[str]):
+        self.cls = cls
+        self.network = network
+        self.macros = macros
+        gone = {m.name: (m.inputs[0] if m.inputs else INPUT) for m in cls.members if not _exists(m)}
+        self.members = [
+            replace(m, inputs=tuple(_follow(v, gone) for v in m.inputs))
+            for m in cls.members
+            if _exists(m)
+        ]
+        self.output = _follow(cls.output, gone)
+        self.init_names = Names({p.name for p in cls.params} | classes | {"self", "in_maps"})
+        attrs = {m.name for m in self.members}
+        self.flags: dict[str, str] = {}
+        for m in self.members:
+            if m.cond is not None and _is_function(m):
+                flag = f"use_{m.name}"
+                while flag in attrs:
+                    flag += "_"
+                attrs.add(flag)
+                self.flags[m.name] = flag
+
+    # ------------------------------------------------------------------ __init__
+
+    def layer(self, member: Member) -> Expr:
+        node = member.node
+        if node is None:
+            raise RenderError(f"internal error: member {member.name!r} has no layer to write")
+        return layout.parse_call(str(getattr(self.macros, node.kind)(node)))
+
+    def build(self, member: Member, indent: int) -> tuple[list[str], Expr, str]:
+        """How ``member``'s module is made: statements first, the expression, its comment."""
+        if member.kind == "sequential":
+            return self.container(member, member.children, member.named, indent)
+        if member.kind == "block" and member.repeat is not None:
+            (_, first), (_, rest) = member.copies
+            block = member.block or ""
+            name = self.init_names.fresh(member.name)
+            pad = " " * indent
+            pre = [
+                *layout.lines(
+                    Call("", (Call(block, first),), "[]"),
+                    indent,
+                    f"{name}: list[nn.Module] = ",
+                ),
+                f"{pad}for _ in range(1, {member.repeat}):",
+                *layout.lines(Call(f"{name}.append", (Call(block, rest),)), indent + 4),
+            ]
+            return pre, f"nn.Sequential(*{name})", _comment(member)
+        if member.kind == "block" and member.copies:
+            blocks = [(child, Call(member.block or "", args)) for child, args in member.copies]
+            if member.named:
+                pairs = tuple(Call("", (f'"{child}"', call)) for child, call in blocks)
+                items = Call("", pairs, "[]", explode=len(pairs) > 1)
+                expr: Expr = Call("nn.Sequential", (Call("OrderedDict", (items,)),))
+            else:
+                calls = tuple(call for _, call in blocks)
+                expr = Call("nn.Sequential", calls, explode=len(calls) > 1)
+            return [], expr, _comment(member)
+        if member.kind == "block":
+            return [], Call(member.block or "", member.args), _comment(member)
+        return [], self.layer(member), _comment(member)
+
+    def child(self, member: Member, indent: int) -> tuple[list[str], Expr, str]:
+        """A container's child; a nested container or repeated block is built first, in
+        a variable of its name, so that the container lists one line per child."""
+        pre, expr, comment = self.build(member, indent)
+        if member.kind == "sequential" or member.copies:
+            name = self.init_names.fresh(member.name)
+            pre += layout.lines(expr, indent, f"{name} = ", "", comment)
+            expr = name
+        return pre, expr, comment
+
+    def container(
+        self, member: Member | None, children: tuple[Member, ...], named: bool, indent: int
+    ) -> tuple[list[str], Expr, str]:
+        """An ``nn.Sequential`` of ``children`` (``member`` None: the class itself)."""
+        children = tuple(c for c in children if _exists(c))
+        for child in children:
+            if _is_function(child):
+                where = member.name if member else self.cls.name
+                raise RenderError(
+                    f"internal error: {child.kind} {child.name!r} in the nn.Sequential {where!r}"
+                )
+        head = "nn.Sequential" if member else "super().__init__"
+        if not any(c.cond for c in children):
+            built = [self.child(c, indent) for c in children]
+            pre = [line for lines, _, _ in built for line in lines]
+            exprs = tuple(e for _, e, _ in built)
+            comments = tuple(c for _, _, c in built)
+            if not named:
+                return pre, Call(head, exprs, comments=comments, explode=True), ""
+            pairs = tuple(Call("", (f'"{c.name}"', e)) for c, e in zip(children, exprs))
+            items = Call("", pairs, "[]", comments=comments, explode=True)
+            return pre, Call(head, (Call("OrderedDict", (items,)),)), ""
+        # some children exist only under a condition: a list (or dict) built a child at a time
+        name = self.init_names.fresh(member.name if member else "layers")
+        pad = " " * indent
+        if named:
+            pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
+        else:
+            pre = [f"{pad}{name}: list[nn.Module] = []"]
+        for child in children:
+            inner = indent
+            if child.cond:
+                pre += layout.condition_lines("if ", child.cond, indent)
+                inner += 4
+            child_pre, expr, comment = self.child(child, inner)
+            pre += child_pre
+            if named:
+                pre += layout.lines(expr, inner, f'{name}["{child.name}"] = ', "", comment)
+            else:
+                pre += layout.lines(Call(f"{name}.append", (expr,)), inner, "", "", comment)
+        call = f"{head}({name})" if named else f"{head}(*{name})"
+        return pre, call, _comment(member) if member else ""
+
+    def init_lines(self) -> list[str]:
+        if self.cls.sequential:
+            pre, expr, _ = self.container(None, tuple(self.members), False, 8)
+            return pre + layout.lines(expr, 8)
+        out = ["        super().__init__()"]
+        for m in self.members:
+            if m.name in self.flags:
+                out += layout.condition_lines(f"self.{self.flags[m.name]} = ", m.cond or "", 8, "")
+                continue
+            if _is_function(m):
+                continue
+            indent = 8
+            if m.cond:
+                out.append(f"        self.{m.name}: nn.Module | None = None")
+                out += layout.condition_lines("if ", m.cond, 8)
+                indent = 12
+            pre, expr, comment = self.build(m, indent)
+            out += pre + layout.lines(expr, indent, f"self.{m.name} = ", "", comment)
+        return out
+
+    def signature(self) -> list[str]:
+        params = ["self"]
+        if self.cls.takes_in_maps:
+            params.append("in_maps: int")
+        for p in self.cls.params:
+            params.append(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else ""))
+        return layout.lines(Call("def __init__", tuple(params)), 4, "", " -> None:")
+
+    # ------------------------------------------------------------------ forward
+
+    def chain(self) -> set[str]:
+        """The members on the way back from the output through first inputs, up to a
+        concat of several computed tensors (a concat of one and the input goes on)."""
+        by_name = {m.name: m for m in self.members}
+        chain: set[str] = set()
+        name = self.output
+        while name != INPUT and name not in chain:
+            chain.add(name)
+            member = by_name[name]
+            inputs = member.inputs
+            if member.kind == "concat":
+                inputs = tuple(v for v in inputs if v != INPUT)
+                if len(inputs) != 1:
+                    break
+            if not inputs:
+                break
+            name = inputs[0]
+        return chain
+
+    def forward_lines(self) -> list[str]:
+        """``forward``: one statement per member, each tensor in a named variable.
+
+        The members on the chain to the output write ``out`` (in the network class
+        ``x``) while their value has no other reader; the others write a variable
+        named after themselves, or reuse their input's when they are its only reader.
+        A variable is reused only once the value it holds has no reader left."""
+        members = self.members
+        end = len(members)  # the return statement's position
+        readers: dict[str, list[int]] = {INPUT: [], **{m.name: [] for m in members}}
+        for i, m in enumerate(members):
+            for v in m.inputs:
+                readers[v].append(i)
+            if m.node is not None and m.node.functional:  # reads the input's size
+                readers[INPUT].append(i)
+        readers[self.output].append(end)
+        last = {v: max(r, default=-1) for v, r in readers.items()}
+        chain = self.chain()
+        chain_var = "x" if self.network and len(readers[INPUT]) <= 1 else "out"
+        var_of = {INPUT: "x"}
+        holder: dict[str, str] = {"x": INPUT}
+
+        def free(var: str, i: int, first: str | None) -> bool:
+            held = holder.get(var)
+            if held is None:
+                return True
+            if first is not None and held != first:  # `var = first` runs before the reads
+                return last[held] < i
+            return last[held] <= i
+
+        out: list[str] = []
+        for i, m in enumerate(members):
+            first = m.inputs[0] if m.inputs else INPUT
+            passthrough = first if m.cond is not None else None
+            candidates = []
+            if m.name in chain and len(readers[m.name]) == 1:
+                (reader,) = readers[m.name]
+                if reader == end or members[reader].name in chain:
+                    candidates.append(chain_var)
+            elif m.name not in chain and len(m.inputs) == 1 and readers[first] == [i]:
+                candidates.append(var_of[first])
+            base = m.name if m.name not in RESERVED else m.name + "_"
+            candidates.append(base)
+            k = 2
+            while not any(free(c, i, passthrough) for c in candidates):
+                candidates.append(f"{base}_{k}")
+                k += 1
+            var = next(c for c in candidates if free(c, i, passthrough))
+            ins = [var_of[v] for v in m.inputs]
+            out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
+            holder[var] = m.name
+            var_of[m.name] = var
+        out.append(f"        return {var_of[self.output]}")
+        return out
+
+    def expression(self, m: Member, ins: list[str], x: str) -> Expr:
+        if m.kind == "add":
+            return " + ".join(ins)
+        if m.kind == "concat":
+            if m.node is not None and m.node.crop == "center":
+                ins = [layout.flat(Call("center_crop", (v, ins[-1]))) for v in ins[:-1]] + ins[-1:]
+            return Call("torch.cat", (Call("", tuple(ins), "[]"), "1"))
+        if m.kind == "flatten":
+            return Call("torch.flatten", (ins[0], "1"))
+        if m.node is not None and m.node.functional:
+            call = self.macros.interpolate(m.node, ins[0], f"{x}.shape[2:]")  # type: ignore[attr-defined]
+            return layout.parse_call(str(call))
+        if len(ins) != 1:
+            raise RenderError(f"internal error: module {m.name!r} reads {len(ins)} inputs")
+        return Call(f"self.{m.name}", (ins[0],))
+
+    def statement(self, m: Member, var: str, ins: list[str], x: str) -> list[str]:
+        expr = self.expression(m, ins, x)
+        if m.cond is None:
+            return layout.lines(expr, 8, f"{var} = ", "", _comment(m))
+        out = [] if var == ins[0] else [f"        {var} = {ins[0]}"]
+        if m.name in self.flags:
+            out.append(f"        if self.{self.flags[m.name]}:")
+        else:
+            out.append(f"        if self.{m.name} is not None:")
+        return out + layout.lines(expr, 12, f"{var} = ", "", _comment(m))
+
+
+def _follow(name: str, gone: dict[str, str]) -> str:
+    while name in gone:
+        name = gone[name]
+    return name
+
+
+# --------------------------------------------------------------------------- code checks
+
+#: what an expression of a block may hold: arithmetic, comparisons and logic over names
+_EXPR_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Constant,
+    ast.Name,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+    ast.expr_context,
+)
+
+
+def _check_expr(text: str, names: set[str], what: str) -> None:
+    """An expression from the IR becomes code: arithmetic over the class's params only."""
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except SyntaxError:
+        raise RenderError(f"internal error: {what} {text!r} is not an expression") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _EXPR_NODES):
+            raise RenderError(f"internal error: {what} {text!r} holds {type(node).__name__}")
+        if isinstance(node, ast.Name) and node.id not in names:
+            raise RenderError(f"internal error: {what} {text!r} reads {node.id!r}")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            raise RenderError(f"internal error: {what} {text!r} holds {node.value!r}")
+
+
+def _check_args(args: tuple[str, ...], names: set[str], what: str) -> None:
+    for text in args:
+        key, sep, value = str(text).partition("=")
+        if sep and key.strip().isidentifier() and not value.startswith("="):
+            _check_identifier(key.strip())
+            text = value
+        _check_expr(text, names, what)
+
+
+def _check_identifier(name: object) -> None:
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
+        raise RenderError(f"internal error: {name!r} is not an identifier")
+    if keyword.iskeyword(name):
+        raise RenderError(f"internal error: {name!r} is a Python keyword")
+
+
+def _check_member(member: Member, names: set[str]) -> None:
+    _check_identifier(member.name)
+    if member.cond is not None:
+        _check_expr(member.cond, names, "condition")
+    if member.repeat is not None:
+        _check_expr(member.repeat, names, "repeat count")
+    if member.block is not None:
+        _check_identifier(member.block)
+    _check_args(member.args, names, "argument")
+    for child, args in member.copies:
+        if child is not None:
+            _check_identifier(child)
+        _check_args(args, names, "argument")
+    if member.node is not None:
+        for field in dataclasses.fields(member.node):
+            value = getattr(member.node, field.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Sym):
+                    _check_expr(item, names, f"{member.name}.{field.name}")
+    for child in member.children:
+        _check_member(child, names)
+
+
+def _check_names(net: Network) -> None:
+    """Names become code: accept only identifiers (the schema has already made sure),
+    and, in a graph, expressions that read nothing but the class's arguments."""
+    for name in (net.name, *(node.name for node in net.nodes)):
+        _check_identifier(name)
+    classes = {c.name for c in net.classes}
+    for cls in net.classes:
+        _check_identifier(cls.name)
+        params = {p.name for p in cls.params}
+        for p in cls.params:
+            _check_identifier(p.name)
+            if p.name in RESERVED or p.name in classes:
+                raise RenderError(f"internal error: param {p.name!r} of {cls.name} shadows a name")
+            if p.default is not None:
+                _check_expr(p.default, set(), "default")
+            if p.type not in ("int", "bool", "float"):
+                raise RenderError(f"internal error: param {p.name!r} has type {p.type!r}")
+        names = params | ({"in_maps"} if cls.takes_in_maps else set())
+        for member in cls.members:
+            _check_member(member, names)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -253,7 +686,7 @@ def layer_line(
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in TEMPLATE_DIRS if d.is_dir()]),
+        loader=jinja2.PackageLoader("cnnspec", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -261,41 +694,101 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(arg=arg, literal=repr, shape=fmt.shape, layer_line=layer_line)
+    env.tests.update(sym=is_sym)
     return env
 
 
-def _check_names(net: Network) -> None:
-    """Names become code: accept only identifiers (the schema has already made sure)."""
-    for name in (net.name, *(node.name for node in net.nodes)):
-        if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
-            raise RenderError(f"internal error: {name!r} is not an identifier")
-        if keyword.iskeyword(name):
-            raise RenderError(f"internal error: {name!r} is a Python keyword")
+def _template(name: str) -> jinja2.Template:
+    try:
+        return environment().get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(
+            f"internal error: template {exc.name} not found in cnnspec/templates"
+        ) from None
 
 
 def render_torch(net: Network) -> str:
     """The generated module file for ``net``: deterministic, ruff-clean, parse-checked."""
     _check_names(net)
     doc_lines, doc_text = docstring_text(net)
-    try:
-        template = environment().get_template(TEMPLATE)
-    except jinja2.TemplateNotFound as exc:
-        raise RenderError(
-            f"internal error: template {exc.name} not found in "
-            + ", ".join(str(d) for d in TEMPLATE_DIRS)
-        ) from None
-    source = template.render(
-        net=net,
-        header="\n".join(header_lines(net)),
-        docstring=docstring_literal(doc_lines),
-        flatten=net.flatten,
-    )
-    _self_check(net, source, doc_text)
+    header = "\n".join(header_lines(net))
+    if net.layout == "graph":
+        source, class_docs = _render_graph(net, header, docstring_literal(doc_lines))
+    else:
+        source = _template(TEMPLATE).render(
+            net=net, header=header, docstring=docstring_literal(doc_lines), flatten=net.flatten
+        )
+        class_docs = {}
+    _self_check(net, source, doc_text, class_docs)
     return source
 
 
-def _self_check(net: Network, source: str, doc_text: str) -> None:
-    """Parse the source and make sure free text stayed inside its literal."""
+@dataclass(frozen=True)
+class ClassSource:
+    """One class of a graph's file, its parts ready to print."""
+
+    name: str
+    base: str
+    doc: str  # the docstring literal, indented; "" for none
+    signature: str
+    init: str
+    forward: str  # "" for an nn.Sequential subclass
+
+
+def class_docstring(title: str) -> tuple[str, str | None]:
+    """A class's docstring literal (indented) and the text it spells; ("", None) for none."""
+    title = " ".join(title.split())
+    if not title:
+        return "", None
+    pad = "    "
+    one = wrap(title, LINE_LENGTH - len(pad) - 6)
+    if len(one) == 1:
+        text = one[0]
+        return f'{pad}"""{text}"""', _unescape(text)
+    first, *rest = wrap(title, LINE_LENGTH - len(pad) - 3)
+    body = [first, *(pad + line for line in rest), pad]
+    return f'{pad}"""' + "\n".join(body) + '"""', _unescape("\n".join(body))
+
+
+def _unescape(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("unicode_escape")
+
+
+def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
+    macros = _template("_layers.jinja").module
+    names = {c.name for c in net.classes}
+    classes, docs = [], {}
+    for i, cls in enumerate(net.classes):
+        network = i == len(net.classes) - 1
+        writer = ClassWriter(cls, network, macros, names)
+        doc, text = class_docstring("" if network else cls.title)
+        if text is not None:
+            docs[cls.name] = text
+        classes.append(
+            ClassSource(
+                cls.name,
+                "nn.Sequential" if cls.sequential else "nn.Module",
+                doc,
+                "\n".join(writer.signature()),
+                "\n".join(writer.init_lines()),
+                "" if cls.sequential else "\n".join(writer.forward_lines()),
+            )
+        )
+    body = "\n".join(c.init + "\n" + c.forward for c in classes)
+    source = _template(GRAPH_TEMPLATE).render(
+        header=header,
+        docstring=docstring,
+        ordered_dict="OrderedDict" in body,
+        center_crop=CENTER_CROP if "center_crop(" in body else "",
+        classes=classes,
+    )
+    return source, docs
+
+
+def _self_check(
+    net: Network, source: str, doc_text: str, class_docs: dict[str, str] | None = None
+) -> None:
+    """Parse the source and make sure free text stayed inside its literals."""
     filename = f"<cnnspec:{net.name}>"
     try:
         tree = ast.parse(source, filename=filename)
@@ -305,17 +798,27 @@ def _self_check(net: Network, source: str, doc_text: str) -> None:
             f"line {exc.lineno}: {exc.msg}"
         ) from None
     kinds = [type(stmt).__name__ for stmt in tree.body]
-    if kinds != ["Expr", "Import", "ImportFrom", "ClassDef"]:
+    names = [c.name for c in net.classes] if net.layout == "graph" else [net.name]
+    imports = ["Import", "ImportFrom"]
+    if isinstance(tree.body[1], ast.ImportFrom) and tree.body[1].module == "collections":
+        imports = ["ImportFrom", *imports]
+    helpers = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
+    expected = ["Expr", *imports, *(["FunctionDef"] if helpers else []), *["ClassDef"] * len(names)]
+    if kinds != expected or any(f.name != "center_crop" for f in helpers):
         raise RenderError(f"internal error: unexpected statements in {filename}: {kinds}")
     if ast.get_docstring(tree, clean=False) != doc_text:
         raise RenderError(f"internal error: the docstring of {filename} is not the intended text")
-    (cls,) = [s for s in tree.body if isinstance(s, ast.ClassDef)]
-    if cls.name != net.name:
-        raise RenderError(f"internal error: {filename} defines {cls.name}, not {net.name}")
+    defined = [s for s in tree.body if isinstance(s, ast.ClassDef)]
+    if [c.name for c in defined] != names or defined[-1].name != net.name:
+        found = ", ".join(c.name for c in defined)
+        raise RenderError(f"internal error: {filename} defines {found}, not {', '.join(names)}")
+    for cls in defined:
+        if ast.get_docstring(cls, clean=False) != (class_docs or {}).get(cls.name):
+            raise RenderError(f"internal error: the docstring of {cls.name} is not as intended")
 
 
 def build_module(net: Network) -> torch.nn.Module:
-    """Compile the generated source and return a fresh instance of its class.
+    """Compile the generated source and return a fresh instance of its (network) class.
 
     The source is registered with :mod:`linecache`, so tracebacks from inside the
     model show its lines under the file name ``<cnnspec:NAME>``."""

@@ -1,0 +1,135 @@
+"""Python statements laid out the way ``ruff format`` lays them out (line length 100).
+
+The generated module files must be ``ruff format``-stable without running a
+formatter, so the backends build each statement as a small tree — a
+:class:`Call` is a bracketed expression with its arguments, anything else is an
+atom (text) — and :func:`lines` splits it as ruff (and black) would:
+
+- the statement fits on its line (its trailing comment included): one line;
+- else it is split at its last bracket pair: a call's arguments on the next
+  line, indented, when they fit there (never a list's or a tuple's elements);
+- else one argument per line, each with a trailing comma (laid out the same
+  way in turn); a sole argument keeps no comma and is laid out on its own.
+
+A comment inside the brackets (a shape comment on an element) or a magic
+trailing comma (``explode``) keeps the brackets split, one element per line.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+#: ruff's line length for this project (pyproject.toml), which the output respects.
+LINE_LENGTH = 100
+
+
+def char_width(ch: str) -> int:
+    """Columns a printable character takes, as ruff counts them for the line length."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def width(text: str) -> int:
+    return sum(char_width(ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class Call:
+    """``head(arg, …)``; with ``brackets="[]"`` and no head a list, ``"()"`` a tuple."""
+
+    head: str
+    args: tuple[Expr, ...]
+    brackets: str = "()"
+    #: a trailing comment per argument ("" for none); any keeps one argument per line
+    comments: tuple[str, ...] = ()
+    #: a magic trailing comma: one argument per line even when they would fit
+    explode: bool = False
+
+
+Expr = str | Call
+
+
+def flat(expr: Expr) -> str:
+    """The expression on one line."""
+    if isinstance(expr, str):
+        return expr
+    inner = ", ".join(flat(a) for a in expr.args)
+    return f"{expr.head}{expr.brackets[0]}{inner}{expr.brackets[1]}"
+
+
+def split_kept(expr: Expr) -> bool:
+    """Whether a comment or a magic trailing comma inside keeps the brackets split."""
+    if isinstance(expr, str):
+        return False
+    return expr.explode or any(expr.comments) or any(split_kept(a) for a in expr.args)
+
+
+def comment_text(comment: str) -> str:
+    return f"  # {comment}" if comment else ""
+
+
+def lines(
+    expr: Expr, indent: int, prefix: str = "", suffix: str = "", comment: str = ""
+) -> list[str]:
+    """``{prefix}{expr}{suffix}  # {comment}`` at ``indent``, as ruff formats it."""
+    pad = " " * indent
+    end = suffix + comment_text(comment)
+    one = f"{pad}{prefix}{flat(expr)}{end}"
+    if isinstance(expr, str) or not expr.args:
+        return [one]
+    if not split_kept(expr) and width(one) <= LINE_LENGTH:
+        return [one]
+    opener, closer = expr.brackets
+    head = f"{pad}{prefix}{expr.head}{opener}"
+    tail = f"{pad}{closer}{end}"
+    inner = indent + 4
+    hugged = " " * inner + ", ".join(flat(a) for a in expr.args)
+    collection = not expr.head and len(expr.args) > 1  # a list or tuple display
+    if not split_kept(expr) and not collection and width(hugged) <= LINE_LENGTH:
+        return [head, hugged, tail]
+    if len(expr.args) == 1 and not expr.explode and not any(expr.comments):
+        return [head, *lines(expr.args[0], inner), tail]
+    comments = expr.comments or ("",) * len(expr.args)
+    body = [line for a, c in zip(expr.args, comments) for line in lines(a, inner, "", ",", c)]
+    return [head, *body, tail]
+
+
+def condition_lines(keyword: str, condition: str, indent: int, end: str = ":") -> list[str]:
+    """``if cond:`` (or ``name = cond``), in parentheses on their own lines when too long."""
+    pad = " " * indent
+    one = f"{pad}{keyword}{condition}{end}"
+    if width(one) <= LINE_LENGTH:
+        return [one]
+    return [f"{pad}{keyword}(", f"{pad}    {condition}", f"{pad}){end}"]
+
+
+def split_args(text: str) -> list[str]:
+    """The top-level arguments of a call's argument text (brackets and strings respected)."""
+    parts, depth, start, quote = [], 0, 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def parse_call(text: str) -> Expr:
+    """``nn.Conv2d(3, 64, kernel_size=3)`` → a :class:`Call` (one level: the arguments
+    stay atoms)."""
+    text = text.strip()
+    head, sep, rest = text.partition("(")
+    if not sep or not rest.endswith(")"):
+        return text
+    return Call(head, tuple(split_args(rest[:-1])))
