@@ -640,9 +640,10 @@ def concat_rule(ctx: RowContext, shapes) -> Resolved:
             return Resolved(None)
     elif len(set(sizes)) > 1:
         listed = ", ".join(f"'{n}' is {_shape(sh)}" for n, sh, _ in ctx.sources)
+        fits = all(h >= target[0] and w >= target[1] for h, w in sizes)
+        hint = " (crop: center cuts them to the last input's size)" if fits else ""
         ctx.error(
-            f"concat needs inputs of one H×W: {listed} (crop: center cuts them to the last "
-            "input's size)",
+            f"concat needs inputs of one H×W: {listed}{hint}",
             "concat-shape",
             "from",
             _input_notes(ctx),

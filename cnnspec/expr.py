@@ -104,10 +104,10 @@ def _parse(text: str) -> Expr:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError:
         raise ExprError(f"'{text.strip()}' is not an expression") from None
+    _allowed(tree.body)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in dollared and node.id != IN_MAPS:
             raise ExprError(f"unknown name '{node.id}' (a param is written ${node.id})")
-    _allowed(tree.body)
     return Expr(text, tree)
 
 
@@ -117,7 +117,7 @@ def _unknown(name: str, params: Mapping[str, object]) -> str:
     close = difflib.get_close_matches(name, list(params), n=1)
     if close:
         return f"unknown param ${name} (did you mean ${close[0]}?)"
-    known = ", ".join(f"${p}" for p in params) or "none"
+    known = ", ".join(f"${p}" for p in params if p != IN_MAPS) or "none"
     return f"unknown param ${name}; the block's params: {known}"
 
 

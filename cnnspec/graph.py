@@ -130,6 +130,7 @@ class Scope:
     flattened: bool = False
     reads: set[str] = field(default_factory=set)
     absent: dict[str, Written] = field(default_factory=dict)
+    passthrough: dict[str, str] = field(default_factory=dict)  # absent row → what it passes
     #: a chain: the position of the last row that is not a flatten (for softmax)
     last_row: int = 0
     top: bool = False
@@ -194,6 +195,7 @@ class Walker:
         self.cyclic: set[str] = set()
         self.rows_total = 0
         self.graph = False  # a graph network: its classes are assembled from the walk
+        self.used: set[str] = set()  # blocks some row instantiates
         self.input_size: tuple[int, int] | None = (
             tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
         )
@@ -260,6 +262,8 @@ class Walker:
 
         def fresh(kind: str) -> str:
             base = kind.lower()
+            if base[-1:].isdigit():  # relu6 → relu6_1, not relu61
+                base += "_"
             while True:
                 counters[base] = counters.get(base, 0) + 1
                 candidate = f"{base}{counters[base]}"
@@ -294,6 +298,7 @@ class Walker:
         return prev
 
     def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
+        self.mark_read(scope, out.member)
         for w in written:
             v = scope.values.get(w.name)
             if v is None or v.shape is None or w.name in scope.absent:
@@ -313,8 +318,6 @@ class Walker:
         row = w.row
         names = row.from_
         if names is None:
-            if prev.member != INPUT:
-                scope.reads.add(prev.member)
             return [prev]
         out: list[Value] = []
         ok = True
@@ -330,7 +333,6 @@ class Walker:
                 continue
             if name in scope.values:
                 out.append(scope.values[name])
-                scope.reads.add(name)
                 continue
             if name in later:
                 d = later[name]
@@ -388,6 +390,9 @@ class Walker:
         unknown = Value(
             f"{scope.prefix}{w.name}", None, 0, w.name, self.doc.pos(w.path), first.flattened_by
         )
+        if present is not False:
+            for v in inputs or []:
+                self.mark_read(scope, v.member)
         if inputs is None or present is None:
             return unknown
         if not present:
@@ -396,8 +401,8 @@ class Walker:
             if v.member in scope.absent and scope.absent[v.member].row.type in _MERGES:
                 absent = scope.absent[v.member]
                 self.error(
-                    f"'{v.member}' is read here, but its `if:` is false in this instance and a "
-                    f"{absent.row.type} has no single input to stand for it",
+                    f"'{v.member}' is read here, but its `if:` is false in this instance and "
+                    f"{_a(absent.row.type)} has no single input to stand for it",
                     "if-read",
                     self.doc.pos(w.path + ("from",)),
                     scope,
@@ -448,9 +453,18 @@ class Walker:
             self.printed(w, ctx, self.nodes[start:])
         return value
 
+    def mark_read(self, scope: Scope, member: str) -> None:
+        """``member``'s value is read (and, through rows absent here, what they pass on)."""
+        while member != INPUT and member not in scope.reads:
+            scope.reads.add(member)
+            if member not in scope.passthrough:
+                break
+            member = scope.passthrough[member]
+
     def absent(self, scope: Scope, w: Written, inputs: list[Value]) -> Value:
         """A row whose `if:` is false here: readers read its (first) input instead."""
         scope.absent[w.name] = w
+        scope.passthrough[w.name] = inputs[0].member
         info = KINDS.get(w.row.type)
         member = Member(
             w.name,
@@ -602,6 +616,8 @@ class Walker:
                     (v.member,),
                     self.shape_text(scope, node.output_shape, sym),
                     node=self.codegen_node(scope, w, node, v),
+                    actual=node,
+                    env=_env(scope),
                 ),
                 True,
                 self.cond_text(w),
@@ -627,6 +643,8 @@ class Walker:
                         (w.name,),
                         self.shape_text(scope, node.output_shape, sym),
                         node=self.codegen_node(scope, w, anode, out),
+                        actual=anode,
+                        env=_env(scope),
                     ),
                     True,
                     self.cond_text(w),
@@ -669,6 +687,8 @@ class Walker:
                     tuple(v.member for v in inputs),
                     self.shape_text(scope, node.output_shape, sym),
                     node=self.codegen_node(scope, w, node, inputs[0]),
+                    actual=node,
+                    env=_env(scope),
                     module=False,
                 ),
                 True,
@@ -774,7 +794,7 @@ class Walker:
             "sequential",
             (v.member,),
             self.shape_text(scope, out.shape, out.sym),
-            children=_resolve_children(inner.members),
+            children=_all_children(inner.members),
             named=row.children == "named",
         )
         scope.members.append((member, True, self.cond_text(w)))
@@ -826,7 +846,7 @@ class Walker:
                         pass
                 if not _fits(value, decl.type):
                     self.error(
-                        f"param '{name}' of block '{row.type}' is a {decl.type}, got "
+                        f"param '{name}' of block '{row.type}' is {_a(decl.type)}, got "
                         f"{_describe(value)}",
                         "block-param",
                         self.doc.pos(w.path + (name,)),
@@ -854,6 +874,7 @@ class Walker:
     def block_row(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
         row: BlockRow = w.row
         name = row.type
+        self.used.add(name)
         if name in self.cyclic:
             return replace(v, shape=None)
         block = self.blocks[name]
@@ -895,7 +916,7 @@ class Walker:
                         return replace(v, shape=None)
                 if not _fits(value, block.params[key].type):
                     ctx.error(
-                        f"param '{key}' of block '{name}' is a {block.params[key].type}, "
+                        f"param '{key}' of block '{name}' is {_a(block.params[key].type)}, "
                         f"got {_describe(value)}",
                         "block-param",
                         "first",
@@ -917,6 +938,7 @@ class Walker:
                 self.shape_text(scope, out.shape, out.sym),
                 block=name,
                 args=args,
+                env=_env(scope),
             )
         else:
             path = self.module_path(scope, w.name)
@@ -988,6 +1010,7 @@ class Walker:
                 copies=tuple(copies),
                 named=row.names is not None,
                 repeat=count,
+                env=_env(scope),
             )
         assert out.shape is not None
         _declared_check(ctx, out.shape, f"the {name} block's output")
@@ -1266,20 +1289,17 @@ class Walker:
             if not present:
                 merged.append((member, False, cond))
                 continue
-            chosen = present[0]
-            for other in present[1:]:
-                if other != chosen:
-                    if _unshaped(other) == _unshaped(chosen):
-                        chosen = _merge_shapes(chosen, other)
-                        continue
-                    self.error(
-                        f"row '{member.name}' of block '{block}' differs between instances "
-                        f"({_difference(chosen, other)}); write it with the block's params",
-                        "block-varies",
-                        self.doc.pos(("blocks", block), key=True),
-                        None,
-                    )
-                    return None
+            try:
+                chosen = _merge_column(present)
+            except _Varies as exc:
+                self.error(
+                    f"row '{exc.name or member.name}' of block '{block}' differs between "
+                    f"instances ({exc}); write it with the block's params",
+                    "block-varies",
+                    self.doc.pos(("blocks", block), key=True),
+                    None,
+                )
+                return None
             merged.append((chosen, all(states), cond if not all(states) else None))
         return _finish(merged)
 
@@ -1310,24 +1330,142 @@ def _passthrough(name: str, members: list[tuple[Member, bool, str | None]]) -> s
     return name
 
 
-def _resolve_children(members: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]:
-    return tuple(
-        replace(m, cond=None if present else cond)
-        for m, present, cond in members
-        if present or cond is not None
-    )
+def _a(word: str) -> str:
+    """``an int``, ``a bool``: the article a word takes."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def _unshaped(m: Member) -> Member:
-    """A member without its shape comments (which differ between instances)."""
-    return replace(m, shape="", children=tuple(_unshaped(c) for c in m.children))
+def _env(scope: Scope) -> tuple[tuple[str, object], ...]:
+    return tuple(scope.env.items()) if scope.env is not None else ()
 
 
-def _merge_shapes(a: Member, b: Member) -> Member:
-    """``a`` with the shape comments that differ from ``b``'s made generic."""
-    shape = a.shape if a.shape == b.shape else _vary_shape(a.shape)
-    children = tuple(_merge_shapes(x, y) for x, y in zip(a.children, b.children))
-    return replace(a, shape=shape, children=children)
+def _agrees(value: Any, env: dict, actual: Any) -> bool:
+    """Does a class's value (a literal, an expression, a pair of them) give ``actual``
+    in an instance whose params are ``env``?"""
+    if isinstance(value, tuple):
+        return isinstance(actual, tuple) and all(_agrees(v, env, a) for v, a in zip(value, actual))
+    if isinstance(value, ex.Sym):
+        try:
+            return ex.parse(_dollar(value)).evaluate(env) == actual
+        except (ex.ExprError, SyntaxError):
+            return False
+    return value == actual
+
+
+def _reconcile(column: list[Member]) -> list[Member]:
+    """Instances may write one value two ways (``in_maps`` where t = 1, ``t * in_maps``
+    where t = 6): keep the expression that gives every instance its real value."""
+    column = _reconcile_args(column)
+    nodes = [m.node for m in column]
+    if any(n is None for n in nodes) or any(m.actual is None for m in column):
+        return column
+    fixed: dict[str, Any] = {}
+    for name in HYPER:
+        values = {getattr(n, name) for n in nodes}
+        if len(values) < 2:
+            continue
+        for candidate in sorted(values, key=str):
+            if all(_agrees(candidate, dict(m.env), getattr(m.actual, name)) for m in column):
+                fixed[name] = candidate
+                break
+    if not fixed:
+        return column
+    return [replace(m, node=replace(m.node, **fixed)) for m in column]  # type: ignore[type-var]
+
+
+def _value_of(text: str, env: dict) -> Any:
+    """A constructor argument's value in an instance (``stride=s`` → the value of s)."""
+    body = text.split("=", 1)[1] if "=" in text and "==" not in text else text
+    try:
+        return ex.parse(_dollar(body)).evaluate(env)
+    except (ex.ExprError, SyntaxError):
+        return None
+
+
+def _pick(texts: list[str], envs: list[dict]) -> str | None:
+    """The argument text that gives every instance the value its own text gives it."""
+    wanted = [_value_of(t, e) for t, e in zip(texts, envs)]
+    for candidate in sorted(set(texts)):
+        if all(_value_of(candidate, e) == v for e, v in zip(envs, wanted)):
+            return candidate
+    return None
+
+
+def _reconcile_args(column: list[Member]) -> list[Member]:
+    """Block calls whose argument texts differ between instances, as node fields may."""
+    if len(column) < 2 or column[0].block is None:
+        return column
+    envs = [dict(m.env) for m in column]
+    lists = [[m.args, *(a for _, a in m.copies)] for m in column]
+    if any(len(x) != len(lists[0]) or list(map(len, x)) != list(map(len, lists[0])) for x in lists):
+        return column
+    fixed = []
+    for i in range(len(lists[0])):
+        args = []
+        for j in range(len(lists[0][i])):
+            texts = [x[i][j] for x in lists]
+            if len(set(texts)) == 1:
+                args.append(texts[0])
+                continue
+            if len({t.split("=", 1)[0] if "=" in t else "" for t in texts}) != 1:
+                return column
+            chosen = _pick(texts, envs)
+            if chosen is None:
+                return column
+            args.append(chosen)
+        fixed.append(tuple(args))
+    out = []
+    for m in column:
+        copies = tuple((name, a) for (name, _), a in zip(m.copies, fixed[1:]))
+        out.append(replace(m, args=fixed[0], copies=copies))
+    return out
+
+
+def _all_children(members: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]:
+    """A container's children as walked in one instance: absent ones kept (and marked),
+    so that instances can be merged child by child."""
+    return tuple(replace(m, cond=cond, present=present) for m, present, cond in members)
+
+
+class _Varies(ValueError):
+    def __init__(self, message: str, name: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _normal(m: Member) -> Member:
+    """What must agree between instances, children aside: no shape comment, no presence."""
+    return replace(m, shape="", cond=None, present=True, children=())
+
+
+def _merge_column(column: list[Member]) -> Member:
+    """One row as every instance that has it walked it → the row of the class.
+
+    Shape comments that differ become generic; a container's children present in every
+    instance lose their condition, those present in some keep it, the others go."""
+    column = _reconcile(column)
+    chosen = column[0]
+    for other in column[1:]:
+        if _normal(other) != _normal(chosen):
+            raise _Varies(_difference(_normal(chosen), _normal(other)), chosen.name)
+        if [c.name for c in other.children] != [c.name for c in chosen.children]:
+            raise _Varies("its rows", chosen.name)
+    shape = chosen.shape
+    if any(m.shape != shape for m in column):
+        shape = _vary_shape(shape)
+    children = []
+    for j in range(len(chosen.children)):
+        kids = [m.children[j] for m in column]
+        present = [k for k in kids if k.present]
+        if not present:
+            continue
+        try:
+            merged = _merge_column(present)
+        except _Varies as exc:
+            raise _Varies(str(exc), f"{chosen.name}.{exc.name}") from None
+        always = all(k.present for k in kids)
+        children.append(replace(merged, cond=None if always else kids[0].cond, present=True))
+    return replace(chosen, shape=shape, children=tuple(children))
 
 
 def _vary_shape(text: str) -> str:
@@ -1546,11 +1684,13 @@ def check_spec(
     classes: tuple[ClassDef, ...] = ()
     if graph and not any(d.severity == "error" for d in walker.diagnostics):
         classes = walker.classes()
-        members = _finish([(m, present, c) for m, present, c in top.members if present])
+        members = _finish(
+            [(_merge_column([m]), present, c) for m, present, c in top.members if present]
+        )
         classes += (ClassDef(spec.name, (), False, members, out.member, title=spec.title or ""),)
     for name in walker.blocks:
         where = doc.pos(("blocks", name), key=True)
-        if name not in walker.instances and where.file is None and name not in walker.cyclic:
+        if name not in walker.used and where.file is None and name not in walker.cyclic:
             walker.warn(
                 f"block '{name}' is defined but no row uses it (its rows are not checked)",
                 "unused",

@@ -160,6 +160,11 @@ class Member:
     children: tuple[Member, ...] = ()  # a container's children, in order
     named: bool = False  # children as named attributes (OrderedDict) or indexed
     module: bool = True  # holds an nn.Module (False for add, concat, flatten)
+    #: while the walk assembles a class: whether this instance has the row, the
+    #: instance's params and its real node (to check the class's expressions against)
+    present: bool = True
+    env: tuple[tuple[str, object], ...] = field(default=(), compare=False, repr=False)
+    actual: Node | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,11 @@ def _sources(value: Any) -> Any:
     if isinstance(value, list):
         if not value:
             raise ValueError("expected at least one row name")
+        for v in value:
+            if isinstance(v, int) and not isinstance(v, bool):
+                raise ValueError(
+                    f"expected row names, got the number {v} (`from` takes names, not positions)"
+                )
         return tuple(check_identifier(v, "row name") for v in value)
     raise ValueError("expected a row name or a list of row names")
 
@@ -902,6 +907,8 @@ def all_rows(data: dict) -> list[tuple[tuple, dict]]:
 
 
 def unknown_type_message(tag: Any, blocks: list[str]) -> str:
+    if isinstance(tag, str) and tag in blocks:
+        return f"block '{clip(tag)}' cannot be used: its name is not a Python identifier"
     known = ", ".join([*LAYER_TYPES, *blocks])
     if tag is None:
         return f"the row's 'type' is empty; known: {known}"

@@ -28,6 +28,8 @@ _spec.loader.exec_module(bless)
 CASES = bless.cases()
 #: FILE:LINE:COL: severity: [layer N 'name' (type): ]message [code]
 LINE = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (error|warning): .+ \[[a-z0-9-]+\]$")
+#: FILE:LINE:COL: note: message — a related place, printed after its diagnostic, no code
+NOTE = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): note: .+[^\]]$")
 #: generous: the slowest case (5000-deep nesting) takes a few milliseconds
 SECONDS = 1.0
 
@@ -61,11 +63,12 @@ def test_bad_case(case: Path):
     lines = stderr.splitlines()
     assert lines, "an exit code 1 without a diagnostic"
     assert any(": error: " in line for line in lines)
+    assert not NOTE.match(lines[0]), "a note follows a diagnostic"
     for line in lines:
-        match = LINE.match(line)
-        assert match, f"not FILE:LINE:COL: severity: message [code]: {line}"
+        match = LINE.match(line) or NOTE.match(line)
+        assert match, f"not FILE:LINE:COL: severity: message [code] (or note: message): {line}"
         assert match["file"] == case.as_posix()
-    keys = [(int(m["line"]), int(m["col"])) for m in map(LINE.match, lines)]
+    keys = [(int(m["line"]), int(m["col"])) for m in map(LINE.match, lines) if m]
     assert keys == sorted(keys), "diagnostics are sorted by position"
 
 

@@ -40,6 +40,7 @@ def activation_label(kind: str | None) -> str:
     return {
         None: "-",
         "relu": "ReLU",
+        "relu6": "ReLU6",
         "leaky_relu": "Leaky ReLU",
         "sigmoid": "Sigmoid",
         "tanh": "Tanh",
