@@ -194,7 +194,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .backends.summary import RENDERERS
+    from .backends.summary import RENDERERS, render_text
 
     if args.depth is not None and args.format != "text":
         raise UsageError(
@@ -204,7 +204,7 @@ def cmd_summary(args) -> int:
     if net is None:
         return EXIT_SPEC
     if args.depth is not None:
-        sys.stdout.write(RENDERERS["text"](net, depth=args.depth))
+        sys.stdout.write(render_text(net, depth=args.depth))
     else:
         sys.stdout.write(RENDERERS[args.format](net))
     return EXIT_OK

@@ -37,8 +37,8 @@ def summary_json(net: Network) -> dict:
         }
         if node.kernel is not None:
             entry["kernel"] = list(node.kernel)
-            entry["stride"] = list(node.stride)
-            entry["padding"] = list(node.padding)
+            entry["stride"] = list(node.stride or ())
+            entry["padding"] = list(node.padding or ())
             entry["padding_inferred"] = node.padding_inferred
         if node.dilation not in (None, (1, 1)):
             entry["dilation"] = list(node.dilation)
@@ -76,10 +76,6 @@ def _group_json(g: Group) -> dict:
     }
     if g.args:
         entry["args"] = dict(g.args)
-    if g.printed_params is not None:
-        entry["printed_params"] = g.printed_params
-    if g.printed_macs is not None:
-        entry["printed_macs"] = g.printed_macs
     return entry
 
 
@@ -311,12 +307,6 @@ def _leaf_label(n: Node) -> str:
     return n.name if n.name == n.kind else f"{n.name} ({n.kind})"
 
 
-def _printed(g: Group | None) -> str:
-    if g is None or (g.printed_params is None and g.printed_macs is None):
-        return ""
-    return f"{g.printed_params or '-'} / {g.printed_macs or '-'}"
-
-
 def render_graph_text(net: Network, depth: int | None = None) -> str:
     """The module tree as torchinfo prints it: one row per module, indented by
     nesting; a block instance or container is a row of its own, above its children,
@@ -324,10 +314,7 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
     stands folded for everything inside it."""
     items = tree(net)
     shown = list(walk(items, depth))
-    printed = any(_printed(i.group) for i in walk(items))
     header = ["#", "Layer (type)", "Output shape", "Kernel", "Stride", "Padding", "Params", "MACs"]
-    if printed:
-        header.append("Printed params / MACs")
     rows = []
     for item in shown:
         indent = "  " * item.level
@@ -361,8 +348,6 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
                 fmt.count(n.params),
                 fmt.count(n.macs),
             ]
-        if printed:
-            cells.append(_printed(g))
         rows.append(cells)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     right = {0, 6, 7}
@@ -391,7 +376,7 @@ def _top_rows(items: list[Item]):
     """The network's own rows for the book's table: (item, activation node or None).
     An `activation:` joins its row; an implicit flatten (before an fc) is no row."""
     nodes = [i.node for i in items if i.node is not None]
-    written = {}
+    written: dict[tuple, list[Node]] = {}
     for n in nodes:
         written.setdefault((n.origin, n.pos), []).append(n)
     skip = set()
