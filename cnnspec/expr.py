@@ -104,7 +104,7 @@ def _parse(text: str) -> Expr:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError:
         raise ExprError(f"'{text.strip()}' is not an expression") from None
-    _allowed(tree.body)
+    _allowed(tree.body, frozenset(dollared))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in dollared and node.id != IN_MAPS:
             raise ExprError(f"unknown name '{node.id}' (a param is written ${node.id})")
@@ -125,7 +125,7 @@ _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div, ast.Mod)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
-def _allowed(node: ast.AST) -> None:
+def _allowed(node: ast.AST, params: frozenset[str] = frozenset()) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or isinstance(node.value, int):
             return
@@ -133,34 +133,34 @@ def _allowed(node: ast.AST) -> None:
     if isinstance(node, ast.Name):
         return
     if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
-        _allowed(node.left)
-        _allowed(node.right)
+        _allowed(node.left, params)
+        _allowed(node.right, params)
         return
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-        _allowed(node.operand)
+        _allowed(node.operand, params)
         return
     if isinstance(node, ast.BoolOp):
         for v in node.values:
-            _allowed(v)
+            _allowed(v, params)
         return
     if isinstance(node, ast.Compare) and all(isinstance(op, _CMPOPS) for op in node.ops):
-        _allowed(node.left)
+        _allowed(node.left, params)
         for c in node.comparators:
-            _allowed(c)
+            _allowed(c, params)
         return
     if isinstance(node, ast.IfExp):
         for part in (node.test, node.body, node.orelse):
-            _allowed(part)
+            _allowed(part, params)
         return
     what = type(node).__name__
-    raise ExprError(f"'{_show(node)}' is not allowed in an expression ({what})")
+    raise ExprError(f"'{_show(node, params)}' is not allowed in an expression ({what})")
 
 
-def _show(node: ast.AST) -> str:
+def _show(node: ast.AST, params: frozenset[str] | None = None) -> str:
     """A sub-expression as the spec writes it: params with their ``$``."""
     tree = ast.parse(ast.unparse(node), mode="eval")
     for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and n.id != IN_MAPS:
+        if isinstance(n, ast.Name) and n.id != IN_MAPS and (params is None or n.id in params):
             n.id = "$" + n.id
     return ast.unparse(tree)
 
