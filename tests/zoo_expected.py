@@ -16,6 +16,22 @@ ZOO_PARAMS = {
     "alexnet_torchvision": 61_100_840,
     "alexnet_two_tower": 60_965_224,
     "lenet5_lecun": 61_706,
+    # graph networks: torchvision's published counts (and its torchinfo MACs, ZOO_MACS)
+    "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
+    "resnet50": 25_557_032,
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
+    "resnext50_32x4d": 25_028_904,
+    "wide_resnet50_2": 68_883_240,
+    "googlenet": 6_624_904,
+    "densenet121": 7_978_856,
+    "densenet161": 28_681_000,
+    "densenet169": 14_149_480,
+    "densenet201": 20_013_928,
+    "squeezenet1_0": 1_248_424,
+    "squeezenet1_1": 1_235_496,
+    "mobilenet_v2": 3_504_872,
 }
 
 # zoo spec stem -> torchvision.models builder whose state_dict the spec's
