@@ -15,6 +15,7 @@ structure. Determinism: the DOT text depends on the IR only.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import html
 import itertools
 import re
@@ -453,12 +454,11 @@ def render_dot(
 #   structure; input widths may differ, as in a dense block) is drawn once, as a
 #   cluster labelled "layer3.1 … 35 · Bottleneck × 35", the edges labelled with the
 #   range of shapes the copies see;
-# - below a depth, every block instance or container is one node.
+# - at a depth D, every block instance or container is one node.
 #
-# render_diagram picks the first of: everything; repeats folded; repeats folded and
-# every block below depth D (deepest first) as one node — whose estimated longer
-# side fits PAGE. The estimate reads the IR only, so the DOT text never depends on
-# Graphviz.
+# graph_plan picks the first of: everything; repeats folded; repeats folded and
+# every block at depth D (deepest first) one node — whose estimated longer side fits
+# PAGE. The estimate reads the IR only, so the DOT text never depends on Graphviz.
 
 #: The longer side, in points, a graph diagram is folded to fit (an estimate of it).
 PAGE = 3600.0
@@ -494,6 +494,7 @@ class _Unit:
     title: str | None = None  # a module path shown instead of the lead's name
     block: str | None = None  # the block type shown with the title
     instances: tuple[IRGroup, ...] = ()  # a folded block: the instances it stands for
+    folded: _Scope | None = None  # a folded block: the first instance's module tree
     io: tuple[str, tuple[int, ...]] | None = None  # ("input" | "output", shape)
 
 
@@ -580,12 +581,10 @@ class _Graph:
         inside = set(g.nodes)
         pre = g.path + "."
 
-        def rel(i: str) -> str:
-            return (
-                i[len(pre) :]
-                if i in inside and i.startswith(pre)
-                else ("^" if i not in inside else i)
-            )
+        def rel(i: str) -> str:  # an id inside, relative to the instance; "^" outside
+            if i not in inside:
+                return "^"
+            return i[len(pre) :] if i.startswith(pre) else i
 
         parts = tuple(
             (
@@ -671,7 +670,7 @@ def _run_path(run: Sequence[_Scope]) -> str:
 
 
 def _short_count(n: int) -> str:
-    return fmt.count(n) if n < 10_000 else fmt.short(n).replace(" ", " ")
+    return fmt.count(n) if n < 10_000 else fmt.short(n)
 
 
 def _cluster_label(path: str, block: str | None, count: int, params: int) -> str:
@@ -751,6 +750,7 @@ class _Builder:
                         title=_run_path(entry),
                         block=_block_name(first) or "Sequential",
                         instances=tuple(s.group for s in entry if s.group),
+                        folded=first,
                     )
                 )
                 for n in unit.nodes:
@@ -771,14 +771,19 @@ class _Builder:
             return cluster
         only = cluster.items[0]
         scope = cluster.scope
-        if isinstance(only, _Unit) and len(run) == 1 and only.kind in ("layer", "block"):
+        container = _block_name(scope) is None
+        if (
+            isinstance(only, _Unit)
+            and len(run) == 1
+            and (only.kind == "layer" or (only.kind == "block" and container))
+        ):
             if only.kind == "layer":
                 only.title, only.block = scope.path, _block_name(scope) or "Sequential"
             else:  # a container around one folded block
                 only.title = scope.path
             only.scope = scope.path.rsplit(".", 1)[0] if "." in scope.path else ""
             return only
-        if isinstance(only, _Cluster) and len(run) == 1 and _block_name(scope) is None:
+        if isinstance(only, _Cluster) and len(run) == 1 and container:
             # a container around one block or one run of blocks: one cluster
             inner = only.scope
             params = scope.group.params if scope.group else 0
@@ -908,14 +913,31 @@ def _rel(path: str, parent: str) -> str:
     return path[len(parent) + 1 :] if parent and path.startswith(parent + ".") else path
 
 
-def _wrap(parts: Sequence[str], width: int = 34) -> list[str]:
+def _wrap(parts: Sequence[str], width: int = 34, sep: str = " · ") -> list[str]:
     lines: list[str] = []
     for part in parts:
-        if lines and len(lines[-1]) + 3 + len(part) <= width:
-            lines[-1] += " · " + part
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
         else:
             lines.append(part)
     return lines
+
+
+def _contents(scope: _Scope) -> list[str]:
+    """A container's items as words, repeats counted: ``ConvBNReLU6 ×2 → Conv2d``."""
+    words: list[str] = []
+    for item in scope.items:
+        if isinstance(item, _Scope):
+            words.append(_block_name(item) or "Sequential")
+        else:
+            words.append(item.torch_class or item.kind)
+    out: list[list] = []
+    for word in words:
+        if out and out[-1][0] == word:
+            out[-1][1] += 1
+        else:
+            out.append([word, 1])
+    return [w if n == 1 else f"{w} ×{n}" for w, n in out]
 
 
 def _table(fill: str, border: str, rows: Sequence[str], *, width: int = 0) -> str:
@@ -941,11 +963,27 @@ def _small(text: str, size: int = 10, color: str = "#222222") -> str:
     )
 
 
-def _shares_line(body: Sequence[str], params: str | None) -> int | None:
-    """The body line the params count fits after (the first that has room), if any."""
+def _graph_hyper(n: Node) -> str:
+    """``k3 s1 p1`` and what :func:`format.hyper` leaves out: a transposed conv's output
+    padding, LRN's constants, an upsample's factor and mode."""
+    text = fmt.hyper(n)
+    if n.output_padding not in (None, (0, 0)):
+        text += f" op{fmt.square(n.output_padding)}"
+    if n.lrn is not None:
+        size, alpha, beta, k = n.lrn
+        text = f"size {size} α={alpha:g} β={beta:g} k={k:g}"
+    if n.kind == "upsample":
+        how = f"×{n.scale:g}" if n.scale is not None else "to size"
+        text = " ".join(w for w in (how, n.mode or "") if w)
+    return text
+
+
+def _shares_line(body: Sequence[str], params: str | None, last: bool = False) -> int | None:
+    """The body line the params count fits after, if any: the first that has room
+    (``last``: only the last line, after a list that reads in order)."""
     if params:
-        for i, line in enumerate(body):
-            if len(line) + 3 + len(params) <= 42:
+        for i in [len(body) - 1] if last else range(len(body)):
+            if i >= 0 and len(body[i]) + 3 + len(params) <= 42:
                 return i
     return None
 
@@ -977,7 +1015,12 @@ class _Labels:
             assert unit.title is not None
             count = len(unit.instances)
             first = unit.instances[0]
-            body = _wrap([f"{k} {v}" for k, v in first.args])
+            if first.args:
+                body = _wrap([f"{k} {v}" for k, v in first.args])
+            else:  # a container: what it holds, in order (one kind: in the header)
+                assert unit.folded is not None
+                contents = _contents(unit.folded)
+                body = [] if len(contents) == 1 else _wrap(contents, sep=" → ")
             total = sum(g.params for g in unit.instances)
             params = f"{fmt.count(total)} params" if total else None
             return _rel(unit.title, parent), count, body, params
@@ -988,7 +1031,7 @@ class _Labels:
         if lead.in_maps is not None and lead.out_maps is not None:
             ins = _plain_range([n.in_maps or 0 for n in leads])
             parts.append(f"{ins}→{_plain_range([n.out_maps or 0 for n in leads])}")
-        hyper = fmt.hyper(lead)
+        hyper = _graph_hyper(lead)
         if hyper:
             parts.append(hyper)
         body = [" · ".join(parts)] if parts else []
@@ -1002,6 +1045,10 @@ class _Labels:
         return name, 1, body, params
 
     def right(self, unit: _Unit) -> str:
+        if unit.kind == "block" and unit.folded and not unit.instances[0].args:
+            contents = _contents(unit.folded)
+            if len(contents) == 1:  # a container of one kind: "Bottleneck × 36"
+                return contents[0].replace(" ×", " × ")
         if unit.title:
             return unit.block or ""
         lead = unit.nodes[0]
@@ -1058,7 +1105,7 @@ class _Labels:
         _, fill, border = self.colours(unit)
         name, count, body, params = self.lines(unit, parent)
         rows = [_header(name, count, self.right(unit), border)]
-        shared = _shares_line(body, params)
+        shared = _shares_line(body, params, last=unit.kind == "block")
         for i, line in enumerate(body):
             text = f'<font point-size="10" color="#222222">{html_text(line)}</font>'
             if i == shared:
@@ -1080,7 +1127,7 @@ class _Labels:
             )
         name, count, body, params = self.lines(unit, parent)
         head = len(name) + len(self.right(unit)) + (4 if count > 1 else 0) + 2
-        shared = _shares_line(body, params)
+        shared = _shares_line(body, params, last=unit.kind == "block")
         if shared is not None:
             body = [f"{line} · {params}" if i == shared else line for i, line in enumerate(body)]
         elif params:
@@ -1092,29 +1139,63 @@ class _Labels:
 # --------------------------------------------------------------------------- graph layout
 
 
+def _topological(units: Sequence[_Unit], edges: Sequence[tuple[_Unit, _Unit, list]]) -> list[_Unit]:
+    """The units, tails before heads; otherwise in the order they were made."""
+    index = {u.name: k for k, u in enumerate(units)}
+    succ: dict[str, list[str]] = {u.name: [] for u in units}
+    waiting = {u.name: 0 for u in units}
+    for tail, head, _ in edges:
+        succ[tail.name].append(head.name)
+        waiting[head.name] += 1
+    ready = [k for k, u in enumerate(units) if not waiting[u.name]]
+    heapq.heapify(ready)
+    out: list[_Unit] = []
+    while ready:
+        unit = units[heapq.heappop(ready)]
+        out.append(unit)
+        for s in succ[unit.name]:
+            waiting[s] -= 1
+            if not waiting[s]:
+                heapq.heappush(ready, index[s])
+    assert len(out) == len(units), "the drawn graph has a cycle"
+    return out
+
+
 def _skips(
     units: Sequence[_Unit], edges: Sequence[tuple[_Unit, _Unit, list]]
 ) -> set[tuple[str, str]]:
-    """Edges t → h where h is also reached from t through another path: the shortcuts."""
-    index = {u.name: k for k, u in enumerate(units)}
+    """Edges t → h where h is also reached from t along another path: the shortcuts.
+
+    A search from t's other successors goes no further than h's place in a
+    topological order, so a local shortcut costs a local search."""
+    order = {u.name: k for k, u in enumerate(_topological(units, edges))}
     succ: dict[str, list[str]] = {u.name: [] for u in units}
     for tail, head, _ in edges:
         succ[tail.name].append(head.name)
-    reach: dict[str, int] = {}
-    for u in reversed(units):
-        bits = 0
-        for s in succ[u.name]:
-            bits |= (1 << index[s]) | reach.get(s, 0)
-        reach[u.name] = bits
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            at = stack.pop()
+            if at == goal:
+                return True
+            for s in succ[at]:
+                if s not in seen and order[s] <= order[goal]:
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
     out = set()
     for tail, head, _ in edges:
-        bit = 1 << index[head.name]
-        if any(s != head.name and reach[s] & bit for s in succ[tail.name]):
+        others = [s for s in succ[tail.name] if s != head.name]
+        if any(reaches(s, head.name) for s in others):
             out.add((tail.name, head.name))
     return out
 
 
-def _spine(units: Sequence[_Unit], edges: Sequence[tuple[_Unit, _Unit, list]]) -> set[str]:
+def _spine(
+    units: Sequence[_Unit], edges: Sequence[tuple[_Unit, _Unit, list]], end: str
+) -> set[str]:
     """The longest path from the input to the output (the first one, on a tie): drawn
     straight, so that branches and shortcuts run beside it."""
     preds: dict[str, list[str]] = {u.name: [] for u in units}
@@ -1122,13 +1203,13 @@ def _spine(units: Sequence[_Unit], edges: Sequence[tuple[_Unit, _Unit, list]]) -
         preds[head.name].append(tail.name)
     length: dict[str, int] = {}
     best: dict[str, str | None] = {}
-    for u in units:
+    for u in _topological(units, edges):
         length[u.name], best[u.name] = 0, None
         for p in preds[u.name]:
             if length[p] + 1 > length[u.name]:
                 length[u.name], best[u.name] = length[p] + 1, p
     out: set[str] = set()
-    at: str | None = units[-1].name
+    at: str | None = end
     while at is not None:
         out.add(at)
         at = best[at]
@@ -1153,8 +1234,9 @@ def _parents(items: Sequence[_Cluster | _Unit], parent: str, out: dict[str, str]
             _parents(item.items, item.scope.path, out)
 
 
-#: The height estimate, fitted to what Graphviz 2.43 draws for the zoo's graph specs
-#: at every fold level (within about 120 pt): the title and margins, a factor on the
+#: The height estimate, fitted to what Graphviz 2.43 draws for the ResNets,
+#: GoogLeNets, DenseNets and SqueezeNets of specs/ at every fold level (within about
+#: 120 pt; MobileNetV2's is about 10 % high): the title and margins, a factor on the
 #: labels' heights, the gap between ranks, each cluster boundary crossed; and the gap
 #: between two nodes side by side.
 _TOP, _NODE_SCALE, _RANK_GAP, _CLUSTER, _NODE_GAP = 86.0, 1.12, 9.3, 30.0, 18.0
@@ -1179,7 +1261,7 @@ def _estimate(
     rank: dict[str, int] = {}
     sizes = {u.name: labels.size(u, parents[u.name]) for u in b.units}
     height = 0.0
-    for u in b.units:
+    for u in _topological(b.units, edges):
         start, r = _TOP, 0  # the title
         here = chains[u.name]
         for p in preds[u.name]:
@@ -1286,7 +1368,7 @@ def _emit(net: Network, b: _Builder, labels: _Labels, edges, skips) -> graphviz.
         },
     )
     clusters = itertools.count()
-    spine = _spine(b.units, edges)
+    spine = _spine(b.units, edges, b.output.name)
 
     def node(ctx: graphviz.Digraph, unit: _Unit, parent: str) -> None:
         label, attrs = labels.node(unit, parent)

@@ -81,7 +81,7 @@ def lines(
         return [one]
     if not split_kept(expr) and width(one) <= LINE_LENGTH:
         return [one]
-    opener, closer = expr.brackets
+    opener, closer = expr.brackets[0], expr.brackets[1]
     head = f"{pad}{prefix}{expr.head}{opener}"
     tail = f"{pad}{closer}{end}"
     inner = indent + 4
