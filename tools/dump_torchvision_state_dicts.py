@@ -1,24 +1,52 @@
-"""Write tests/reference/torchvision_state_dicts.json from torchvision itself.
+"""Write the torchvision fixtures in tests/reference/ from torchvision itself.
 
-torchvision cannot be imported beside the project's own torch build, so run this
-under a separate environment that has torchvision, from the repository root:
+torchvision cannot be imported beside the project's own torch build, so run this once, in a
+separate environment outside the repository that has torchvision, from the repository root:
 
-    python3 -m venv /tmp/tvenv
-    /tmp/tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1
-    /tmp/tvenv/bin/python tools/dump_torchvision_state_dicts.py
+    python3 -m venv /work/tvenv
+    /work/tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 torchinfo==1.8.0
+    /work/tvenv/bin/python tools/dump_torchvision_state_dicts.py
 
-For each model (weights=None) the fixture records every state_dict entry in
-order, buffers included, as [key, shape], and `params`, the sum of numel over
-model.parameters(). The output is deterministic.
+It writes two files; both are deterministic (running it twice gives the same bytes).
+
+tests/reference/torchvision_state_dicts.json: for each of MODELS (weights=None), every
+state_dict entry in order, buffers included, as [key, shape], and `params`, the sum of numel
+over model.parameters().
+
+tests/reference/torchvision_graphs.json: for each of GRAPH_MODELS (constructor recorded in
+the entry), with input 1x3x224x224:
+  constructor      how the model was built
+  params           sum of numel over model.parameters()
+  total_mult_adds  torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)
+  output_shape     shape of the output, batch dimension included ("out" for fcn_resnet50)
+  state_dict       [key, shape] for every state_dict entry in order, buffers included
+  classes          [qualified name, class name] for every module of named_modules(), the
+                   root "" first, in registration order; containers are those whose name
+                   is a prefix of another's
+  modules          [qualified name, output shape without the batch dimension] for every
+                   leaf module (no children), in call order, from forward hooks; a module
+                   called twice (resnet's shared relu) has one row per call
+  fingerprint      tests/fingerprint.py's fingerprint(model) (float64, filled weights, fixed
+                   input; sampled for outputs over 2000 values, see that module)
+The fingerprint code is imported from tests/fingerprint.py by path, so the tests run the
+same code with the project's torch. Before writing, it checks that each fingerprint is not
+degenerate: the output's std is over 1e-6 of its mean |value|, and a different input
+(sin(0.023*i + 0.7)) changes the output by over 1e-3 of its max |value|.
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import torch
+import torchinfo
 import torchvision
 from torchvision import models
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import fingerprint as fp  # noqa: E402  (tests/fingerprint.py, shared with the tests)
 
 MODELS = [
     "vgg11",
@@ -31,8 +59,44 @@ MODELS = [
     "vgg19_bn",
     "alexnet",
 ]
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "reference" / "torchvision_state_dicts.json"
+
+# name -> constructor text, evaluated with `models` in scope
+GRAPH_MODELS = {
+    name: f"models.{name}(weights=None)"
+    for name in [
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnext50_32x4d",
+        "wide_resnet50_2",
+    ]
+}
+GRAPH_MODELS["googlenet"] = (
+    "models.googlenet(weights=None, aux_logits=False, transform_input=False, init_weights=False)"
+)
+GRAPH_MODELS.update(
+    {
+        name: f"models.{name}(weights=None)"
+        for name in [
+            "densenet121",
+            "densenet161",
+            "densenet169",
+            "densenet201",
+            "squeezenet1_0",
+            "squeezenet1_1",
+            "mobilenet_v2",
+        ]
+    }
+)
+GRAPH_MODELS["fcn_resnet50"] = (
+    "models.segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=False)"
+)
+INPUT_SHAPE = (1, 3, 224, 224)
+GRAPHS_OUT = ROOT / "tests" / "reference" / "torchvision_graphs.json"
+FP_PER_LINE = 8
 
 
 def describe(name: str) -> dict:
@@ -62,6 +126,135 @@ def render(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def build(name: str) -> torch.nn.Module:
+    return eval(GRAPH_MODELS[name], {"models": models})
+
+
+def leaf_outputs(model: torch.nn.Module, rows: list) -> list:
+    """Forward hooks on every leaf module that append [name, output shape sans batch]."""
+    handles = []
+    for qual, module in model.named_modules():
+        if any(True for _ in module.children()):
+            continue
+
+        def hook(_module, _inputs, out, qual=qual):
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"leaf module {qual} returned {type(out).__name__}")
+            rows.append([qual, list(out.shape[1:])])
+
+        handles.append(module.register_forward_hook(hook))
+    return handles
+
+
+def check_fingerprint(name: str, y: torch.Tensor) -> str:
+    """Fail unless the output has spread and depends on the input; return a summary line."""
+    mean_abs = y.abs().mean().item()
+    spread = y.std().item() / mean_abs if mean_abs else 0.0
+    n = math.prod(INPUT_SHAPE)
+    other = torch.sin(0.023 * torch.arange(n, dtype=torch.float64) + 0.7).reshape(INPUT_SHAPE)
+    y2 = fp.output(build(name), other)
+    change = ((y - y2).abs().max() / y.abs().max()).item()
+    if not torch.isfinite(y).all() or spread <= 1e-6 or change <= 1e-3:
+        raise SystemExit(f"{name}: degenerate fingerprint (std/mean|y| {spread}, change {change})")
+    return f"mean|y| {mean_abs:.3g}, std/mean|y| {spread:.3g}, other input changes {change:.3g}"
+
+
+def describe_graph(name: str) -> tuple[dict, str]:
+    model = build(name)
+    params = sum(p.numel() for p in model.parameters())
+    state_dict = [[key, list(t.shape)] for key, t in model.state_dict().items()]
+    classes = [[qual, type(m).__name__] for qual, m in model.named_modules()]
+    stats = torchinfo.summary(build(name), input_size=INPUT_SHAPE, verbose=0, device="cpu")
+    rows: list = []
+    handles = leaf_outputs(model, rows)
+    y = fp.output(model, fp.fixed_input(INPUT_SHAPE))  # what fp.fingerprint(model) runs
+    for handle in handles:
+        handle.remove()
+    entry = {
+        "constructor": "torchvision." + GRAPH_MODELS[name],
+        "params": params,
+        "total_mult_adds": int(stats.total_mult_adds),
+        "output_shape": list(y.shape),
+        "state_dict": state_dict,
+        "classes": classes,
+        "modules": rows,
+        "fingerprint": fp.sample(y),
+    }
+    return entry, check_fingerprint(name, y)
+
+
+def render_graphs(data: dict) -> str:
+    """Like render: one list entry per line, FP_PER_LINE fingerprint values per line."""
+    lines = ["{"]
+    for key in ("source", "input_shape", "fields"):
+        lines.append(f"  {json.dumps(key)}: {json.dumps(data[key])},")
+    lines.append('  "models": {')
+    names = list(data["models"])
+    for i, name in enumerate(names):
+        entry = data["models"][name]
+        lines.append(f"    {json.dumps(name)}: {{")
+        for key in ("constructor", "params", "total_mult_adds", "output_shape"):
+            lines.append(f"      {json.dumps(key)}: {json.dumps(entry[key])},")
+        for key in ("state_dict", "classes", "modules"):
+            lines.append(f"      {json.dumps(key)}: [")
+            rows = entry[key]
+            for j, row in enumerate(rows):
+                comma = "," if j < len(rows) - 1 else ""
+                lines.append(f"        {json.dumps(row)}{comma}")
+            lines.append("      ],")
+        lines.append('      "fingerprint": [')
+        values = entry["fingerprint"]
+        chunks = [values[j : j + FP_PER_LINE] for j in range(0, len(values), FP_PER_LINE)]
+        for j, chunk in enumerate(chunks):
+            comma = "," if j < len(chunks) - 1 else ""
+            lines.append(f"        {json.dumps(chunk, allow_nan=False)[1:-1]}{comma}")
+        lines.append("      ]")
+        lines.append("    }" + ("," if i < len(names) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+FIELDS = {
+    "constructor": "how the model was built (torchvision.models...)",
+    "params": "sum of numel over model.parameters()",
+    "total_mult_adds": "torchinfo 1.8.0 summary(model, input_size=input_shape).total_mult_adds",
+    "output_shape": "output shape for input_shape, batch included ('out' of a dict output)",
+    "state_dict": "[key, shape] for every state_dict entry in order, buffers included",
+    "classes": "[qualified name, class name] for every module of named_modules(), root first",
+    "modules": "[qualified name, output shape sans batch] per call of each leaf module",
+    "fingerprint": "tests/fingerprint.py fingerprint(model, input_shape)",
+}
+
+
+def main_graphs() -> None:
+    torch.set_num_threads(1)  # one summation order, so the floats repeat byte for byte
+    models_out = {}
+    for name in GRAPH_MODELS:
+        entry, summary = describe_graph(name)
+        models_out[name] = entry
+        print(
+            f"{name:16s} {entry['params']:>12,d} params {entry['total_mult_adds']:>15,d} "
+            f"mult-adds {len(entry['state_dict']):4d} entries {len(entry['modules']):4d} calls; "
+            f"{summary}",
+            flush=True,
+        )
+    data = {
+        "source": (
+            f"torchvision {torchvision.__version__.split('+')[0]} "
+            f"(torch {torch.__version__.split('+')[0]}, "
+            f"torchinfo {torchinfo.__version__.split('+')[0]}), "
+            "by tools/dump_torchvision_state_dicts.py"
+        ),
+        "input_shape": list(INPUT_SHAPE),
+        "fields": FIELDS,
+        "models": models_out,
+    }
+    text = render_graphs(data)
+    assert json.loads(text) == data
+    GRAPHS_OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {GRAPHS_OUT}")
+
+
 def main() -> int:
     data = {
         "source": (
@@ -79,6 +272,7 @@ def main() -> int:
         n = len(entry["state_dict"])
         print(f"{name:10s} {entry['params']:>12,d} params {n:3d} entries")
     print(f"wrote {OUT}")
+    main_graphs()
     return 0
 
 
