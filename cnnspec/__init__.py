@@ -47,11 +47,12 @@ def torch_source(net: Network) -> str:
     return render_torch(net)
 
 
-def build(net: Network, **kwargs: Any) -> torch.nn.Module:
-    """Instantiate the generated module (this imports torch)."""
+def build(net: Network) -> torch.nn.Module:
+    """Instantiate the generated module (this imports torch): for a graph network, its
+    block classes are defined first and the network class (the last one) is built."""
     from .backends.torch import build_module
 
-    return build_module(net, **kwargs)
+    return build_module(net)
 
 
 def diagram(net: Network, **kwargs: Any) -> graphviz.Digraph:

@@ -11,6 +11,7 @@ Only five kinds of scalar reach later stages: ``str``, ``int``, ``float``,
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,15 @@ _TAG = "tag:yaml.org,2002:"
 _DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 #: Most digits in an integer (no field takes more than 7; Python refuses over 4300).
 MAX_DIGITS = 100
+_MAP_TAGS = frozenset({None, "!", _TAG + "map"})
+_SEQ_TAGS = frozenset({None, "!", _TAG + "seq"})
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolve_plain(value: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar (``3`` → int, ``conv`` → str), memoized: a spec
+    repeats its few words and numbers on every row."""
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
 @dataclass
@@ -72,8 +82,24 @@ class _Abort(Exception):
         self.diagnostic = diagnostic
 
 
+def _new_pos(line: int, col: int) -> Pos:
+    """``Pos(line, col)``, built without the frozen dataclass's ``__init__`` (a third of the
+    loader's own time went there)."""
+    pos = _object_new(Pos)
+    fields = pos.__dict__
+    fields["line"] = line
+    fields["col"] = col
+    fields["file"] = None
+    return pos
+
+
+_object_new = object.__new__
+if hasattr(Pos, "__slots__") or hasattr(Pos, "__post_init__"):  # pragma: no cover
+    _new_pos = Pos  # noqa: F811
+
+
 def _pos(mark) -> Pos:
-    return Pos(mark.line + 1, mark.column + 1)
+    return _new_pos(mark.line + 1, mark.column + 1)
 
 
 def _error(message: str, code: str, mark=None, pos: Pos | None = None) -> Diagnostic:
@@ -158,17 +184,124 @@ class _Builder:
             self.parser.dispose()
 
     def _run(self) -> Document:
-        parser = self.parser
+        # The hot loop of the loader: one pass over libyaml's events. Names are bound
+        # locally and the common cases (a plain scalar, a key) are handled inline; the
+        # checks, their order and every position are those of the plain version.
+        get_event = self.parser.get_event
+        doc = self.doc
+        value_pos = doc.value_pos
+        key_pos = doc.key_pos
+        anchors = self.anchors
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+        skipped = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)
+        document_start = yaml.DocumentStartEvent
+        resolve, str_tag, merge_tag = _resolve_plain, _TAG + "str", _TAG + "merge"
+        int_tag, null_tag = _TAG + "int", _TAG + "null"
+        ints: dict[str, int] = {}
+        new_pos = _new_pos
+        scalar = self._scalar
         documents = 0
         # stack entries: [container, path, pending_key, height, nodes_before, anchor, seen_keys]
         stack: list[list] = []
+        # the innermost open container: its entry, whether it is a mapping, its path
+        top: list | None = None
+        top_is_map = False
+        top_path: Path = ()
         root_set = False
         while True:
-            event = parser.get_event()
+            event = get_event()
             if event is None:
                 break
             kind = type(event)
-            if kind is yaml.DocumentStartEvent:
+
+            if kind is scalar_event:
+                if top_is_map and top[2] is None:  # a key
+                    key = event.value
+                    style = event.style
+                    if (style == "" or style is None) and event.tag is None:
+                        if resolve(key) == merge_tag:
+                            raise _Abort(
+                                _error(
+                                    "merge keys (<<) are not supported",
+                                    "yaml-key",
+                                    event.start_mark,
+                                )
+                            )
+                    path = top_path + (key,)
+                    seen = top[6]
+                    if key in seen:
+                        first = key_pos[path]
+                        raise _Abort(
+                            _error(
+                                f"duplicate key '{clip(key)}' (first given at line {first.line})",
+                                "duplicate-key",
+                                event.start_mark,
+                            )
+                        )
+                    seen.add(key)
+                    top[2] = key
+                    mark = event.start_mark
+                    key_pos[path] = new_pos(mark.line + 1, mark.column + 1)
+                    continue
+                if top is None:
+                    path = ()
+                elif top_is_map:
+                    path = top_path + (top[2],)
+                else:
+                    path = top_path + (len(top[0]),)
+                mark = event.start_mark
+                pos = new_pos(mark.line + 1, mark.column + 1)
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    self._count(0, mark)
+                tag = event.tag
+                style = event.style
+                if tag is None and (style == "" or style is None):
+                    value = event.value
+                    resolved = resolve(value)
+                    if resolved == str_tag:
+                        pass
+                    elif resolved == int_tag:  # the same text is the same number
+                        number = ints.get(value)
+                        if number is None:
+                            number = ints[value] = scalar(event, path)
+                        value = number
+                    elif resolved == null_tag:
+                        value = None
+                    else:  # a bool (its text is remembered), a float, …
+                        value = scalar(event, path)
+                elif tag is None:
+                    value = event.value  # quoted or block: text
+                else:
+                    value = scalar(event, path)
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1, 0)
+                value_pos[path] = pos
+                if top is None:
+                    doc.data = value
+                    root_set = True
+                elif top_is_map:
+                    top[0][top[2]] = value
+                    top[2] = None
+                else:
+                    top[0].append(value)
+                continue
+
+            if kind in ends:
+                container, _p, _, height, before, anchor, _ = stack.pop()
+                if stack:
+                    top = stack[-1]
+                    top[3] = max(top[3], height + 1)
+                    top_is_map = type(top[0]) is dict
+                    top_path = top[1]
+                else:
+                    top, top_is_map, top_path = None, False, ()
+                if anchor is not None:
+                    anchors[anchor] = (container, self.nodes - before, height + 1)
+                continue
+            if kind is document_start:
                 documents += 1
                 if documents > 1:
                     raise _Abort(
@@ -179,71 +312,59 @@ class _Builder:
                         )
                     )
                 continue
-            if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+            if kind in skipped:
                 continue
 
-            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                container, _p, _, height, before, anchor, _ = stack.pop()
-                if stack:
-                    stack[-1][3] = max(stack[-1][3], height + 1)
-                if anchor is not None:
-                    self.anchors[anchor] = (container, self.nodes - before, height + 1)
+            # A collection or an alias starts: decide where it goes.
+            if top_is_map and top[2] is None:
+                self._take_key(top, event)  # not a scalar: always a diagnostic
                 continue
-
-            # A node starts: decide where it goes.
-            if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
-                self._take_key(stack[-1], event)
-                continue
-            parent = stack[-1] if stack else None
-            path: Path
-            if parent is None:
+            if top is None:
                 path = ()
-            elif isinstance(parent[0], dict):
-                path = parent[1] + (parent[2],)
+            elif top_is_map:
+                path = top_path + (top[2],)
             else:
-                path = parent[1] + (len(parent[0]),)
+                path = top_path + (len(top[0]),)
 
             pos = _pos(event.start_mark)
-            if kind is yaml.AliasEvent:
-                if event.anchor not in self.anchors:
+            if kind is alias_event:
+                if event.anchor not in anchors:
                     raise _Abort(
                         _error(
                             f"unknown alias *{clip(event.anchor)}", "yaml-syntax", event.start_mark
                         )
                     )
-                value, size, height = self.anchors[event.anchor]
+                value, size, height = anchors[event.anchor]
                 self._count(size, event.start_mark)
                 if len(stack) + height > MAX_DEPTH:
                     self._too_deep(event.start_mark)
-                if parent is not None:
-                    parent[3] = max(parent[3], height)
-            elif kind is yaml.ScalarEvent:
-                self._count(1, event.start_mark)
-                value = self._scalar(event, path)
-                if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1, 0)
+                if top is not None:
+                    top[3] = max(top[3], height)
             else:  # MappingStartEvent / SequenceStartEvent
                 self._count(1, event.start_mark)
                 self._check_collection_tag(event, kind)
                 if len(stack) + 1 > MAX_DEPTH:
                     self._too_deep(event.start_mark)
-                value = {} if kind is yaml.MappingStartEvent else []
+                value = {} if kind is mapping_start else []
 
-            self.doc.value_pos[path] = pos
-            if parent is None:
-                self.doc.data = value
+            value_pos[path] = pos
+            if top is None:
+                doc.data = value
                 root_set = True
-            elif isinstance(parent[0], dict):
-                parent[0][parent[2]] = value
-                parent[2] = None
+            elif top_is_map:
+                top[0][top[2]] = value
+                top[2] = None
             else:
-                parent[0].append(value)
-            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                stack.append([value, path, None, 0, self.nodes - 1, event.anchor, set()])
+                top[0].append(value)
+            if kind is mapping_start or kind is sequence_start:
+                top = [value, path, None, 0, self.nodes - 1, event.anchor, set()]
+                stack.append(top)
+                top_is_map = kind is mapping_start
+                top_path = path
 
         if not root_set:
             raise _Abort(_error("the spec file is empty", "empty"))
-        return self.doc
+        return doc
 
     def _take_key(self, frame: list, event) -> None:
         if type(event) is not yaml.ScalarEvent:
@@ -253,25 +374,7 @@ class _Builder:
                     f"a mapping key must be plain text, not {what}", "yaml-key", event.start_mark
                 )
             )
-        key = event.value
-        if event.style == "" and event.tag is None:
-            if _RESOLVER.resolve(yaml.ScalarNode, key, (True, False)) == _TAG + "merge":
-                raise _Abort(
-                    _error("merge keys (<<) are not supported", "yaml-key", event.start_mark)
-                )
-        path = frame[1] + (key,)
-        if key in frame[6]:
-            first = self.doc.key_pos[path]
-            raise _Abort(
-                _error(
-                    f"duplicate key '{clip(key)}' (first given at line {first.line})",
-                    "duplicate-key",
-                    event.start_mark,
-                )
-            )
-        frame[6].add(key)
-        frame[2] = key
-        self.doc.key_pos[path] = _pos(event.start_mark)
+        raise AssertionError("scalar keys are taken in _run")  # pragma: no cover
 
     def _count(self, n: int, mark) -> None:
         self.nodes += n
@@ -290,7 +393,7 @@ class _Builder:
 
     def _check_collection_tag(self, event, kind) -> None:
         tag = event.tag
-        allowed = {None, "!", _TAG + ("map" if kind is yaml.MappingStartEvent else "seq")}
+        allowed = _MAP_TAGS if kind is yaml.MappingStartEvent else _SEQ_TAGS
         if tag not in allowed:
             raise _Abort(
                 _error(f"unsupported YAML tag {_short(tag)}", "yaml-tag", event.start_mark)
@@ -300,9 +403,9 @@ class _Builder:
         value: str = event.value
         tag = event.tag
         if tag is None or tag == "!":
-            if event.style != "" or tag == "!":
+            if event.style not in ("", None) or tag == "!":  # None: the pure-Python parser's plain
                 return value
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+            tag = _resolve_plain(value)
             if tag == _TAG + "bool":
                 self.doc.raw[path] = value
         kind = tag[len(_TAG) :] if tag.startswith(_TAG) else None

@@ -44,24 +44,29 @@ def test_wheel_installs_and_compiles_with_its_own_templates(tmp_path, monkeypatc
     (work / "specs").mkdir(parents=True)
     for stem in ("lenet5", "lenet_code611"):
         shutil.copy(ROOT / "specs" / f"{stem}.yaml", work / "specs")
+    # a graph spec, with the blocks file it includes
+    for sub, stem in (("zoo", "resnet18"), ("blocks", "resnet")):
+        (work / "specs" / sub).mkdir(exist_ok=True)
+        shutil.copy(ROOT / "specs" / sub / f"{stem}.yaml", work / "specs" / sub)
     where = run(
         python,
         "-c",
         "import sys, cnnspec.backends.torch as t; "
-        "print(*t.environment().loader.searchpath); "
+        "print(t.environment().get_template(t.GRAPH_TEMPLATE).filename); "
         "print('torch' in sys.modules)",
         cwd=work,
     ).split("\n")
     assert Path(where[0]).resolve().is_relative_to(venv.resolve()), where
-    assert Path(where[0]).name == "templates" and Path(where[0]).parent.name == "cnnspec"
+    template = Path(where[0])
+    assert template.parent.name == "templates" and template.parent.parent.name == "cnnspec"
     assert where[1] == "False"
 
-    specs = ["specs/lenet5.yaml", "specs/lenet_code611.yaml"]
+    specs = ["specs/lenet5.yaml", "specs/lenet_code611.yaml", "specs/zoo/resnet18.yaml"]
     out = run(bindir / "cnnspec", "compile", *specs, "-o", "out", cwd=work)
     assert "wrote" in out
     monkeypatch.chdir(ROOT)
-    for stem in ("lenet5", "lenet_code611"):
-        written = (work / "out" / f"{stem}.py").read_text(encoding="utf-8")
+    for spec in specs:
+        written = (work / "out" / f"{Path(spec).stem}.py").read_text(encoding="utf-8")
         # byte for byte what the checkout renders for the same spec path
-        assert written == cnnspec.torch_source(cnnspec.load(f"specs/{stem}.yaml"))
+        assert written == cnnspec.torch_source(cnnspec.load(spec))
     run(bindir / "cnnspec", "compile", "specs/lenet5.yaml", "-o", "out", "--check", cwd=work)

@@ -77,6 +77,8 @@ def lines(
     pad = " " * indent
     end = suffix + comment_text(comment)
     one = f"{pad}{prefix}{flat(expr)}{end}"
+    if isinstance(expr, str) and width(one) > LINE_LENGTH and prefix.endswith(("= ", "return ")):
+        return _parenthesized(expr, indent, prefix, end)
     if isinstance(expr, str) or not expr.args:
         return [one]
     if not split_kept(expr) and width(one) <= LINE_LENGTH:
@@ -96,13 +98,60 @@ def lines(
     return [head, *body, tail]
 
 
+#: binary operators ruff splits a long expression at, lowest priority first
+_OPERATORS = (
+    (" or ", " and "),
+    (" == ", " != ", " <= ", " >= ", " < ", " > "),
+    (" + ", " - "),
+    (" * ", " // ", " / ", " % "),
+)
+
+
+def _operands(expr: str) -> list[str] | None:
+    """``a and b`` → ``["a", "and b"]``: the expression cut before each top-level operator
+    of its lowest priority (None when it has no such operator, or a conditional one)."""
+    for ops in _OPERATORS:
+        parts, depth, start, i = [], 0, 0, 0
+        while i < len(expr):
+            ch = expr[i]
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+            elif depth == 0 and (expr.startswith(" if ", i) or expr.startswith(" lambda", i)):
+                return None
+            elif depth == 0 and any(expr.startswith(op, i) for op in ops):
+                parts.append(expr[start:i])
+                start = i + 1
+            i += 1
+        if parts:
+            return [*parts, expr[start:]]
+    return None
+
+
+def _parenthesized(expr: str, indent: int, prefix: str, end: str) -> list[str]:
+    """A long expression without brackets of its own, in parentheses: on one line, or
+    one operand a line (``a`` / ``and b``) when that line is still too long."""
+    pad = " " * indent
+    inner = " " * (indent + 4)
+    return [f"{pad}{prefix}(", *(inner + part for part in _split(expr, indent + 4)), f"{pad}){end}"]
+
+
+def _split(expr: str, indent: int) -> list[str]:
+    """``expr`` as lines at ``indent``: whole when it fits, else cut before its operators
+    (``a`` / ``or b and c`` / …), an operand still too long cut again the same way."""
+    operands = _operands(expr) if indent + width(expr) > LINE_LENGTH else None
+    if not operands:
+        return [expr]
+    return [line for part in operands for line in _split(part, indent)]
+
+
 def condition_lines(keyword: str, condition: str, indent: int, end: str = ":") -> list[str]:
     """``if cond:`` (or ``name = cond``), in parentheses on their own lines when too long."""
-    pad = " " * indent
-    one = f"{pad}{keyword}{condition}{end}"
+    one = f"{' ' * indent}{keyword}{condition}{end}"
     if width(one) <= LINE_LENGTH:
         return [one]
-    return [f"{pad}{keyword}(", f"{pad}    {condition}", f"{pad}){end}"]
+    return _parenthesized(condition, indent, keyword, end)
 
 
 def split_args(text: str) -> list[str]:

@@ -155,6 +155,7 @@ def _table(net: Network) -> list[str]:
     return out
 
 
+_ELEMENTWISE = ("batchnorm", "dropout", "lrn")
 _OPS = {"flatten": "torch.flatten", "add": "+", "concat": "torch.cat", "upsample": "interpolate"}
 
 
@@ -168,11 +169,18 @@ def _graph_rows(net: Network) -> list[tuple[str, str, str, str, str]]:
         parts = path.split(".")
         return len(parts) == 1 or (len(parts) == 2 and parts[0] in containers)
 
+    def copies(path: str) -> str:
+        """``6 × DenseLayer`` for a container of instances of one block."""
+        kids = [g.block for g in net.groups if g.path.rpartition(".")[0] == path]
+        if kids and all(kids) and len(set(kids)) == 1:
+            return f"{len(kids)} × {kids[0]}"
+        return ""
+
     entries: list[tuple[tuple[int, int], tuple[str, str, str, str, str]]] = []
     for g in net.groups:
         if shown(g.path) and g.nodes:
             kind = g.block or "Sequential"
-            args = ", ".join(f"{k}={v}" for k, v in g.args)
+            args = ", ".join(f"{k}={v}" for k, v in g.args) if g.block else copies(g.path)
             row = (g.path, kind, fmt.shape(g.output_shape), fmt.count(g.params), args)
             entries.append(((min(position[n] for n in g.nodes), g.path.count(".")), row))
     for node in net.nodes:
@@ -206,7 +214,7 @@ def _graph_table(net: Network) -> list[str]:
             out.append(line)
             continue
         start = width("  ".join(fixed)) + 2
-        if start <= LINE_LENGTH // 2:  # the hyper-parameters, filled into their column
+        if start <= LINE_LENGTH - 30:  # the hyper-parameters, filled into their column
             first, *rest = wrap(cells[4], LINE_LENGTH - start)
             out += ["  ".join([*fixed, first]), *(" " * start + r for r in rest)]
             continue
@@ -297,12 +305,18 @@ def _is_function(member: Member) -> bool:
     return not member.module or (member.node is not None and member.node.functional)
 
 
+def _elementwise(member: Member) -> bool:
+    """An activation, a normalization or a dropout: its output may keep its input's name."""
+    node = member.node
+    return node is not None and (node.is_activation or node.kind in _ELEMENTWISE)
+
+
 def _writable(member: Member) -> bool:
     if member.kind == "block":
         return member.block is not None
-    if member.kind == "sequential" or _is_function(member):
-        return True
-    return member.node is not None
+    if member.kind == "sequential":
+        return any(_exists(c) for c in member.children)
+    return _is_function(member) or member.node is not None
 
 
 def _exists(member: Member) -> bool:
@@ -397,7 +411,7 @@ class ClassWriter:
         """A container's child; a nested container or repeated block is built first, in
         a variable of its name, so that the container lists one line per child."""
         pre, expr, comment = self.build(member, indent)
-        if member.kind == "sequential" or member.copies:
+        if isinstance(expr, Call) and (member.kind == "sequential" or member.copies):
             name = self.init_names.fresh(member.name)
             pre += layout.lines(expr, indent, f"{name} = ", "", comment)
             expr = name
@@ -500,7 +514,8 @@ class ClassWriter:
 
         The members on the chain to the output write ``out`` (in the network class
         ``x``) while their value has no other reader; the others write a variable
-        named after themselves, or reuse their input's when they are its only reader.
+        named after themselves, but an activation, a normalization or a dropout that is
+        its input's only reader keeps the input's name (``branch = self.relu(branch)``).
         A variable is reused only once the value it holds has no reader left."""
         members = self.members
         end = len(members)  # the return statement's position
@@ -534,7 +549,7 @@ class ClassWriter:
                 (reader,) = readers[m.name]
                 if reader == end or members[reader].name in chain:
                     candidates.append(chain_var)
-            elif m.name not in chain and len(m.inputs) == 1 and readers[first] == [i]:
+            elif _elementwise(m) and len(m.inputs) == 1 and readers[first] == [i]:
                 candidates.append(var_of[first])
             base = m.name if m.name not in RESERVED else m.name + "_"
             candidates.append(base)
@@ -644,9 +659,9 @@ def _check_member(member: Member, names: set[str]) -> None:
     if member.block is not None:
         _check_identifier(member.block)
     _check_args(member.args, names, "argument")
-    for child, args in member.copies:
-        if child is not None:
-            _check_identifier(child)
+    for copy, args in member.copies:
+        if copy is not None:
+            _check_identifier(copy)
         _check_args(args, names, "argument")
     if member.node is not None:
         for field in dataclasses.fields(member.node):
@@ -654,8 +669,8 @@ def _check_member(member: Member, names: set[str]) -> None:
             for item in value if isinstance(value, tuple) else (value,):
                 if isinstance(item, Sym):
                     _check_expr(item, names, f"{member.name}.{field.name}")
-    for child in member.children:
-        _check_member(child, names)
+    for kid in member.children:
+        _check_member(kid, names)
 
 
 def _check_names(net: Network) -> None:
@@ -761,7 +776,8 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
     for i, cls in enumerate(net.classes):
         network = i == len(net.classes) - 1
         writer = ClassWriter(cls, network, macros, names)
-        doc, text = class_docstring("" if network else cls.title)
+        # the network's title heads the module docstring; a block without one has none
+        doc, text = class_docstring("" if network or cls.title == cls.name else cls.title)
         if text is not None:
             docs[cls.name] = text
         classes.append(
