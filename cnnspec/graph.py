@@ -618,6 +618,7 @@ class Walker:
                     node=self.codegen_node(scope, w, node, v),
                     actual=node,
                     env=_env(scope),
+                    module=node.path is not None,
                 ),
                 True,
                 self.cond_text(w),
@@ -1286,8 +1287,8 @@ class Walker:
         for i, (member, _, cond) in enumerate(first):
             states = [r[i][1] for r in runs]
             present = [r[i][0] for r in runs if r[i][1]]
-            if not present:
-                merged.append((member, False, cond))
+            if not present:  # no instance has it: no code (its readers read its input)
+                merged.append((member, False, None))
                 continue
             try:
                 chosen = _merge_column(present)
@@ -1300,7 +1301,9 @@ class Walker:
                     None,
                 )
                 return None
-            merged.append((chosen, all(states), cond if not all(states) else None))
+            # a row written with `if:` keeps its condition in the class, even where every
+            # instance has it: the class reads like the block (torchvision's `if bn:`)
+            merged.append((chosen, all(states) and cond is None, cond))
         return _finish(merged)
 
 
@@ -1312,7 +1315,7 @@ def _finish(merged: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]
     gone: dict[str, str] = {}
     out = []
     for member, always, cond in merged:
-        if not always and cond is None:
+        if not always and cond is None:  # no instance has it: no code
             gone[member.name] = member.inputs[0] if member.inputs else INPUT
             continue
         inputs = tuple(_follow(n, gone) for n in member.inputs)
@@ -1463,8 +1466,7 @@ def _merge_column(column: list[Member]) -> Member:
             merged = _merge_column(present)
         except _Varies as exc:
             raise _Varies(str(exc), f"{chosen.name}.{exc.name}") from None
-        always = all(k.present for k in kids)
-        children.append(replace(merged, cond=None if always else kids[0].cond, present=True))
+        children.append(replace(merged, cond=kids[0].cond, present=True))
     return replace(chosen, shape=shape, children=tuple(children))
 
 
@@ -1508,13 +1510,19 @@ def _subst(sym: str | int, mapping: dict[str, str | int]) -> str | int:
     values: dict[str, Any] = {}
     for k, v in mapping.items():
         values[k] = v
-    try:
-        env = {k: (v if isinstance(v, int) else int(v)) for k, v in values.items()}
-        result = ex.parse(_dollar(sym)).evaluate(env)
-        if isinstance(result, int) and not isinstance(result, bool):
-            return result
-    except (ValueError, ex.ExprError):
-        pass
+    literal: dict[str, Any] = {}
+    for k, v in values.items():
+        try:
+            literal[k] = v if isinstance(v, int) else ast.literal_eval(str(v))
+        except (ValueError, SyntaxError):
+            break
+    else:  # every argument is a literal: the maps are a number
+        try:
+            result = ex.parse(_dollar(sym)).evaluate(literal)
+            if isinstance(result, int) and not isinstance(result, bool):
+                return result
+        except ex.ExprError:
+            pass
 
     class Sub(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name) -> ast.AST:

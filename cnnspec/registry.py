@@ -2,7 +2,7 @@
 
 A new kind touches this table (its row model, how many inputs it reads, its shape
 rule, its torch class, its colour family), its shape rule in ``check.py`` and its
-macro in ``templates/_layers.jinja`` (named like the kind) — nothing else.
+macro in ``cnnspec/templates/_layers.jinja`` (named like the kind) — nothing else.
 """
 
 from __future__ import annotations

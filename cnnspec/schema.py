@@ -8,7 +8,7 @@ Field descriptions here are the spec-format reference: ``cnnspec schema``
 exports them as JSON Schema, so editors show them on hover.
 
 Adding a layer type: one model here (and in ``Layer``), one shape rule in
-``check.py``, one macro in ``templates/_layers.jinja``.
+``check.py``, one macro in ``cnnspec/templates/_layers.jinja``.
 """
 
 from __future__ import annotations
@@ -937,13 +937,16 @@ BLOCK_ROW_KEYS = frozenset(
     {"type", "name", "repeat", "from", "if", "maps", "size", "params", "macs", "first", "names"}
 )
 #: Names a param may not take: they would hide a name the generated class uses.
-RESERVED_PARAMS = frozenset({"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict"})
+RESERVED_PARAMS = frozenset(
+    {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
+)
 
 
 def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
     """Block names and param names: identifiers that fit in the generated code."""
     out: list[Diagnostic] = []
-    for name, block in (spec.blocks or {}).items():
+    blocks = spec.blocks or {}
+    for name, block in blocks.items():
         where = doc.pos(("blocks", name), key=True)
         try:
             _class_name(name)
@@ -957,7 +960,7 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
             at = doc.pos(("blocks", name, "params", param), key=True)
             try:
                 check_identifier(param, "param")
-                if param in BLOCK_ROW_KEYS or param in RESERVED_PARAMS:
+                if param in BLOCK_ROW_KEYS or param in RESERVED_PARAMS or param in blocks:
                     raise ValueError(f"param '{param}' would hide a key or name cnnspec uses")
             except ValueError as exc:
                 out.append(Diagnostic("error", str(exc), "block-param", at))
