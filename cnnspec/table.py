@@ -22,8 +22,10 @@ from .load import MAX_DIGITS, Document, clip
 
 _EMPTY = {"-", "—", "–"}
 _CELL = re.compile(r"\S+")
-_INT = re.compile(r"[-+]?\d+\Z")
-_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?\Z")
+# numbers are written with the ASCII digits 0–9, as everywhere in a spec: a cell of
+# full-width or Arabic-Indic digits stays text, and the schema says why it is no number
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
 
 
 def _typed(text: str):
@@ -126,6 +128,7 @@ def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagno
     table_path = ("layers",)
     doc.value_pos[table_path] = block_pos
     doc.key_pos[table_path] = doc.pos(("table",), key=True)
+    image_rows = 0
     for line_i, line in rows[1:]:
         cells = [(m.group(), m.start()) for m in _CELL.finditer(line)]
         row_pos = locate(line_i, cells[0][1])
@@ -158,12 +161,12 @@ def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagno
                 continue
             row[name] = _typed(cell)
             cell_pos[name] = locate(line_i, start)
-        if row.get("type") == "image" and (layers or "input" in data):
+        if row.get("type") == "image" and "input" in data:
             problems.append(
                 Diagnostic(
                     "error",
-                    "an image row stands for 'input:', so it must be the table's first row"
-                    if layers
+                    "the table has an image row already"
+                    if image_rows
                     else "the input is given already; drop this image row or the 'input:' key",
                     "table",
                     cell_pos["type"],
@@ -171,6 +174,16 @@ def expand_table(doc: Document, text: str, known: frozenset[str]) -> list[Diagno
             )
             continue
         if row.get("type") == "image":
+            image_rows += 1
+            if layers:  # misplaced, but still the input: no second "the spec has no input"
+                problems.append(
+                    Diagnostic(
+                        "error",
+                        "an image row stands for 'input:', so it must be the table's first row",
+                        "table",
+                        cell_pos["type"],
+                    )
+                )
             data["input"] = {k: row[k] for k in ("maps", "size") if k in row}
             extra = set(row) - {"type", "maps", "size"}
             for key in sorted(extra):

@@ -25,6 +25,8 @@ def summary_json(net: Network) -> dict:
             entry["stride"] = list(node.stride)
             entry["padding"] = list(node.padding)
             entry["padding_inferred"] = node.padding_inferred
+            if node.padding_same:
+                entry["padding_same"] = True
         if node.dilation not in (None, (1, 1)):
             entry["dilation"] = list(node.dilation)
         if node.groups != 1:
@@ -57,7 +59,7 @@ def render_text(net: Network) -> str:
     header = ("#", "Layer (type)", "Output shape", "Kernel", "Stride", "Padding", "Params", "MACs")
     rows = []
     for n in net.nodes:
-        padding = fmt.pair(n.padding) + ("*" if n.padding_inferred else "")
+        padding = fmt.padding(n, fmt.pair) + ("*" if n.padding_inferred else "")
         rows.append(
             (
                 str(n.index),
@@ -126,7 +128,7 @@ def render_markdown(net: Network) -> str:
             act = fmt.activation_label(n.kind)
         padding = "-"
         if n.padding is not None:
-            padding = fmt.square(n.padding) + (" (inferred)" if n.padding_inferred else "")
+            padding = fmt.padding(n) + (" (inferred)" if n.padding_inferred else "")
         cells = [
             n.name,
             n.kind,
