@@ -4,8 +4,9 @@ The checker walks the rows in order carrying one piece of state — the shape
 of the tensor so far — and applies one *shape rule* per layer type. A rule
 resolves the row (infers padding, computes in-features), checks what the row
 declares against the output-size formula, and reports every disagreement
-with the arithmetic spelled out. All problems are collected; the walk goes on
-after an error with the row's declared size where it has one.
+with the arithmetic spelled out. All problems are collected; after a size
+mismatch the walk goes on with the size PyTorch computes (so one wrong size is
+one diagnostic), and after an error that leaves no output size, with none.
 
 The output-size formula, per axis (PyTorch's, and the textbook's ``(W − F + 2P)/S + 1``
 when D = 1)::
@@ -22,7 +23,7 @@ from typing import Any
 from .diagnostics import Diagnostic, Pos, note
 from .ir import Network
 from .load import Document
-from .schema import FC, Conv, Spec
+from .schema import FC, MAX_EXTENT, Conv, Spec
 
 #: Most rows after `repeat` expansion.
 MAX_ROWS = 100_000
@@ -37,7 +38,10 @@ SPATIAL = frozenset(
 
 @dataclass(frozen=True)
 class Axis:
-    """One axis of a sliding window: input extent W, kernel F, stride S, padding P, dilation D."""
+    """One axis of a sliding window: input extent W, kernel F, stride S, padding P, dilation D.
+
+    ``extra`` is padding after the input only: PyTorch's ``padding='same'`` with an even
+    effective kernel pads ``D·(F − 1) // 2`` before and one more after."""
 
     w: int
     f: int
@@ -45,10 +49,16 @@ class Axis:
     p: int
     d: int = 1
     ceil: bool = False
+    extra: int = 0
 
     @property
     def span(self) -> int:
-        return self.w + 2 * self.p - self.d * (self.f - 1) - 1
+        return self.w + 2 * self.p + self.extra - self.d * (self.f - 1) - 1
+
+    @property
+    def rounded_up(self) -> int:
+        """``ceil(span / S) + 1``, before PyTorch drops a window that starts past the input."""
+        return -(-self.span // self.s) + 1
 
     @property
     def out(self) -> int | None:
@@ -60,7 +70,7 @@ class Axis:
         if not self.ceil:
             out = n // self.s + 1
         else:
-            out = (n + self.s - 1) // self.s + 1
+            out = self.rounded_up
             if (out - 1) * self.s >= self.w + self.p:
                 out -= 1
         return out if out >= 1 else None
@@ -69,24 +79,60 @@ class Axis:
     def exact(self) -> bool:
         return self.span % self.s == 0
 
+    @property
+    def lost(self) -> int:
+        """How many input pixels at the end of the axis no window reaches.
+
+        The last window starts at ``(out − 1)·S − P`` and its last tap is ``D·(F − 1)``
+        further on; whatever lies beyond it is dropped. Only input pixels count: when
+        the dropped part is padding alone, nothing of the input is lost."""
+        out = self.out
+        if out is None:
+            return 0
+        last = (out - 1) * self.s - self.p + self.d * (self.f - 1)
+        return max(0, self.w - 1 - last)
+
     def formula(self, padding: str | None = None) -> str:
         """The output-size formula with this axis's numbers (``padding`` replaces P's value)."""
         p = self.p if padding is None else padding
+        extra = f" + {self.extra}" if self.extra else ""
         if self.d == 1:
-            body = f"{self.w} − {self.f} + 2·{p}"
+            body = f"{self.w} − {self.f} + 2·{p}{extra}"
         else:
-            body = f"{self.w} + 2·{p} − {self.d}·({self.f} − 1) − 1"
+            body = f"{self.w} + 2·{p}{extra} − {self.d}·({self.f} − 1) − 1"
         if self.ceil:
             return f"ceil(({body})/{self.s}) + 1"
         return f"({body})/{self.s} + 1"
 
     def value(self) -> str:
-        """The formula's value before PyTorch rounds it, e.g. ``23`` or ``111.5``."""
-        if self.ceil and self.out is not None:
-            return str(self.out)
-        if self.exact:
-            return str(self.span // self.s + 1)
-        return f"{self.span / self.s + 1:.2f}".rstrip("0").rstrip(".")
+        """The formula's exact value before PyTorch rounds it: ``23``, ``111.5``, ``31/3``.
+
+        In ceil mode, the rounded-up value, and what PyTorch makes of it when the last
+        window would start past the input."""
+        if self.ceil:
+            up, out = self.rounded_up, self.out
+            if out is not None and out != up:
+                return (
+                    f"{out} (not {up}: PyTorch drops a last window that would start past the input)"
+                )
+            return str(up)
+        return _exact(self.span + self.s, self.s)
+
+
+def _exact(num: int, den: int) -> str:
+    """The rational number num/den written exactly: ``2``, ``5.5``, ``1.999``, ``31/3``."""
+    g = math.gcd(num, den)
+    num, den = num // g, den // g
+    if den < 0:
+        num, den = -num, -den
+    if den == 1:
+        return str(num)
+    for places in (1, 2, 3):
+        if 10**places % den == 0:
+            scaled = abs(num) * (10**places // den)
+            whole, frac = divmod(scaled, 10**places)
+            return f"{'-' if num < 0 else ''}{whole}.{frac:0{places}d}"
+    return f"{num}/{den}"
 
 
 def _smallest_padding(axis: Axis, want: int, top: int) -> int | None:
@@ -128,7 +174,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _arith(axes: tuple[Axis, ...]) -> str:
     h, w = axes
-    if (h.w, h.f, h.s, h.p, h.d) == (w.w, w.f, w.s, w.p, w.d):
+    if h == w:
         return f"{h.formula()} = {h.value()}"
     return f"height {h.formula()} = {h.value()}, width {w.formula()} = {w.value()}"
 
@@ -199,54 +245,73 @@ def _check_maps(ctx: RowContext, c: int) -> None:
 
 
 def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, ceil: bool):
-    """Resolve padding and the output size for a conv or pool row."""
+    """Resolve padding and the output size for a conv or pool row.
+
+    Returns ``(output shape, padding, inferred, same)``, or None when the row's output
+    is unknown (PyTorch would refuse the layer, or no padding yields the declared size).
+    After a size mismatch the output is what PyTorch computes, not what the row
+    declares, so that one wrong size is one diagnostic."""
     row = ctx.spec_row
     c, h, w = shape
     declared = row.size
     padding = row.padding
-    inferred = False
-    limit = [k // 2 if pool else d * (k - 1) for k, d in zip(kernel, dilation)]
+    inferred = same = False
+    extra = (0, 0)
+    # how far a window reaches past its first tap: D·(F − 1)
+    reach = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    # inference tries paddings up to D·(F − 1) (a conv) or half the kernel (a pool)
+    top = tuple(k // 2 if pool else r for k, r in zip(kernel, reach))
 
     if padding == "same":
         if stride != (1, 1):
             ctx.error("padding 'same' needs stride 1", "padding-same", "padding")
             return None
-        if any(d * (k - 1) % 2 for k, d in zip(kernel, dilation)):
+        # PyTorch's own rule: D·(F − 1) in all, half before and the odd one after
+        padding = tuple(r // 2 for r in reach)
+        extra = tuple(r % 2 for r in reach)
+        if any(r - r // 2 > MAX_EXTENT for r in reach):
+            most = max(r - r // 2 for r in reach)
             ctx.error(
-                f"padding 'same' needs an odd kernel here (kernel {_size(kernel)})",
-                "padding-same",
+                f"padding 'same' needs a padding of {most:,} here (kernel {_size(kernel)}, "
+                f"dilation {_size(dilation)}), beyond the limit of {MAX_EXTENT:,}",
+                "too-large",
                 "padding",
             )
             return None
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        same = True
     elif padding is None and declared is not None:
-        found = [
-            _smallest_padding(Axis(n, k, st, 0, d, ceil), want, top)
-            for n, k, st, d, want, top in zip((h, w), kernel, stride, dilation, declared, limit)
-        ]
+        capped = tuple(min(t, MAX_EXTENT) for t in top)
+        axes0 = tuple(
+            Axis(n, k, st, 0, d, ceil) for n, k, st, d in zip((h, w), kernel, stride, dilation)
+        )
+        found = [_smallest_padding(a, want, t) for a, want, t in zip(axes0, declared, capped)]
         if None in found:
-            options = [
-                _reachable(Axis(n, k, st, 0, d, ceil), top)
-                for n, k, st, d, top in zip((h, w), kernel, stride, dilation, limit)
-            ]
-            axes0 = [
-                Axis(n, k, st, 0, d, ceil) for n, k, st, d in zip((h, w), kernel, stride, dilation)
-            ]
+            beyond = [_smallest_padding(a, want, t) for a, want, t in zip(axes0, declared, top)]
+            if None not in beyond:
+                most = max(b for b in beyond if b is not None)
+                ctx.error(
+                    f"the padding that gives {_size(declared)} is {most:,}, beyond the limit "
+                    f"of {MAX_EXTENT:,}",
+                    "too-large",
+                    "size",
+                )
+                return None
+            options = [_reachable(a, t) for a, t in zip(axes0, capped)]
             if options[0] == options[1] and axes0[0] == axes0[1]:
                 sought = f"{axes0[0].formula('P')} = {declared[0]}"
-                reach = f"reachable: {options[0]}"
+                reach_text = f"reachable: {options[0]}"
             else:
                 sought = (
                     f"{axes0[0].formula('P')} = {declared[0]} (height) and "
                     f"{axes0[1].formula('P')} = {declared[1]} (width)"
                 )
-                reach = f"reachable heights: {options[0]}; widths: {options[1]}"
+                reach_text = f"reachable heights: {options[0]}; widths: {options[1]}"
             ctx.error(
-                f"no padding P gives {sought}, as the row declares; {reach}",
+                f"no padding P gives {sought}, as the row declares; {reach_text}",
                 "no-padding",
                 "size",
             )
-            return (c, *declared), (0, 0), False
+            return None
         padding = tuple(found)
         inferred = True
     elif padding is None:
@@ -262,11 +327,11 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
         return None
 
     axes = tuple(
-        Axis(n, k, s, p, d, ceil)
-        for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)
+        Axis(n, k, s, p, d, ceil, e)
+        for n, k, s, p, d, e in zip((h, w), kernel, stride, padding, dilation, extra)
     )
     if any(a.out is None for a in axes):
-        eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        eff = tuple(r + 1 for r in reach)
         dil = f" (dilated to {_size(eff)})" if eff != tuple(kernel) else ""
         if padding == (0, 0):
             against = f"the input {h}×{w}"
@@ -279,7 +344,7 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
             "kernel-too-large",
             "kernel",
         )
-        return ((c, *declared), padding, inferred) if declared else None
+        return None
     out = (axes[0].out, axes[1].out)
     if declared is not None and out != tuple(declared):
         hint = ""
@@ -295,27 +360,28 @@ def _window(ctx: RowContext, shape, kernel, stride, dilation, *, pool: bool, cei
             "size-mismatch",
             "size",
         )
-        return (c, *declared), padding, inferred
-    if not ceil:
-        inexact = [(axis, a) for axis, a in zip(("rows", "columns"), axes) if not a.exact]
-        if inexact:
-            lost = sorted({a.span % a.s for _, a in inexact})
-            if len(inexact) == 2 and len(lost) == 1 and inexact[0][1] == inexact[1][1]:
-                what = "row and column" if lost[0] == 1 else f"{lost[0]} rows and columns"
-                arith = f"{axes[0].formula()} = {axes[0].value()}"
-            else:
-                what = " and ".join(
-                    (axis[:-1] if a.span % a.s == 1 else f"{a.span % a.s} {axis}")
-                    for axis, a in inexact
-                )
-                arith = "; ".join(f"{a.formula()} = {a.value()}" for _, a in inexact)
-            ctx.warn(
-                f"{arith} is not whole: PyTorch floors it to {_size(out)}, so the last {what} "
-                "of the input never reach the output",
-                "inexact",
-                "size" if declared else "stride",
+        return (c, *out), padding, inferred, same
+    lossy = [(axis, a) for axis, a in zip(("rows", "columns"), axes) if a.lost]
+    if lossy:
+        if len(lossy) == 2 and axes[0] == axes[1]:
+            n = axes[0].lost
+            what = "row and column" if n == 1 else f"{n} rows and columns"
+            arith = f"{axes[0].formula()} = {axes[0].value()}"
+        else:
+            what = " and ".join(
+                (axis[:-1] if a.lost == 1 else f"{a.lost} {axis}") for axis, a in lossy
             )
-    return (c, *out), padding, inferred
+            arith = "; ".join(f"{a.formula()} = {a.value()}" for _, a in lossy)
+        if ceil:  # the value says why: a last window that would start past the input
+            reason = f"{arith}, so"
+        else:
+            reason = f"{arith} is not whole: PyTorch floors it to {_size(out)}, so"
+        ctx.warn(
+            f"{reason} the last {what} of the input never reach the output",
+            "inexact",
+            "size" if declared else "stride",
+        )
+    return (c, *out), padding, inferred, same
 
 
 def conv_rule(ctx: RowContext, shape) -> Resolved:
@@ -331,7 +397,7 @@ def conv_rule(ctx: RowContext, shape) -> Resolved:
     window = _window(ctx, shape, row.kernel, row.stride, row.dilation, pool=False, ceil=False)
     if window is None:
         return Resolved(None)
-    (_, oh, ow), padding, inferred = window
+    (_, oh, ow), padding, inferred, same = window
     per_group = c // row.groups if c % row.groups == 0 else c
     params = row.maps * per_group * row.kernel[0] * row.kernel[1] + (row.maps if row.bias else 0)
     return Resolved(
@@ -345,6 +411,7 @@ def conv_rule(ctx: RowContext, shape) -> Resolved:
             stride=row.stride,
             padding=padding,
             padding_inferred=inferred,
+            padding_same=same,
             dilation=row.dilation,
             groups=row.groups,
             bias=row.bias,
@@ -518,7 +585,7 @@ def pool_rule(ctx: RowContext, shape) -> Resolved:
     window = _window(ctx, shape, row.kernel, stride, (1, 1), pool=True, ceil=row.ceil_mode)
     if window is None:
         return Resolved(None)
-    out, padding, inferred = window
+    out, padding, inferred, _ = window
     return Resolved(
         out,
         fields=dict(

@@ -36,7 +36,9 @@ def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
 
 
 def _load(path: str, strict: bool):
-    """Load one spec: the network, or None after printing its diagnostics."""
+    """Load one spec: the network, or None after printing its diagnostics.
+
+    Only a regular file is read (``load`` refuses a FIFO without waiting for a writer)."""
     if not os.path.exists(path):
         raise UsageError(f"cannot read {path}: no such file")
     if os.path.isdir(path):
@@ -55,25 +57,83 @@ def _load(path: str, strict: bool):
 # --------------------------------------------------------------------------- writing
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    A reader never sees half a file, and a symlink at ``path`` is replaced, not followed."""
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new temporary file beside ``path``; return its name."""
     import tempfile  # only compile writes; check and summary need not import it
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(tmp)
         raise
+    return tmp
+
+
+def _unlink(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def write_all(files: dict[Path, bytes]) -> None:
+    """Write a spec's outputs all or none.
+
+    Each file goes through a temporary file and ``os.replace``, so a reader never sees
+    half a file and a symlink at an output path is replaced, not followed. Every target
+    is checked, and every temporary file written, before the first one replaces its
+    target; should a replacement still fail, the targets replaced so far get their
+    old contents back (or are removed, where there was none). So an I/O error (a
+    directory where a file should go, a full disk) leaves no partial set of outputs."""
+    for path in files:
+        if path.is_dir() and not path.is_symlink():
+            raise UsageError(f"cannot write {path}: it is a directory")
+    for path in {p.parent for p in files}:
+        path.mkdir(parents=True, exist_ok=True)
+    staged: dict[Path, str] = {}
+    backups: dict[Path, str | None] = {}  # target → its old contents, set aside (None: none)
+    try:
+        for path, data in files.items():
+            staged[path] = _stage(path, data)
+        for path, tmp in staged.items():
+            backups[path] = _set_aside(path)
+            os.replace(tmp, path)
+    except BaseException:
+        for path, old in backups.items():
+            try:
+                if old is None:
+                    _unlink(path)
+                else:
+                    os.replace(old, path)
+            except OSError:  # pragma: no cover - the rollback itself failed
+                pass
+        for tmp in staged.values():
+            _unlink(tmp)
+        raise
+    for old in backups.values():
+        if old is not None:
+            _unlink(old)
+
+
+def _set_aside(path: Path) -> str | None:
+    """A hard link to the file (or symlink) at ``path``, to restore it from; None if
+    there is nothing there. The target itself stays in place until it is replaced."""
+    if not os.path.lexists(path):
+        return None
+    import tempfile
+
+    fd, backup = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+    os.close(fd)
+    try:
+        os.unlink(backup)
+        os.link(path, backup, follow_symlinks=False)
+    except BaseException:
+        _unlink(backup)
+        raise
+    return backup
 
 
 def _current(path: Path) -> bytes | None:
@@ -124,7 +184,9 @@ def cmd_compile(args) -> int:
                 f"cannot name outputs after {spec!r}: a spec's file name must be letters, digits, "
                 "'_', '-' or '.'"
             )
-        if stem in stems and stems[stem] != spec:
+        if stem in stems:
+            if _same_file(spec, stems[stem]):  # a/net.yaml and ./a/net.yaml: compile it once
+                continue
             raise UsageError(f"{spec} and {stems[stem]} would both write {stem}.*")
         stems[stem] = spec
 
@@ -143,7 +205,8 @@ def cmd_compile(args) -> int:
             expand=args.expand,
             depth=args.diagram_depth,
         )
-        written, same = [], []
+        changed: dict[Path, bytes] = {}
+        same: list[str] = []
         for name, data in files.items():
             target = out_dir / name
             current = _current(target)
@@ -160,8 +223,9 @@ def cmd_compile(args) -> int:
                 print(f"would change: {target}")
                 drift = True
                 continue
-            write_atomic(target, data)
-            written.append(name)
+            changed[target] = data
+        write_all(changed)
+        written = [path.name for path in changed]
         if not args.check:
             if written:
                 print(f"{spec}: wrote {', '.join(str(out_dir / n) for n in written)}")
@@ -174,6 +238,14 @@ def cmd_compile(args) -> int:
             "brew install graphviz, or see https://graphviz.org/download/"
         )
     return EXIT_SPEC if failed or drift else EXIT_OK
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (``a/net.yaml``, ``./a/net.yaml``, a link to it)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is missing: the same file only if the paths say so
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def cmd_check(args) -> int:

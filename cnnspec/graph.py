@@ -48,6 +48,7 @@ HYPER = (
     "kernel",
     "stride",
     "padding",
+    "padding_same",
     "dilation",
     "groups",
     "bias",

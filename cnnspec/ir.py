@@ -56,8 +56,13 @@ class Node:
     out_maps: int | None = None  # conv out_channels, fc out_features
     kernel: Pair | None = None
     stride: Pair | None = None
+    #: padding before the input (top, left); the same after, except with padding_same
     padding: Pair | None = None
     padding_inferred: bool = False
+    #: the spec says `padding: same`: the module gets PyTorch's own padding='same', which
+    #: pads D·(K − 1) per axis in all, `padding` before and the rest (one more when
+    #: D·(K − 1) is odd) after
+    padding_same: bool = False
     dilation: Pair | None = None
     groups: int = 1
     bias: bool | None = None

@@ -21,6 +21,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,7 +38,7 @@ from .table import expand_table
 
 #: Largest number of maps or units a row may declare.
 MAX_MAPS = 1_000_000
-#: Largest spatial size, kernel, stride, dilation or padding.
+#: Largest spatial size, kernel, stride, dilation or padding (written or inferred).
 MAX_EXTENT = 100_000
 #: Largest ``repeat``.
 MAX_REPEAT = 10_000
@@ -47,8 +48,9 @@ MAX_NAME_LENGTH = 40
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
 
-# Attribute names a layer may not take in a flat model: nn.Module's own members
-# (a test compares this list with dir(torch.nn.Module)), and the generated module's.
+# Attribute names a layer may not take: nn.Module's own members, which a layer of that
+# name would replace in a flat model (a test compares this list with dir(torch.nn.Module)
+# and builds a model for every name it lets through).
 RESERVED_NAMES = frozenset(
     """
     T_destination call_super_init dump_patches training forward add_module apply bfloat16
@@ -64,6 +66,15 @@ RESERVED_NAMES = frozenset(
     """.split()
 )
 
+#: The globals the generated module's code looks up when it runs, and what a class of
+#: that name would replace: ``class super(nn.Module)`` makes ``super().__init__()`` call
+#: the class itself, forever. A test derives this set from the generated source.
+GENERATED_GLOBALS = {
+    "torch": "the generated module's `import torch`",
+    "nn": "the generated module's `from torch import nn`",
+    "super": "the builtin super() that the generated __init__ calls",
+}
+
 
 # --------------------------------------------------------------------------- values
 
@@ -73,7 +84,19 @@ def _no_bool(value: Any) -> None:
         raise ValueError("expected a number, got a boolean")
 
 
-_PAIR = re.compile(r"\s*(\d+)\s*[x×X*]\s*(\d+)\s*\Z")
+_PAIR = re.compile(r"\s*([0-9]+)\s*[x×X*]\s*([0-9]+)\s*\Z")
+_DIGITS = re.compile(r"\s*[-+]?[0-9]+\s*\Z")
+
+
+def _foreign_digits(text: str) -> str:
+    """A hint when ``text`` holds digits other than 0–9 (full-width ４, Arabic-Indic ٤, …),
+    which Python's int() would read but a spec does not: numbers are written in ASCII."""
+    foreign = [ch for ch in text if ch.isdecimal() and not ch.isascii()]
+    if not foreign:
+        return ""
+    label = unicodedata.name(foreign[0], f"U+{ord(foreign[0]):04X}")
+    ascii_text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+    return f" ({label} is not one of the digits 0–9; write '{clip(ascii_text.strip())}')"
 
 
 def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
@@ -87,7 +110,11 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
             if max(len(match[1]), len(match[2])) > 9:
                 raise ValueError(f"'{clip(value)}' is beyond the limit of {MAX_EXTENT:,}")
             pair = (int(match[1]), int(match[2]))
-        elif value.strip().isdigit():
+        elif _foreign_digits(value):
+            raise ValueError(
+                f"expected a {what} like 5 or 5x5, got '{clip(value)}'{_foreign_digits(value)}"
+            )
+        elif _DIGITS.match(value):
             raise ValueError(f"expected a {what} like 5 or 5x5, got the string '{clip(value)}'")
         else:
             raise ValueError(f"expected a {what} like 5, 5x5 or [5, 5], got '{clip(value)}'")
@@ -115,7 +142,7 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
 def _pair_schema(minimum: int, extra: list | None = None) -> dict:
     options = [
         {"type": "integer", "minimum": minimum, "maximum": MAX_EXTENT},
-        {"type": "string", "pattern": r"^\s*\d+\s*[x×X*]\s*\d+\s*$"},
+        {"type": "string", "pattern": r"^\s*[0-9]+\s*[x×X*]\s*[0-9]+\s*$"},
         {
             "type": "array",
             "items": {"type": "integer", "minimum": minimum, "maximum": MAX_EXTENT},
@@ -129,6 +156,15 @@ def _pair_schema(minimum: int, extra: list | None = None) -> dict:
 def _padding(value: Any) -> tuple[int, int] | Literal["same"]:
     if isinstance(value, str) and value.strip().lower() == "same":
         return "same"
+    return _pair(value, what="padding", minimum=0)
+
+
+def _pool_padding(value: Any) -> tuple[int, int]:
+    if isinstance(value, str) and value.strip().lower() == "same":
+        raise ValueError(
+            "a pool takes no 'same' (PyTorch's pools have no padding='same'); write the "
+            "padding as a number: (K − 1)/2 keeps the size of an odd kernel K with stride 1"
+        )
     return _pair(value, what="padding", minimum=0)
 
 
@@ -155,8 +191,27 @@ Dilation = Annotated[
 Padding = Annotated[
     tuple[int, int] | Literal["same"],
     BeforeValidator(_padding),
-    WithJsonSchema(_pair_schema(0, [{"const": "same"}])),
+    WithJsonSchema(_pair_schema(0, [{"type": "string", "pattern": "(?i)^\\s*same\\s*$"}])),
 ]
+PoolPadding = Annotated[
+    tuple[int, int],
+    BeforeValidator(_pool_padding),
+    WithJsonSchema(_pair_schema(0)),
+]
+
+
+def _refuse_null(value: Any) -> Any:
+    """An optional key left empty (``padding:``, ``maps: ~``) is an error, as everywhere:
+    types are strict, and leaving the key out is how a spec says "the default"."""
+    if value is None:
+        raise ValueError(
+            "expected a value, got nothing (null); to leave it unset, leave the key out"
+        )
+    return value
+
+
+#: An optional field: absent means its default; an explicit null is an error.
+NotNull = BeforeValidator(_refuse_null)
 
 
 def _activation(value: Any) -> Any:
@@ -216,8 +271,11 @@ def _layer_name(value: Any) -> str:
 
 def _class_name(value: Any) -> str:
     value = check_identifier(value, "name")
-    if value in {"nn", "torch", "F", "Tensor"}:
-        raise ValueError(f"name '{value}' would hide an import of the generated module")
+    if value in GENERATED_GLOBALS:
+        raise ValueError(
+            f"a class named '{value}' would replace {GENERATED_GLOBALS[value]}, and the "
+            "module could not run"
+        )
     return value
 
 
@@ -307,7 +365,25 @@ def printed_value(text: str, units: dict[str, float]) -> tuple[float, float]:
 
 
 Maps = Annotated[int, Field(ge=1, le=MAX_MAPS)]
-Count = Annotated[int, Field(ge=1, le=MAX_EXTENT)]
+
+
+def _plus_zero(value: float) -> float:
+    """``-0.0`` is 0: a number is its value, whatever sign a zero was written with."""
+    return value + 0.0
+
+
+#: A probability: a float, an int (0) read as one; -0.0 is 0.0.
+Probability = Annotated[float, AfterValidator(_plus_zero)]
+
+# Optional fields (absent: the default; an explicit null: an error). json_schema()
+# leaves null out of the JSON Schema, as the validator does.
+OptName = Annotated[Name | None, NotNull]
+OptMaps = Annotated[Maps | None, NotNull]
+OptSize = Annotated[Size | None, NotNull]
+OptStride = Annotated[Stride | None, NotNull]
+OptPadding = Annotated[Padding | None, NotNull]
+OptPoolPadding = Annotated[PoolPadding | None, NotNull]
+OptActivation = Annotated[Activation | None, NotNull]
 
 # --------------------------------------------------------------------------- rows
 
@@ -318,7 +394,7 @@ class _Row(BaseModel):
     if TYPE_CHECKING:  # every row model declares its own `type` (a Literal tag)
         type: str
 
-    name: Name | None = Field(
+    name: OptName = Field(
         None,
         description="Module attribute name: an ASCII identifier, unique in the spec. "
         "Default: the type and a counter (conv1, relu2, …).",
@@ -360,8 +436,14 @@ _SIZE_CHECKED = (
     "output-size formula yields, and missing padding is inferred from it."
 )
 _PADDING = (
-    "Zero padding per side: int, HxW, or 'same'. When absent and `size` is declared, "
-    "the smallest padding that yields `size` is inferred; otherwise 0."
+    "Zero padding per side: int, HxW, or 'same' (stride 1; PyTorch's padding='same'). "
+    "When absent and `size` is declared, the smallest padding that yields `size` is "
+    "inferred; otherwise 0."
+)
+_POOL_PADDING = (
+    "Zero padding per side: int or HxW, at most half the kernel (PyTorch's rule). When "
+    "absent and `size` is declared, the smallest padding that yields `size` is inferred; "
+    "otherwise 0."
 )
 
 
@@ -370,14 +452,14 @@ class Conv(_Row):
 
     type: Literal["conv"]
     maps: Maps = Field(description="Output feature maps (channels).")
-    size: Size | None = Field(None, description=_SIZE_CHECKED)
+    size: OptSize = Field(None, description=_SIZE_CHECKED)
     kernel: Kernel = Field(description="Kernel size: 5, 5x5, 5×5 or [5, 5].")
     stride: Stride = Field((1, 1), description="Stride, default 1.")
-    padding: Padding | None = Field(None, description=_PADDING)
+    padding: OptPadding = Field(None, description=_PADDING)
     dilation: Dilation = Field((1, 1), description="Spacing between kernel taps, default 1.")
-    groups: Count = Field(1, description="Blocked connections; must divide in and out maps.")
+    groups: Maps = Field(1, description="Blocked connections; must divide in and out maps.")
     bias: bool = Field(True, description="Learn an additive bias.")
-    activation: Activation | None = Field(
+    activation: OptActivation = Field(
         None, description="Activation applied after this row (a shorthand for an extra row)."
     )
 
@@ -410,7 +492,7 @@ class Deconv(_Row):
         description="Extra rows/columns added on one side (below max(stride, dilation)).",
     )
     dilation: Dilation = Field((1, 1), description="Spacing between kernel taps, default 1.")
-    groups: Count = Field(1, description="Blocked connections; must divide in and out maps.")
+    groups: Maps = Field(1, description="Blocked connections; must divide in and out maps.")
     bias: bool = Field(True, description="Learn an additive bias.")
     activation: Activation | None = Field(
         None, description="Activation applied after this row (a shorthand for an extra row)."
@@ -458,13 +540,11 @@ class Upsample(_Row):
 
 
 class _Pool(_Row):
-    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
-    size: Size | None = Field(None, description=_SIZE_CHECKED)
+    maps: OptMaps = Field(None, description=_MAPS_CHECKED)
+    size: OptSize = Field(None, description=_SIZE_CHECKED)
     kernel: Kernel = Field(description="Window size: 2, 2x2 or [2, 2].")
-    stride: Stride | None = Field(None, description="Stride; default: the kernel size.")
-    padding: Padding | None = Field(
-        None, description=_PADDING + " At most half the kernel (PyTorch's rule)."
-    )
+    stride: OptStride = Field(None, description="Stride; default: the kernel size.")
+    padding: OptPoolPadding = Field(None, description=_POOL_PADDING)
     ceil_mode: bool = Field(False, description="Round the output size up, as in PyTorch.")
 
 
@@ -481,7 +561,7 @@ class AvgPool(_Pool):
 
 
 class _AdaptivePool(_Row):
-    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    maps: OptMaps = Field(None, description=_MAPS_CHECKED)
     size: Size = Field(description="Target output size (H×W).")
 
 
@@ -503,7 +583,7 @@ class FC(_Row):
     type: Literal["fc"]
     size: Annotated[int, Field(ge=1, le=MAX_MAPS)] = Field(description="Number of units.")
     bias: bool = Field(True, description="Learn an additive bias.")
-    activation: Activation | None = Field(
+    activation: OptActivation = Field(
         None, description="Activation applied after this row (a shorthand for an extra row)."
     )
 
@@ -512,14 +592,14 @@ class Dropout(_Row):
     """Dropout (nn.Dropout)."""
 
     type: Literal["dropout"]
-    p: float = Field(0.5, ge=0.0, lt=1.0, description="Drop probability, default 0.5.")
+    p: Probability = Field(0.5, ge=0.0, lt=1.0, description="Drop probability, default 0.5.")
 
 
 class BatchNorm(_Row):
     """Batch normalisation (nn.BatchNorm2d, or nn.BatchNorm1d after the flatten)."""
 
     type: Literal["batchnorm"]
-    maps: Maps | None = Field(None, description=_MAPS_CHECKED)
+    maps: OptMaps = Field(None, description=_MAPS_CHECKED)
     eps: float = Field(1e-5, gt=0.0, lt=1.0, description="Added to the variance, default 1e-5.")
     momentum: float = Field(
         0.1, gt=0.0, le=1.0, description="Running statistics' momentum, default 0.1."
@@ -543,16 +623,16 @@ class Add(_Row):
     """Element-wise sum of its inputs (a residual connection); every input the same shape."""
 
     type: Literal["add"]
-    maps: Maps | None = Field(None, description="Declared maps of the sum (checked).")
-    size: Size | None = Field(None, description="Declared size of the sum (checked).")
+    maps: OptMaps = Field(None, description="Declared maps of the sum (checked).")
+    size: OptSize = Field(None, description="Declared size of the sum (checked).")
 
 
 class Concat(_Row):
     """Concatenation of its inputs along the maps; equal H×W, or `crop: center`."""
 
     type: Literal["concat"]
-    maps: Maps | None = Field(None, description="Declared maps of the result (checked).")
-    size: Size | None = Field(None, description="Declared size of the result (checked).")
+    maps: OptMaps = Field(None, description="Declared maps of the result (checked).")
+    size: OptSize = Field(None, description="Declared size of the result (checked).")
     crop: Literal["center"] | None = Field(
         None, description="`center`: cut larger inputs to the smallest H×W (U-Net)."
     )
@@ -562,8 +642,8 @@ class Sequential(_Row):
     """A container: its rows run in order inside one nn.Sequential."""
 
     type: Literal["sequential"]
-    maps: Maps | None = Field(None, description="Declared output maps (checked).")
-    size: Size | None = Field(None, description="Declared output size (checked).")
+    maps: OptMaps = Field(None, description="Declared output maps (checked).")
+    size: OptSize = Field(None, description="Declared output size (checked).")
     children: Literal["indexed", "named"] = Field(
         "indexed",
         description="indexed: children are 0, 1, … (nn.Sequential); named: children are the "
@@ -587,8 +667,8 @@ class BlockRow(_Row):
         le=MAX_REPEAT,
         description="N instances in an nn.Sequential (children 0 … N−1, or named by `names`).",
     )
-    maps: Maps | None = Field(None, description="Declared output maps (checked).")
-    size: Size | None = Field(None, description="Declared output size (checked).")
+    maps: OptMaps = Field(None, description="Declared output maps (checked).")
+    size: OptSize = Field(None, description="Declared output size (checked).")
     first: dict[str, Any] | None = Field(
         None, description="Params that differ in the first copy of a repeated block: {stride: 2}."
     )
@@ -780,21 +860,21 @@ class Spec(BaseModel):
     )
 
     name: ClassName = Field(description="Class name of the generated nn.Module.")
-    title: str | None = Field(
-        None, max_length=2000, description="Free text for the docstring and the diagram title."
+    title: Annotated[Annotated[str, Field(max_length=2000)] | None, NotNull] = Field(
+        None, description="Free text for the docstring and the diagram title."
     )
     layout: Literal["sequential", "flat"] = Field(
         "sequential",
         description="sequential: features → flatten → classifier (torchvision's layout); "
         "flat: one attribute per row, named by the row's name.",
     )
-    input: Input | None = Field(
+    input: Annotated[Input | None, NotNull] = Field(
         None, description="The input image; a table block may give it as an `image` row."
     )
-    layers: list[Layer] | None = Field(
-        None, min_length=1, description="The rows, in order. Either this or `table`."
+    layers: Annotated[Annotated[list[Layer], Field(min_length=1)] | None, NotNull] = Field(
+        None, description="The rows, in order. Either this or `table`."
     )
-    table: str | None = Field(
+    table: Annotated[str | None, NotNull] = Field(
         None,
         description="The rows typed as a textbook prints them: a header row naming the "
         "columns, then one whitespace-separated line per layer; '-' for an empty cell.",
@@ -1119,7 +1199,7 @@ _EXPONENT_HINT = (
     "YAML 1.1 reads exponent notation as text unless it has a dot and a signed "
     "exponent, like 1.0e+3"
 )
-_FLOAT_TEXT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*\Z")
+_FLOAT_TEXT = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+\s*\Z")
 
 
 def _diagnostic(doc: Document, err: Any) -> tuple[Diagnostic, tuple, str | None]:
@@ -1172,8 +1252,11 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
         if message.startswith("expected") and " got " not in message:
             message += f", got {got}"
         return message
+    if isinstance(value, str) and _foreign_digits(value) and kind.endswith(("_type", "_parsing")):
+        number = "an integer" if kind.startswith("int") else "a number"
+        return f"expected {number}, got {got}{_foreign_digits(value)}"
     if kind in ("int_type", "int_parsing"):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _DIGITS.match(value):
             return f"expected an integer, got {got} (remove the quotes)"
         if isinstance(value, str) and "$" in value:
             return f"expected an integer, got {got} (a $param expression belongs in a block)"
@@ -1223,7 +1306,7 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
 
 def json_schema() -> dict:
     """The JSON Schema of the spec format (what ``cnnspec schema`` prints)."""
-    schema = Spec.model_json_schema()
+    schema = _without_null(Spec.model_json_schema())
     defs = schema.pop("$defs")
     defs["Spec"] = schema
     defs["BlocksFile"] = {
@@ -1242,6 +1325,25 @@ def json_schema() -> dict:
         "anyOf": [{"$ref": "#/$defs/Spec"}, {"$ref": "#/$defs/BlocksFile"}],
         "$defs": defs,
     }
+
+
+def _without_null(node: Any) -> Any:
+    """The schema with every ``{"type": "null"}`` option taken out: no key takes null
+    (an optional key is left out instead), so an editor should not offer it."""
+    if isinstance(node, list):
+        return [_without_null(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _without_null(v) for k, v in node.items()}
+    options = node.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        options = [o for o in options if o != {"type": "null"}]
+        if len(options) == 1:
+            del node["anyOf"]
+            node = {**options[0], **node}
+        else:
+            node["anyOf"] = options
+    return node
 
 
 def json_schema_text() -> str:

@@ -22,8 +22,10 @@ from .load import MAX_DIGITS, Document, clip
 
 _EMPTY = {"-", "—", "–"}
 _CELL = re.compile(r"\S+")
-_INT = re.compile(r"[-+]?\d+\Z")
-_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?\Z")
+# numbers are written with the ASCII digits 0–9, as everywhere in a spec: a cell of
+# full-width or Arabic-Indic digits stays text, and the schema says why it is no number
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
 
 
 def _typed(text: str):
@@ -132,6 +134,7 @@ def expand_table(
     table_path = base + ("layers",)
     doc.value_pos[table_path] = block_pos
     doc.key_pos[table_path] = doc.pos(base + ("table",), key=True)
+    image_rows = 0
     for line_i, line in rows[1:]:
         cells = [(m.group(), m.start()) for m in _CELL.finditer(line)]
         row_pos = locate(line_i, cells[0][1])
@@ -169,12 +172,22 @@ def expand_table(
             else:
                 row[name] = value
             cell_pos[name] = locate(line_i, start)
-        if row.get("type") == "image" and (layers or "input" in data or base):
+        if row.get("type") == "image" and base:
             problems.append(
                 Diagnostic(
                     "error",
-                    "an image row stands for 'input:', so it must be the table's first row"
-                    if layers or base
+                    "an image row stands for the network's 'input:'; a block's table has none",
+                    "table",
+                    cell_pos["type"],
+                )
+            )
+            continue
+        if row.get("type") == "image" and "input" in data:
+            problems.append(
+                Diagnostic(
+                    "error",
+                    "the table has an image row already"
+                    if image_rows
                     else "the input is given already; drop this image row or the 'input:' key",
                     "table",
                     cell_pos["type"],
@@ -182,6 +195,16 @@ def expand_table(
             )
             continue
         if row.get("type") == "image":
+            image_rows += 1
+            if layers:  # misplaced, but still the input: no second "the spec has no input"
+                problems.append(
+                    Diagnostic(
+                        "error",
+                        "an image row stands for 'input:', so it must be the table's first row",
+                        "table",
+                        cell_pos["type"],
+                    )
+                )
             data["input"] = {k: row[k] for k in ("maps", "size") if k in row}
             extra = set(row) - {"type", "maps", "size"}
             for key in sorted(extra):

@@ -142,7 +142,7 @@ def test_strict_turns_warnings_into_errors(tmp_path):
     spec = tmp_path / "inexact.yaml"
     spec.write_text(
         "name: Net\ninput: {maps: 3, size: 224x224}\n"
-        "layers:\n  - {type: conv, maps: 8, kernel: 11, stride: 4, padding: 2}\n"
+        "layers:\n  - {type: conv, maps: 8, kernel: 11, stride: 4}\n"
     )
     loose = run("check", str(spec))
     assert loose.returncode == 0
@@ -150,6 +150,18 @@ def test_strict_turns_warnings_into_errors(tmp_path):
     strict = run("check", "--strict", str(spec))
     assert strict.returncode == 1
     assert "error:" in strict.stderr and "(--strict)" in strict.stderr
+
+
+def test_strict_passes_a_spec_that_drops_only_padding(tmp_path):
+    """torchvision's AlexNet conv1: (224 − 11 + 2·2)/4 + 1 = 55.25, but what PyTorch
+    drops is one column of the right padding; every input pixel reaches the output."""
+    spec = tmp_path / "alexnet_conv1.yaml"
+    spec.write_text(
+        "name: Net\ninput: {maps: 3, size: 224x224}\n"
+        "layers:\n  - {type: conv, maps: 8, kernel: 11, stride: 4, padding: 2}\n"
+    )
+    strict = run("check", "--strict", str(spec))
+    assert (strict.returncode, strict.stderr) == (0, "")
 
 
 def test_pre_commit_hooks_use_the_cli():

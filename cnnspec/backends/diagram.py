@@ -146,6 +146,7 @@ def _identity(row: Row) -> tuple:
         n.kernel,
         n.stride,
         n.padding,
+        n.padding_same,
         n.dilation,
         n.groups,
         n.bias,

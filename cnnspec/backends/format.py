@@ -48,10 +48,18 @@ def activation_label(kind: str | None) -> str:
     }[kind]
 
 
+def padding(node: Node, spell=square) -> str:
+    """A node's padding as the spec means it: ``1``, ``2×1`` (``spell``), or ``same``."""
+    if node.padding is None:
+        return "-"
+    return "same" if node.padding_same else spell(node.padding)
+
+
 def hyper(node: Node) -> str:
     """``k3×3 s1 p1`` for windowed layers, ``p=0.5`` for dropout, else empty."""
     if node.kernel is not None:
-        text = f"k{square(node.kernel)} s{square(node.stride)} p{square(node.padding)}"
+        pad = "same" if node.padding_same else f"p{padding(node)}"
+        text = f"k{square(node.kernel)} s{square(node.stride)} {pad}"
         if node.dilation not in (None, (1, 1)):
             text += f" d{square(node.dilation)}"
         if node.groups != 1:

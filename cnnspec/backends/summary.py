@@ -40,6 +40,8 @@ def summary_json(net: Network) -> dict:
             entry["stride"] = list(node.stride or ())
             entry["padding"] = list(node.padding or ())
             entry["padding_inferred"] = node.padding_inferred
+            if node.padding_same:
+                entry["padding_same"] = True
         if node.dilation not in (None, (1, 1)):
             entry["dilation"] = list(node.dilation)
         if node.groups != 1:
@@ -105,7 +107,7 @@ def render_text(net: Network, depth: int | None = None) -> str:
             flat = f"{fmt.shape(n.input_shape)} → {fmt.shape(n.output_shape)}"
             rows.append(("", "flatten", flat, "", "", "", "", ""))
             continue
-        padding = fmt.pair(n.padding) + ("*" if n.padding_inferred else "")
+        padding = fmt.padding(n, fmt.pair) + ("*" if n.padding_inferred else "")
         rows.append(
             (
                 str(n.index),
@@ -173,7 +175,7 @@ def render_markdown(net: Network) -> str:
             act = _activation_label(n.kind)
         padding = "-"
         if n.padding is not None:
-            padding = fmt.square(n.padding) + (" (inferred)" if n.padding_inferred else "")
+            padding = fmt.padding(n) + (" (inferred)" if n.padding_inferred else "")
         cells = [
             n.name,
             n.kind,
