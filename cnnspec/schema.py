@@ -73,6 +73,10 @@ GENERATED_GLOBALS = {
     "torch": "the generated module's `import torch`",
     "nn": "the generated module's `from torch import nn`",
     "super": "the builtin super() that the generated __init__ calls",
+    "range": "the builtin range() a block's computed repeat loops over",
+    "list": "the builtin list a block's optional container children are gathered in",
+    "OrderedDict": "the generated module's `from collections import OrderedDict`",
+    "center_crop": "the generated module's center_crop helper (U-Net's copy-and-crop)",
 }
 
 

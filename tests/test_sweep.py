@@ -6,7 +6,8 @@ For each input size H, kernel k, stride s, padding p, dilation d (conv) and ceil
 - cnnspec accepts the row exactly when torch runs the layer, and with torch's shape;
 - cnnspec's `[inexact]` warning appears exactly when torch's last window leaves input
   pixels unseen (found by autograd: the trailing input pixels with a zero gradient
-  for an all-ones kernel), and names how many;
+  for an all-ones kernel), more of them than the gap every window of a kernel narrower
+  than its stride leaves anyway, and names how many;
 - the same row written with the output `size` and no padding gets a padding that
   gives torch that size, and the smallest one that does (wherever inference looks:
   up to D·(k − 1) for a conv, k // 2 for a pool);
@@ -81,7 +82,8 @@ def _torch_conv(h, k, s, p, d):
     last = F.conv2d(padded, torch.ones(1, 1, k, k), stride=s, dilation=d)[0, 0, -1, -1]
     last.backward()
     taps = padded.grad[0, 0].sum(dim=1).nonzero().flatten().tolist()
-    return y.shape[-1], max(0, (p + h - 1) - taps[-1])
+    tail = max(0, (p + h - 1) - taps[-1])
+    return y.shape[-1], _beyond_gap(tail, k, s, d)
 
 
 @functools.cache
@@ -102,7 +104,15 @@ def _torch_pool(kind, h, k, s, p, ceil):
     twin[0, 0, -1, -1].backward()
     covered = x.grad[0, 0].sum(dim=1).nonzero().flatten().tolist()
     assert covered, "a pool window always covers some input"
-    return y.shape[-1], h - 1 - covered[-1]
+    return y.shape[-1], _beyond_gap(h - 1 - covered[-1], k, s, 1)
+
+
+def _beyond_gap(tail: int, k: int, s: int, d: int) -> int:
+    """The unseen tail as a loss: a window narrower than the stride skips the pixels
+    between windows anyway (a 1×1 stride-2 conv reads every other row), so a tail no
+    longer than that gap is not the rounding's doing and is not reported."""
+    gap = s - (d * (k - 1) + 1)
+    return tail if tail > gap else 0
 
 
 def _lost_in_message(message: str) -> int:
