@@ -1253,7 +1253,7 @@ class Walker:
                 Param(p, d.type, None if d.default is None else repr(d.default))
                 for p, d in block.params.items()
             )
-            output = _passthrough(instances[0].output, instances[0].members)
+            output = _passthrough(instances[0].output, instances[0].members, members)
             out.append(
                 ClassDef(
                     name,
@@ -1330,7 +1330,15 @@ def _follow(name: str, gone: dict[str, str]) -> str:
     return name
 
 
-def _passthrough(name: str, members: list[tuple[Member, bool, str | None]]) -> str:
+def _passthrough(
+    name: str, walked: list[tuple[Member, bool, str | None]], kept: tuple[Member, ...]
+) -> str:
+    """The member a class returns: the block's last row, or — where no instance has that
+    row — what it passes on (its first input), and so on."""
+    names = {m.name for m in kept}
+    inputs = {m.name: m.inputs for m, _, _ in walked}
+    while name != INPUT and name not in names and inputs.get(name):
+        name = inputs[name][0]
     return name
 
 

@@ -15,6 +15,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -206,7 +207,7 @@ class _Builder:
         # stack entries: [container, path, pending_key, height, nodes_before, anchor, seen_keys]
         stack: list[list] = []
         # the innermost open container: its entry, whether it is a mapping, its path
-        top: list | None = None
+        top: Any = None  # list | None; Any: its use is guarded by top_is_map and top is None
         top_is_map = False
         top_path: Path = ()
         root_set = False

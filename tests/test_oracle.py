@@ -351,9 +351,9 @@ def compare(twin: Twin, net) -> list[str]:
     """Every difference between cnnspec's IR and the twin, as text (empty: none)."""
     problems = []
     expected = [(number, m) for number, mods in enumerate(twin.modules, 1) for m in mods]
-    if len(expected) != len(net.nodes):
-        return [f"{len(net.nodes)} nodes, the twin has {len(expected)} modules"]
-    for (number, (module, shape, macs)), node in zip(expected, net.nodes):
+    if len(expected) != len(net.layers):
+        return [f"{len(net.layers)} modules, the twin has {len(expected)} modules"]
+    for (number, (module, shape, macs)), node in zip(expected, net.layers):
         where = f"row {number} {node.name}"
         if node.row != number:
             problems.append(f"{where}: node of row {node.row}")
@@ -369,8 +369,10 @@ def compare(twin: Twin, net) -> list[str]:
         problems += _hyper(where, node, module)
     if net.params != sum(n.params for n in net.nodes) or net.macs != sum(n.macs for n in net.nodes):
         problems.append("totals are not the sums of the nodes")
-    if (net.flatten_features or None) != twin.flatten_features:
-        problems.append(f"flatten {net.flatten_features}, torch {twin.flatten_features}")
+    flat = net.flatten
+    features = flat.output_shape[0] if flat is not None else None
+    if features != twin.flatten_features:
+        problems.append(f"flatten {features}, torch {twin.flatten_features}")
     return problems
 
 

@@ -32,6 +32,7 @@ ZOO_PARAMS = {
     "squeezenet1_0": 1_248_424,
     "squeezenet1_1": 1_235_496,
     "mobilenet_v2": 3_504_872,
+    "fcn_resnet50": 32_957_013,
 }
 
 # zoo spec stem -> torchvision.models builder whose state_dict the spec's
