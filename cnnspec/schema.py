@@ -120,8 +120,9 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
         if len(value) != 2 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
+            foreign = next((_foreign_digits(v) for v in value if isinstance(v, str)), "")
             raise ValueError(
-                f"expected a {what} as two integers [H, W], got {clip(repr(list(value)))}"
+                f"expected a {what} as two integers [H, W], got {clip(repr(list(value)))}{foreign}"
             )
         pair = (value[0], value[1])
     elif isinstance(value, float):
