@@ -138,6 +138,13 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
     return pair
 
 
+def _any_case(*words: str) -> str:
+    """A JSON Schema pattern matching ``words`` in any case, without the ``(?i)`` flag
+    that ECMAScript regular expressions (editors' schema validators) do not know."""
+    spelled = ["".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w) for w in words]
+    return rf"^\s*({'|'.join(spelled)})\s*$"
+
+
 def _pair_schema(minimum: int, extra: list | None = None) -> dict:
     options = [
         {"type": "integer", "minimum": minimum, "maximum": MAX_EXTENT},
@@ -190,7 +197,7 @@ Dilation = Annotated[
 Padding = Annotated[
     tuple[int, int] | Literal["same"],
     BeforeValidator(_padding),
-    WithJsonSchema(_pair_schema(0, [{"type": "string", "pattern": "(?i)^\\s*same\\s*$"}])),
+    WithJsonSchema(_pair_schema(0, [{"type": "string", "pattern": _any_case("same")}])),
 ]
 PoolPadding = Annotated[
     tuple[int, int],
@@ -224,7 +231,7 @@ Activation = Annotated[
         {
             "type": "string",
             "description": "case-insensitive",
-            "pattern": "(?i)^(relu|leaky_relu|sigmoid|tanh|softmax|none)$",
+            "pattern": _any_case(*ACTIVATIONS, "none"),
         }
     ),
 ]
@@ -808,13 +815,14 @@ def json_schema() -> dict:
 
 
 def _without_null(node: Any) -> Any:
-    """The schema with every ``{"type": "null"}`` option taken out: no key takes null
-    (an optional key is left out instead), so an editor should not offer it."""
+    """The schema with every ``{"type": "null"}`` option and every ``"default": null``
+    taken out: no key takes null (an optional key is left out instead), so an editor
+    should neither offer nor insert it."""
     if isinstance(node, list):
         return [_without_null(v) for v in node]
     if not isinstance(node, dict):
         return node
-    node = {k: _without_null(v) for k, v in node.items()}
+    node = {k: _without_null(v) for k, v in node.items() if not (k == "default" and v is None)}
     options = node.get("anyOf")
     if isinstance(options, list) and {"type": "null"} in options:
         options = [o for o in options if o != {"type": "null"}]

@@ -511,11 +511,22 @@ def test_a_directory_at_an_output_path_writes_nothing(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["lenet5.svg"]
 
 
-def test_a_failed_write_restores_the_outputs_written_before_it(tmp_path, monkeypatch):
-    """Any I/O failure in the middle (here the third replace) leaves the old set."""
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard-links", "no-hard-links"])
+def test_a_failed_write_restores_the_outputs_written_before_it(tmp_path, monkeypatch, hard_links):
+    """Any I/O failure in the middle (here the third replace) leaves the old set, on a
+    file system with hard links or without (the old files are then copied aside)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "lenet5.py").write_text("# old py\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / "lenet5.dot").symlink_to(victim)
+    if not hard_links:
+
+        def no_link(*args, **kwargs):
+            raise OSError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_link)
     replaced = []
     real_replace = os.replace
 
@@ -529,8 +540,10 @@ def test_a_failed_write_restores_the_outputs_written_before_it(tmp_path, monkeyp
     monkeypatch.setattr(os, "replace", failing_replace)
     assert cli.main(["compile", "-o", str(out), str(ROOT / "specs" / "lenet5.yaml")]) == 2
     assert len(replaced) == 3
-    assert sorted(p.name for p in out.iterdir()) == ["lenet5.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["lenet5.dot", "lenet5.py"]
     assert (out / "lenet5.py").read_text() == "# old py\n"
+    assert (out / "lenet5.dot").readlink() == victim
+    assert victim.read_text() == "precious\n"
 
 
 def test_no_temporary_files_are_left_behind(tmp_path):

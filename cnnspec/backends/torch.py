@@ -269,11 +269,15 @@ def environment() -> jinja2.Environment:
 
 def _check_names(net: Network) -> None:
     """Names become code: accept only identifiers (the schema has already made sure)."""
+    from ..schema import GENERATED_GLOBALS
+
     for name in (net.name, *(node.name for node in net.nodes)):
         if not (isinstance(name, str) and name.isidentifier() and name.isascii()):
             raise RenderError(f"internal error: {name!r} is not an identifier")
         if keyword.iskeyword(name):
             raise RenderError(f"internal error: {name!r} is a Python keyword")
+    if net.name in GENERATED_GLOBALS:
+        raise RenderError(f"internal error: a class named {net.name!r} would not run")
 
 
 def render_torch(net: Network) -> str:
