@@ -119,8 +119,11 @@ def write_all(files: dict[Path, bytes]) -> None:
 
 
 def _set_aside(path: Path) -> str | None:
-    """A hard link to the file (or symlink) at ``path``, to restore it from; None if
-    there is nothing there. The target itself stays in place until it is replaced."""
+    """A copy of what is at ``path`` beside it, to restore it from; None if there is
+    nothing there. The target itself stays in place until it is replaced.
+
+    The copy is a hard link where the file system has them, else a copy of the bytes
+    (or of the link, for a symlink)."""
     if not os.path.lexists(path):
         return None
     import tempfile
@@ -129,7 +132,13 @@ def _set_aside(path: Path) -> str | None:
     os.close(fd)
     try:
         os.unlink(backup)
-        os.link(path, backup, follow_symlinks=False)
+        try:
+            os.link(path, backup, follow_symlinks=False)
+        except OSError:
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), backup)
+            else:
+                os.replace(_stage(path, path.read_bytes()), backup)
     except BaseException:
         _unlink(backup)
         raise

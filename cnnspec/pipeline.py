@@ -195,4 +195,4 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> Network:
     return loads(data, source=source, strict=strict)
 
 
-__all__ = ["Diagnostic", "SpecError", "load", "loads", "display_path"]
+__all__ = ["Diagnostic", "NotARegularFile", "SpecError", "display_path", "load", "loads"]

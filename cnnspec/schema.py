@@ -126,8 +126,9 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
         if len(value) != 2 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
+            foreign = next((_foreign_digits(v) for v in value if isinstance(v, str)), "")
             raise ValueError(
-                f"expected a {what} as two integers [H, W], got {clip(repr(list(value)))}"
+                f"expected a {what} as two integers [H, W], got {clip(repr(list(value)))}{foreign}"
             )
         pair = (value[0], value[1])
     elif isinstance(value, float):
@@ -141,6 +142,13 @@ def _pair(value: Any, *, what: str, minimum: int) -> tuple[int, int]:
         if v > MAX_EXTENT:
             raise ValueError(f"a {what} of {v} is beyond the limit of {MAX_EXTENT:,}")
     return pair
+
+
+def _any_case(*words: str) -> str:
+    """A JSON Schema pattern matching ``words`` in any case, without the ``(?i)`` flag
+    that ECMAScript regular expressions (editors' schema validators) do not know."""
+    spelled = ["".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in w) for w in words]
+    return rf"^\s*({'|'.join(spelled)})\s*$"
 
 
 def _pair_schema(minimum: int, extra: list | None = None) -> dict:
@@ -195,7 +203,7 @@ Dilation = Annotated[
 Padding = Annotated[
     tuple[int, int] | Literal["same"],
     BeforeValidator(_padding),
-    WithJsonSchema(_pair_schema(0, [{"type": "string", "pattern": "(?i)^\\s*same\\s*$"}])),
+    WithJsonSchema(_pair_schema(0, [{"type": "string", "pattern": _any_case("same")}])),
 ]
 PoolPadding = Annotated[
     tuple[int, int],
@@ -229,7 +237,7 @@ Activation = Annotated[
         {
             "type": "string",
             "description": "case-insensitive",
-            "pattern": "(?i)^(relu|relu6|leaky_relu|sigmoid|tanh|softmax|none)$",
+            "pattern": _any_case(*ACTIVATIONS, "none"),
         }
     ),
 ]
@@ -1332,13 +1340,14 @@ def json_schema() -> dict:
 
 
 def _without_null(node: Any) -> Any:
-    """The schema with every ``{"type": "null"}`` option taken out: no key takes null
-    (an optional key is left out instead), so an editor should not offer it."""
+    """The schema with every ``{"type": "null"}`` option and every ``"default": null``
+    taken out: no key takes null (an optional key is left out instead), so an editor
+    should neither offer nor insert it."""
     if isinstance(node, list):
         return [_without_null(v) for v in node]
     if not isinstance(node, dict):
         return node
-    node = {k: _without_null(v) for k, v in node.items()}
+    node = {k: _without_null(v) for k, v in node.items() if not (k == "default" and v is None)}
     options = node.get("anyOf")
     if isinstance(options, list) and {"type": "null"} in options:
         options = [o for o in options if o != {"type": "null"}]

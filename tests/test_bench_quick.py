@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = "| benchmark | cnnspec median | baseline median | ratio | target | met? |"
 
 ROWS = [
-    "a. `cnnspec summary vgg16` vs torch + torchinfo.summary",
+    "a. `cnnspec summary vgg16` vs torch + hand-written VGG16 + torchinfo.summary",
+    "a. `cnnspec summary vgg16` vs torch + `torchvision.models.vgg16()` + torchinfo.summary",
     'b. `cnnspec check vgg16` vs `python -c "import yaml, pydantic, jinja2"`',
     "c. `cnnspec check`, 500 rows",
     "c. `cnnspec check`, 5,000 rows",
@@ -29,6 +30,24 @@ ROWS = [
     ),
     "e. peak RSS, `cnnspec compile vgg16` vs the import floor",
     "e. peak RSS, `cnnspec compile vgg16` vs torch + torchinfo.summary",
+    *(
+        f"f. `cnnspec.loads` {spec} vs meta-device build + forward"
+        for spec in ("vgg16", "zoo/resnet50", "zoo/googlenet", "zoo/densenet121")
+    ),
+    "g. `cnnspec check zoo/resnet152` vs the import floor",
+    "g. `cnnspec check zoo/densenet201` vs the import floor",
+    *(
+        row
+        for shape in ("h. chain of residual blocks", "h. wide concats (dense blocks of 200 layers)")
+        for row in (
+            f"{shape}, 1k nodes",
+            f"{shape}, 10k nodes",
+            f"{shape}, 100k nodes",
+            f"{shape}: growth 1k → 10k nodes",
+            f"{shape}: growth 10k → 100k nodes",
+        )
+    ),
+    "h. fan-in: one dense block of 2,000 layers vs 200",
 ]
 
 

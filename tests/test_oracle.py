@@ -186,6 +186,48 @@ def _window(rng, kind: str, c: int, h: int, w: int):
     return row, module, mode
 
 
+def _with_padding(module, padding):
+    if isinstance(module, nn.Conv2d):
+        return nn.Conv2d(
+            module.in_channels,
+            module.out_channels,
+            module.kernel_size,
+            stride=module.stride,
+            padding=padding,
+            dilation=module.dilation,
+            groups=module.groups,
+            bias=module.bias is not None,
+        )
+    return type(module)(
+        module.kernel_size, stride=module.stride, padding=padding, ceil_mode=module.ceil_mode
+    )
+
+
+def _smallest_padding(module, x, y):
+    """The module with the smallest padding, per axis, that gives torch y's size — looking
+    where the spec format says inference looks: up to D·(k − 1) (conv), k // 2 (pool)."""
+    kernel = _two(module.kernel_size)
+    dilation = _two(getattr(module, "dilation", 1))
+    if isinstance(module, nn.Conv2d):
+        tops = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    else:
+        tops = [k // 2 for k in kernel]
+    padding = list(_two(module.padding))
+    for axis in (0, 1):
+        for q in range(tops[axis] + 1):
+            trial = list(padding)
+            trial[axis] = q
+            out = _run(_with_padding(module, tuple(trial)), x)
+            if out is not None and out.shape[2 + axis] == y.shape[2 + axis]:
+                padding[axis] = q
+                break
+    return _with_padding(module, tuple(padding))
+
+
+def _two(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
 def draw(rng: random.Random) -> Twin:
     """One random chain spec and its torch twin."""
     c = rng.randint(1, 4)
@@ -218,6 +260,10 @@ def draw(rng: random.Random) -> Twin:
                 twin.refused_row = number
                 twin.refused_why = f"torch refuses {module!r}"
                 return twin
+            if mode == "declared":
+                # the documented rule, found by torch: the smallest padding giving the size
+                module = _smallest_padding(module, x, y)
+                y = _run(module, x)
             if mode == "declared" or (mode == "explicit" and rng.random() < 0.5):
                 row["size"] = _pair(rng, y.shape[2], y.shape[3])
             act = _activation(rng, last) if kind == "conv" else None
@@ -418,32 +464,12 @@ def _hyper(where: str, node, module) -> list[str]:
 
 
 def _padding_gives_the_shape(where: str, node, module) -> list[str]:
-    """cnnspec's padding (written or inferred), in torch, must give cnnspec's shape."""
-    if node.padding_inferred:
-        if isinstance(module, nn.Conv2d):
-            twin = nn.Conv2d(
-                module.in_channels,
-                module.out_channels,
-                module.kernel_size,
-                stride=module.stride,
-                padding=node.padding,
-                dilation=module.dilation,
-                groups=module.groups,
-            )
-        else:
-            twin = type(module)(
-                module.kernel_size,
-                stride=module.stride,
-                padding=node.padding,
-                ceil_mode=module.ceil_mode,
-            )
-        y = _run(twin, torch.zeros(1, *node.input_shape))
-        if y is None or tuple(y.shape[1:]) != node.output_shape:
-            return [f"{where}: inferred padding {node.padding} gives torch {y and tuple(y.shape)}"]
-        return []
-    pad = module.padding if isinstance(module.padding, tuple) else (module.padding,) * 2
-    if tuple(pad) != node.padding:
-        return [f"{where}: padding {node.padding}, torch {pad}"]
+    """cnnspec's padding, written or inferred, is the twin's (for an inferred one, the
+    smallest that gives torch the declared size)."""
+    pad = _two(module.padding)
+    if pad != node.padding:
+        how = "inferred" if node.padding_inferred else "written"
+        return [f"{where}: {how} padding {node.padding}, torch {pad}"]
     return []
 
 

@@ -676,8 +676,12 @@ def _check_member(member: Member, names: set[str]) -> None:
 def _check_names(net: Network) -> None:
     """Names become code: accept only identifiers (the schema has already made sure),
     and, in a graph, expressions that read nothing but the class's arguments."""
+    from ..schema import GENERATED_GLOBALS
+
     for name in (net.name, *(node.name for node in net.nodes)):
         _check_identifier(name)
+    if net.name in GENERATED_GLOBALS:
+        raise RenderError(f"internal error: a class named {net.name!r} would not run")
     classes = {c.name for c in net.classes}
     for cls in net.classes:
         _check_identifier(cls.name)
