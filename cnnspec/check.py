@@ -92,10 +92,11 @@ class Axis:
         last = (out - 1) * self.s - self.p + self.d * (self.f - 1)
         tail = max(0, self.w - 1 - last)
         # a window narrower than the stride skips pixels between windows by design (a 1×1
-        # stride-2 projection reads every other row): a tail no longer than that gap is
-        # the same skipping, not a loss to the rounding
+        # stride-2 projection reads every other row): where there are windows to be
+        # between, a tail no longer than that gap is the same skipping, not a loss to the
+        # rounding
         gap = self.s - (self.d * (self.f - 1) + 1)
-        return 0 if tail <= gap else tail
+        return 0 if out > 1 and tail <= gap else tail
 
     def formula(self, padding: str | None = None) -> str:
         """The output-size formula with this axis's numbers (``padding`` replaces P's value)."""

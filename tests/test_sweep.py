@@ -83,7 +83,7 @@ def _torch_conv(h, k, s, p, d):
     last.backward()
     taps = padded.grad[0, 0].sum(dim=1).nonzero().flatten().tolist()
     tail = max(0, (p + h - 1) - taps[-1])
-    return y.shape[-1], _beyond_gap(tail, k, s, d)
+    return y.shape[-1], _beyond_gap(tail, k, s, d, y.shape[-1])
 
 
 @functools.cache
@@ -104,15 +104,15 @@ def _torch_pool(kind, h, k, s, p, ceil):
     twin[0, 0, -1, -1].backward()
     covered = x.grad[0, 0].sum(dim=1).nonzero().flatten().tolist()
     assert covered, "a pool window always covers some input"
-    return y.shape[-1], _beyond_gap(h - 1 - covered[-1], k, s, 1)
+    return y.shape[-1], _beyond_gap(h - 1 - covered[-1], k, s, 1, y.shape[-1])
 
 
-def _beyond_gap(tail: int, k: int, s: int, d: int) -> int:
+def _beyond_gap(tail: int, k: int, s: int, d: int, windows: int) -> int:
     """The unseen tail as a loss: a window narrower than the stride skips the pixels
     between windows anyway (a 1×1 stride-2 conv reads every other row), so a tail no
     longer than that gap is not the rounding's doing and is not reported."""
     gap = s - (d * (k - 1) + 1)
-    return tail if tail > gap else 0
+    return tail if windows < 2 or tail > gap else 0
 
 
 def _lost_in_message(message: str) -> int:
