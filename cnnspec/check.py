@@ -16,6 +16,7 @@ when D = 1)::
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -66,14 +67,7 @@ class Axis:
 
         In ceil mode this is ATen's ``pooling_output_shape``: round up, but the last
         window must start inside the input or its left padding."""
-        n = self.span
-        if not self.ceil:
-            out = n // self.s + 1
-        else:
-            out = self.rounded_up
-            if (out - 1) * self.s >= self.w + self.p:
-                out -= 1
-        return out if out >= 1 else None
+        return _out(self.w, self.f, self.s, self.p, self.d, self.ceil, self.extra)
 
     @property
     def exact(self) -> bool:
@@ -141,19 +135,39 @@ def _exact(num: int, den: int) -> str:
     return f"{num}/{den}"
 
 
+def _out(w: int, f: int, s: int, p: int, d: int, ceil: bool, extra: int) -> int | None:
+    """:attr:`Axis.out` of an axis with these numbers, without building the Axis."""
+    n = w + 2 * p + extra - d * (f - 1) - 1
+    if not ceil:
+        out = n // s + 1
+    else:
+        out = -(-n // s) + 1
+        if (out - 1) * s >= w + p:
+            out -= 1
+    return out if out >= 1 else None
+
+
 def _smallest_padding(axis: Axis, want: int, top: int) -> int | None:
     """The smallest padding in 0…top that makes ``axis`` give ``want``, if any.
 
     The output size never shrinks as the padding grows, so a binary search finds it
     (a kernel of 100,000 dilated by 100,000 would take 10¹⁰ steps one by one)."""
+    a = axis
+    return _smallest_padding_of(a.w, a.f, a.s, a.d, a.ceil, a.extra, want, top)
+
+
+@functools.lru_cache(maxsize=1024)
+def _smallest_padding_of(
+    w: int, f: int, s: int, d: int, ceil: bool, extra: int, want: int, top: int
+) -> int | None:
     lo, hi = 0, top + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if (replace(axis, p=mid).out or 0) >= want:
+        if (_out(w, f, s, mid, d, ceil, extra) or 0) >= want:
             hi = mid
         else:
             lo = mid + 1
-    return lo if lo <= top and replace(axis, p=lo).out == want else None
+    return lo if lo <= top and _out(w, f, s, lo, d, ceil, extra) == want else None
 
 
 def _reachable(axis: Axis, top: int) -> str:
@@ -186,6 +200,26 @@ def _arith(axes: tuple[Axis, ...]) -> str:
 
 
 # --------------------------------------------------------------------------- row context
+
+
+def opt(model: Any, name: str) -> Any:
+    """``getattr(model, name, None)`` for a row model, without the cost of a miss: pydantic
+    answers an attribute a model lacks in its ``__getattr__``, by raising AttributeError."""
+    fields = getattr(model, "__dict__", None)
+    cls = type(model)
+    names = _CLASS_NAMES.get(cls)
+    if names is None:
+        names = _CLASS_NAMES[cls] = frozenset(n for k in cls.__mro__ for n in vars(k))
+    if fields is None or name in names:
+        return getattr(model, name, None)
+    if name in fields:
+        return fields[name]
+    extra = getattr(model, "__pydantic_extra__", None)
+    return extra.get(name) if extra else None
+
+
+#: a class → every attribute name its classes define (which getattr finds there)
+_CLASS_NAMES: dict[type, frozenset[str]] = {}
 
 
 @dataclass
@@ -239,7 +273,7 @@ class Resolved:
 
 
 def _check_maps(ctx: RowContext, c: int) -> None:
-    declared = getattr(ctx.spec_row, "maps", None)
+    declared = opt(ctx.spec_row, "maps")
     if declared is not None and declared != c:
         kind = "batch norm" if ctx.spec_row.type == "batchnorm" else "pooling"
         ctx.error(
@@ -654,7 +688,7 @@ def lrn_rule(ctx: RowContext, shape) -> Resolved:
 def _declared(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
     """A merge's or a block's declared maps and size against what it computes."""
     row = ctx.spec_row
-    maps, size = getattr(row, "maps", None), getattr(row, "size", None)
+    maps, size = opt(row, "maps"), opt(row, "size")
     if maps is not None and len(out) == 3 and maps != out[0]:
         ctx.error(f"{what} has {out[0]} maps, but the row declares {maps}", "maps-mismatch", "maps")
     if size is not None and len(out) == 3 and tuple(size) != out[1:]:

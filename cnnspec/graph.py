@@ -15,15 +15,19 @@ places (the row that instantiated a block, the inputs of a merge).
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import difflib
+import functools
 import math
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from . import expr as ex
-from .check import MAX_ROWS, SPATIAL, Resolved, RowContext
+from .check import MAX_ROWS, SPATIAL, Resolved, RowContext, opt
 from .diagnostics import Diagnostic, Pos, SpecError, note
 from .ir import INPUT, ClassDef, Group, Member, Network, Node, Param
 from .load import Document
@@ -83,8 +87,11 @@ _FIELD_KEY = {
     "output_padding": "output_padding",
     "scale": "scale",
 }
+_hyper = operator.attrgetter(*HYPER)
 _PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target", "output_padding"})
 _MERGES = frozenset({"add", "concat"})
+#: keys of a block row that substitution leaves as written
+_VERBATIM = ("type", "name", "from", "if", "names", "crop")
 
 
 # --------------------------------------------------------------------------- values
@@ -146,6 +153,122 @@ class Instance:
     pos: Pos
 
 
+@dataclass
+class _Walked:
+    """One instance's walk, to append again for an instance that would walk alike."""
+
+    prefix: str  # the module path prefix it was walked under ("layer3.1.")
+    input_id: str  # the id of the node its input came from
+    nodes: list[Node]
+    groups: list[Group]
+    instances: list[tuple[str, Instance]]  # nested instances' records
+    rows: int  # rows it added to the walker's count
+    index: int  # the walker's module count before it
+    modules: int  # modules it added
+    out: Value
+    members: list
+
+    @classmethod
+    def record(cls, walker, prefix, input_id, start, marks, log_mark, out, members):
+        groups, _, rows, index = marks
+        nodes = walker.nodes[start:]
+        made = walker.groups[groups:]
+        scope = prefix[:-1]
+        ok = all(
+            n.id.startswith(prefix)
+            and (n.path is None or n.path.startswith(prefix))
+            and (n.scope == scope or n.scope.startswith(prefix))
+            for n in nodes
+        ) and all(g.path.startswith(prefix) for g in made)
+        ok = ok and not input_id.startswith(prefix) and out.id.startswith(prefix)
+        if not ok:
+            return None
+        return cls(
+            prefix,
+            input_id,
+            nodes,
+            made,
+            walker.instance_log[log_mark:],
+            walker.rows_total - rows,
+            index,
+            walker.index - index,
+            out,
+            members,
+        )
+
+
+def _instance_key(name: str, values: dict, v: Value, depth: int) -> tuple:
+    """What the walk of an instance depends on, besides where it is (diagnostics aside)."""
+    return (
+        name,
+        tuple((k, type(x).__name__, x) for k, x in values.items()),
+        v.shape,
+        v.flattened_by,
+        depth,
+    )
+
+
+class _Maker:
+    """Builds a frozen dataclass without running its ``__init__``: ``Node(**fields)``
+    sets 40 fields one ``object.__setattr__`` at a time (5 µs); this fills ``__dict__``
+    at once (0.8 µs). Its callers never give a field twice (``extra`` and the keywords
+    are disjoint); a field unknown or missing goes to ``__init__``, which says which."""
+
+    def __init__(self, cls: type) -> None:
+        fs = dataclasses.fields(cls)
+        assert not hasattr(cls, "__slots__") and not hasattr(cls, "__post_init__")
+        assert all(f.default_factory is dataclasses.MISSING and f.init for f in fs)
+        self.cls = cls
+        self.defaults = {f.name: f.default for f in fs if f.default is not dataclasses.MISSING}
+        self.count = len(fs)
+
+    def __call__(self, extra: dict, **kw: Any) -> Any:
+        obj: Any = _object_new(self.cls)
+        fields = obj.__dict__
+        fields.update(self.defaults)
+        fields.update(extra)
+        fields.update(kw)
+        if len(fields) != self.count:  # an unknown field, or a missing one: __init__ says which
+            return self.cls(**extra, **kw)
+        return obj
+
+
+_object_new = object.__new__
+_new_node = _Maker(Node)
+
+
+def _types(values: tuple) -> tuple:
+    """The types in ``values``, tuples looked into: with ``values`` a key that tells 2 from
+    2.0 and True from 1, which compare equal but are written differently."""
+    return tuple(_types(x) if type(x) is tuple else type(x) for x in values)
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for the walk's frozen records (Node, Member, Value, Group):
+    the copy's ``__dict__`` is the original's with ``changes``, as ``replace`` would make
+    it through ``__init__`` (10 µs for a Member), at a tenth of the cost."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = (
+            frozenset(f.name for f in dataclasses.fields(cls))
+            if not hasattr(cls, "__post_init__")
+            and not hasattr(cls, "__slots__")
+            and all(f.init for f in dataclasses.fields(cls))
+            else frozenset()
+        )
+    if not changes.keys() <= names:
+        return replace(obj, **changes)
+    new = _object_new(cls)
+    fields = new.__dict__
+    fields.update(obj.__dict__)
+    fields.update(changes)
+    return new
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -201,6 +324,16 @@ class Walker:
             tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
         )
         self.validated: dict[tuple, Any] = {}
+        #: instances walked without a diagnostic, by what their walk depends on
+        self.walked: dict[tuple, _Walked] = {}
+        #: every Instance record, in the order they were made
+        self.instance_log: list[tuple[str, Instance]] = []
+        #: codegen_node's answers: rows written alike share one Node
+        self.codegen: dict[tuple, Node] = {}
+        #: a block row's path → the names its expressions read (None: one is unparsable)
+        self.row_names: dict[tuple, Any] = {}
+        #: (path, the values of those names) → the validated row
+        self.materialized: dict[tuple, Any] = {}
 
     # ------------------------------------------------------------------ reporting
 
@@ -275,7 +408,7 @@ class Walker:
         for w in rows:
             if not w.name:
                 w.name = fresh(w.row.type)
-            act = getattr(w.row, "activation", None)
+            act = opt(w.row, "activation")
             if act not in (None, "none"):
                 w.act_name = fresh(act)
 
@@ -384,18 +517,20 @@ class Walker:
     def row(self, scope: Scope, w: Written, prev: Value, later: dict) -> Value:
         row = w.row
         kind = row.type
-        label = f"layer {w.number} '{w.name}' ({kind})"
         inputs = self.sources(scope, w, prev, later)
         present = self.condition(scope, w)
         first = inputs[0] if inputs else prev
-        unknown = Value(
-            f"{scope.prefix}{w.name}", None, 0, w.name, self.doc.pos(w.path), first.flattened_by
-        )
+
+        def unknown() -> Value:  # what the row stands for when it cannot be resolved
+            return Value(
+                f"{scope.prefix}{w.name}", None, 0, w.name, self.doc.pos(w.path), first.flattened_by
+            )
+
         if present is not False:
             for v in inputs or []:
                 self.mark_read(scope, v.member)
         if inputs is None or present is None:
-            return unknown
+            return unknown()
         if not present:
             return self.absent(scope, w, inputs)
         for v in inputs:
@@ -407,14 +542,14 @@ class Walker:
                     "if-read",
                     self.doc.pos(w.path + ("from",)),
                     scope,
-                    label,
+                    f"layer {w.number} '{w.name}' ({kind})",
                     (note(f"'{v.member}' is written here", self.doc.pos(absent.path)),),
                 )
-                return unknown
+                return unknown()
         ctx = RowContext(row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
         if scope.env is None:
             ctx.input_size = self.input_size
-        act = getattr(row, "activation", None)
+        act = opt(row, "activation")
         if (kind == "softmax" or act == "softmax") and not (
             scope.top and w.number == scope.last_row
         ):
@@ -430,15 +565,15 @@ class Walker:
                 "before the first fc",
                 "spatial-after-flatten",
             )
-            return unknown
+            return unknown()
         if any(v.shape is None for v in inputs):
             # an earlier error left a shape unknown: only structure is checked
             if kind == "flatten" and first.flattened_by is not None:
                 ctx.error(f"the input is already flattened ({first.flattened_by})", "flatten-twice")
             elif kind in ("flatten", "fc") and first.flattened_by is None:
                 scope.flattened = True
-                return replace(unknown, flattened_by=f"at layer {w.number} '{w.name}'")
-            return unknown
+                return _replace(unknown(), flattened_by=f"at layer {w.number} '{w.name}'")
+            return unknown()
         start = len(self.nodes)
         if isinstance(row, BlockRow):
             value = self.block_row(scope, w, first, ctx)
@@ -475,7 +610,7 @@ class Walker:
             module=info is None or info.is_module,
         )
         scope.members.append((member, False, self.cond_text(w)))
-        return replace(inputs[0], member=w.name)
+        return _replace(inputs[0], member=w.name)
 
     def cond_text(self, w: Written) -> str | None:
         cond = w.row.if_
@@ -525,7 +660,8 @@ class Walker:
         path = self.module_path(scope, name) if module else None
         if module:
             self.index += 1
-        node = Node(
+        node = _new_node(
+            fields,
             id=self.node_id(scope, name),
             name=name,
             kind=kind,
@@ -544,7 +680,6 @@ class Walker:
             activation_of=of,
             origin=w.origin,
             torch_class=torch_class,
-            **fields,
         )
         self.nodes.append(node)
         return node
@@ -561,7 +696,7 @@ class Walker:
     ) -> Value:
         if v.flattened_by is not None:
             ctx.error(f"the input is already flattened ({v.flattened_by})", "flatten-twice")
-            return replace(v, shape=None)
+            return _replace(v, shape=None)
         assert v.shape is not None
         scope.flattened = True
         flat = (math.prod(v.shape),)
@@ -586,7 +721,7 @@ class Walker:
         row = w.row
         kind = row.type
         info = KINDS[kind]
-        act = getattr(row, "activation", None)
+        act = opt(row, "activation")
         act = None if act == "none" else act
         assert v.shape is not None
         if kind in SPATIAL and len(v.shape) != 3:
@@ -594,7 +729,7 @@ class Walker:
                 f"a {kind} row needs a maps×H×W input, not {_shape_text(v.shape)}",
                 "spatial-after-flatten",
             )
-            return replace(v, shape=None)
+            return _replace(v, shape=None)
         if kind == "fc" and len(v.shape) != 1:
             fname = None
             if scope.children not in ("sequential", "flat"):
@@ -605,7 +740,7 @@ class Walker:
         assert info.rule is not None
         res = info.rule(ctx, v.shape)
         if res.output_shape is None:
-            return replace(v, shape=None, flattened_by=v.flattened_by)
+            return _replace(v, shape=None, flattened_by=v.flattened_by)
         node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
         sym = self.out_sym(scope, w, v, node)
         out = Value(node.id, node.output_shape, sym, w.name, ctx.at(), v.flattened_by)
@@ -760,10 +895,10 @@ class Walker:
                     self.doc.pos(w.path + ("layers", j, "from")),
                     scope,
                 )
-                return replace(v, shape=None)
+                return _replace(v, shape=None)
         inner = Scope(
             prefix=path + ".",
-            input=replace(v, member=INPUT),
+            input=_replace(v, member=INPUT),
             env=scope.env,
             depth=scope.depth + 1,
             children=row.children,
@@ -878,11 +1013,11 @@ class Walker:
         name = row.type
         self.used.add(name)
         if name in self.cyclic:
-            return replace(v, shape=None)
+            return _replace(v, shape=None)
         block = self.blocks[name]
         got = self.block_args(scope, w, block, ctx)
         if got is None:
-            return replace(v, shape=None)
+            return _replace(v, shape=None)
         values, texts = got
         if row.repeat is None and (row.first is not None or row.names is not None):
             key = "first" if row.first is not None else "names"
@@ -891,7 +1026,7 @@ class Walker:
                 "repeat-override",
                 key,
             )
-            return replace(v, shape=None)
+            return _replace(v, shape=None)
         first_values, first_texts = dict(values), dict(texts)
         if row.first:
             for key, value in row.first.items():
@@ -905,7 +1040,7 @@ class Walker:
                         scope,
                         ctx.label,
                     )
-                    return replace(v, shape=None)
+                    return _replace(v, shape=None)
                 raw = _lookup(self.doc.data, w.path + ("first", key))
                 text = repr(value)
                 if isinstance(raw, str) and ex.is_expr(raw):
@@ -915,7 +1050,7 @@ class Walker:
                         text = ex.Sym(parsed.python())
                     except ex.ExprError as exc:
                         ctx.error(f"'first': {exc}", "expr", "first")
-                        return replace(v, shape=None)
+                        return _replace(v, shape=None)
                 if not _fits(value, block.params[key].type):
                     ctx.error(
                         f"param '{key}' of block '{name}' is {_a(block.params[key].type)}, "
@@ -923,7 +1058,7 @@ class Walker:
                         "block-param",
                         "first",
                     )
-                    return replace(v, shape=None)
+                    return _replace(v, shape=None)
                 first_values[key] = value
                 first_texts[key] = text
         start = len(self.nodes)
@@ -954,10 +1089,10 @@ class Walker:
                         check_identifier(child, "copy name")
                     except ValueError as exc:
                         ctx.error(f"'names': {exc}", "value", "names")
-                        return replace(v, shape=None)
+                        return _replace(v, shape=None)
                     if "{i}" not in row.names and row.repeat > 1:
                         ctx.error("'names' needs {i} to number the copies", "value", "names")
-                        return replace(v, shape=None)
+                        return _replace(v, shape=None)
                 else:
                     child = str(k)
                 child_names.append(child)
@@ -969,7 +1104,7 @@ class Walker:
                 if out.shape is None:
                     return Value(self.node_id(scope, w.name), None, 0, w.name)
                 copies.append((child if row.names is not None else None, args))
-                cur = replace(out, member=w.name)
+                cur = _replace(out, member=w.name)
                 if k == 0:
                     rest = (None, self.call_args(block, cur.sym, values, texts))
             raw_repeat = _lookup(self.doc.data, w.path + ("repeat",))
@@ -983,7 +1118,7 @@ class Walker:
                         "block-varies",
                         "names",
                     )
-                    return replace(v, shape=None)
+                    return _replace(v, shape=None)
                 count = ex.parse(raw_repeat).python()
                 copies = [copies[0], rest]
             inside = self.nodes[start:]
@@ -1066,15 +1201,28 @@ class Walker:
             notes=(note(f"instantiated from {label}", ctx.at()),) + scope.notes,
         )
         start = len(self.nodes)
-        rows = []
-        for i, raw in enumerate(block.layers or []):
-            model = self.materialize(inner, ("blocks", name, "layers", i), raw)
-            if model is None:
-                return replace(v, shape=None)
-            rows.append((("blocks", name, "layers", i), model))
-        out = self.walk(inner, rows)
-        if out.shape is None:
-            return replace(v, shape=None)
+        key = _instance_key(name, values, v, depth)
+        memo = self.walked.get(key)
+        if memo is not None and self.rows_total + memo.rows <= MAX_ROWS:
+            out, members = self.replay(memo, path + ".", v.id)
+        else:
+            marks = (len(self.groups), len(self.diagnostics), self.rows_total, self.index)
+            log_mark = len(self.instance_log)
+            rows = []
+            for i, raw in enumerate(block.layers or []):
+                model = self.materialize(inner, ("blocks", name, "layers", i), raw)
+                if model is None:
+                    return _replace(v, shape=None)
+                rows.append((("blocks", name, "layers", i), model))
+            out = self.walk(inner, rows)
+            if out.shape is None:
+                return _replace(v, shape=None)
+            members = list(inner.members)
+            if len(self.diagnostics) == marks[1] and key not in self.walked:
+                self.walked[key] = _Walked.record(
+                    self, path + ".", v.id, start, marks, log_mark, out, members
+                )
+        assert out.shape is not None  # a replayed walk succeeded
         inside = self.nodes[start:]
         self.groups.append(
             Group(
@@ -1092,9 +1240,9 @@ class Walker:
                 args=tuple(values.items()),
             )
         )
-        self.instances.setdefault(name, []).append(
-            Instance(list(inner.members), out.member, ctx.at())
-        )
+        made = Instance(members, out.member, ctx.at())
+        self.instances.setdefault(name, []).append(made)
+        self.instance_log.append((name, made))
         if name not in self.order:
             self.order.append(name)
         sym = _subst(
@@ -1102,9 +1250,61 @@ class Walker:
         )
         return Value(out.id, out.shape, sym, w.name, ctx.at(), out.flattened_by)
 
+    def replay(self, memo: _Walked, prefix: str, input_id: str) -> tuple[Value, list]:
+        """Append what an instance walked alike before appended, renamed to ``prefix``."""
+        old = memo.prefix
+        cut = len(old)
+
+        def rename(i: str) -> str:
+            if i == memo.input_id:
+                return input_id
+            return prefix + i[cut:] if i.startswith(old) else i
+
+        shift = self.index - memo.index
+        for n in memo.nodes:
+            fields = dict(n.__dict__)
+            fields["id"] = prefix + n.id[cut:]
+            fields["inputs"] = tuple(map(rename, n.inputs))
+            if n.path is not None:
+                fields["path"] = prefix + n.path[cut:]
+                assert n.index is not None  # a module has its index
+                fields["index"] = n.index + shift
+            fields["scope"] = (prefix + n.scope[cut:]) if n.scope != old[:-1] else prefix[:-1]
+            if n.activation_of is not None:
+                fields["activation_of"] = rename(n.activation_of)
+            self.nodes.append(_new_node(fields))
+        self.index += memo.modules
+        for g in memo.groups:
+            self.groups.append(
+                _replace(
+                    g, path=prefix + g.path[cut:], nodes=tuple(prefix + i[cut:] for i in g.nodes)
+                )
+            )
+        for name, inst in memo.instances:
+            self.instances.setdefault(name, []).append(inst)
+            self.instance_log.append((name, inst))
+        self.rows_total += memo.rows
+        out = memo.out
+        return _replace(out, id=rename(out.id)), memo.members
+
     def materialize(self, scope: Scope, path: tuple, raw: Any) -> Any:
         """A block's row with this instance's params substituted, validated."""
         env = scope.env or {}
+        names = self.row_names.get(path, False)
+        if names is False:
+            names = self.row_names[path] = _expr_names(raw)
+        if names is not None:
+            # the row's data depends on the env only through the names its expressions use
+            short = (path, tuple((n, type(env.get(n)).__name__, env.get(n)) for n in names))
+            model = self.materialized.get(short)
+            if model is None:
+                model = self._materialize(scope, path, raw, env)
+                if model is not None:
+                    self.materialized[short] = model
+            return model
+        return self._materialize(scope, path, raw, env)
+
+    def _materialize(self, scope: Scope, path: tuple, raw: Any, env: dict) -> Any:
         problems: list[Diagnostic] = []
         data = self.substitute(raw, path, env, problems, scope)
         if problems:
@@ -1135,7 +1335,7 @@ class Walker:
         if isinstance(raw, dict):
             out = {}
             for k, val in raw.items():
-                if k in ("type", "name", "from", "if", "names", "crop"):
+                if k in _VERBATIM:
                     out[k] = val
                 elif k == "layers" and isinstance(val, list):
                     out[k] = [
@@ -1179,7 +1379,7 @@ class Walker:
         network differs per instance, expressions where the row wrote one."""
         if not self.graph:
             return node  # a chain's code is written from the nodes themselves
-        hyper = {k: getattr(node, k) for k in HYPER}
+        hyper = dict(zip(HYPER, _hyper(node)))
         if scope.env is not None:
             raw = _lookup(self.doc.data, w.path)
             raw = raw if isinstance(raw, dict) else {}
@@ -1202,7 +1402,14 @@ class Walker:
                 elif isinstance(value, str) and ex.is_expr(value):
                     s = ex.Sym(ex.parse(value).python())
                     hyper[fname] = (s, s) if fname in _PAIRS else s
-        return Node(
+        # rows written alike share one Node: the classes' merge then compares by identity
+        values = tuple(hyper.values())
+        memo = (node.name, node.kind, values, _types(values))
+        found = self.codegen.get(memo)
+        if found is not None:
+            return found
+        made = self.codegen[memo] = _new_node(
+            hyper,
             id=node.name,
             name=node.name,
             kind=node.kind,
@@ -1213,8 +1420,8 @@ class Walker:
             output_shape=(),
             params=0,
             macs=0,
-            **hyper,
         )
+        return made
 
     def shape_text(
         self, scope: Scope, shape: tuple[int, ...] | None, sym: str | int | None = None
@@ -1320,7 +1527,7 @@ def _finish(merged: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]
             gone[member.name] = member.inputs[0] if member.inputs else INPUT
             continue
         inputs = tuple(_follow(n, gone) for n in member.inputs)
-        out.append(replace(member, inputs=inputs, cond=None if always else cond))
+        out.append(_replace(member, inputs=inputs, cond=None if always else cond))
     return tuple(out)
 
 
@@ -1372,8 +1579,11 @@ def _reconcile(column: list[Member]) -> list[Member]:
     if any(n is None for n in nodes) or any(m.actual is None for m in column):
         return column
     fixed: dict[str, Any] = {}
+    distinct = list({id(n): n for n in nodes}.values())  # instances often share one Node
+    if len(distinct) < 2:
+        return column
     for name in HYPER:
-        values = {getattr(n, name) for n in nodes}
+        values = {getattr(n, name) for n in distinct}
         if len(values) < 2:
             continue
         for candidate in sorted(values, key=str):
@@ -1382,7 +1592,7 @@ def _reconcile(column: list[Member]) -> list[Member]:
                 break
     if not fixed:
         return column
-    return [replace(m, node=replace(m.node, **fixed)) for m in column]  # type: ignore[type-var]
+    return [_replace(m, node=_replace(m.node, **fixed)) for m in column]
 
 
 def _value_of(text: str, env: dict) -> Any:
@@ -1429,14 +1639,14 @@ def _reconcile_args(column: list[Member]) -> list[Member]:
     out = []
     for m in column:
         copies = tuple((name, a) for (name, _), a in zip(m.copies, fixed[1:]))
-        out.append(replace(m, args=fixed[0], copies=copies))
+        out.append(_replace(m, args=fixed[0], copies=copies))
     return out
 
 
 def _all_children(members: list[tuple[Member, bool, str | None]]) -> tuple[Member, ...]:
     """A container's children as walked in one instance: absent ones kept (and marked),
     so that instances can be merged child by child."""
-    return tuple(replace(m, cond=cond, present=present) for m, present, cond in members)
+    return tuple(_replace(m, cond=cond, present=present) for m, present, cond in members)
 
 
 class _Varies(ValueError):
@@ -1447,7 +1657,24 @@ class _Varies(ValueError):
 
 def _normal(m: Member) -> Member:
     """What must agree between instances, children aside: no shape comment, no presence."""
-    return replace(m, shape="", cond=None, present=True, children=())
+    return _replace(m, shape="", cond=None, present=True, children=())
+
+
+def _normal_key(m: Member) -> tuple:
+    """What ``_normal(m) == _normal(other)`` compares, without building the copies: every
+    compared field of Member but shape, cond, present and children."""
+    return (
+        m.name,
+        m.kind,
+        m.inputs,
+        m.node,
+        m.block,
+        m.args,
+        m.copies,
+        m.repeat,
+        m.named,
+        m.module,
+    )
 
 
 def _merge_column(column: list[Member]) -> Member:
@@ -1457,8 +1684,9 @@ def _merge_column(column: list[Member]) -> Member:
     instance lose their condition, those present in some keep it, the others go."""
     column = _reconcile(column)
     chosen = column[0]
+    key = _normal_key(chosen)
     for other in column[1:]:
-        if _normal(other) != _normal(chosen):
+        if other is not chosen and _normal_key(other) != key:
             raise _Varies(_difference(_normal(chosen), _normal(other)), chosen.name)
         if [c.name for c in other.children] != [c.name for c in chosen.children]:
             raise _Varies("its rows", chosen.name)
@@ -1475,8 +1703,8 @@ def _merge_column(column: list[Member]) -> Member:
             merged = _merge_column(present)
         except _Varies as exc:
             raise _Varies(str(exc), f"{chosen.name}.{exc.name}") from None
-        children.append(replace(merged, cond=kids[0].cond, present=True))
-    return replace(chosen, shape=shape, children=tuple(children))
+        children.append(_replace(merged, cond=kids[0].cond, present=True))
+    return _replace(chosen, shape=shape, children=tuple(children))
 
 
 def _vary_shape(text: str) -> str:
@@ -1513,35 +1741,105 @@ def _subst(sym: str | int, mapping: dict[str, str | int]) -> str | int:
     """``planes * 4`` with planes → ``64`` becomes ``256``; with planes → ``w`` ``w * 4``."""
     if isinstance(sym, int):
         return sym
-    import ast
+    # The answer depends on whether every argument is a literal (then the maps are a
+    # number) and on the arguments ``sym`` reads: memoized on just those.
+    literal = all(isinstance(v, int) or _is_literal(str(v)) for v in mapping.values())
+    used = tuple((n, mapping[n]) for n in _names_in(sym) if n in mapping)
+    return _subst_used(sym, literal, used)
 
-    tree = ast.parse(sym, mode="eval")
-    values: dict[str, Any] = {}
-    for k, v in mapping.items():
-        values[k] = v
-    literal: dict[str, Any] = {}
-    for k, v in values.items():
+
+@functools.lru_cache(maxsize=4096)
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(sym: str) -> tuple[str, ...]:
+    """The names ``sym`` reads, in order."""
+    names: list[str] = []
+    for n in ast.walk(ast.parse(sym, mode="eval")):
+        if isinstance(n, ast.Name) and n.id not in names:
+            names.append(n.id)
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _subst_used(sym: str, literal: bool, used: tuple) -> str | int:
+    values = dict(used)
+    if literal:  # every argument is a literal: the maps are a number
+        env = {k: v if isinstance(v, int) else ast.literal_eval(str(v)) for k, v in used}
         try:
-            literal[k] = v if isinstance(v, int) else ast.literal_eval(str(v))
-        except (ValueError, SyntaxError):
-            break
-    else:  # every argument is a literal: the maps are a number
-        try:
-            result = ex.parse(_dollar(sym)).evaluate(literal)
+            result = ex.parse(_dollar(sym)).evaluate(env)
             if isinstance(result, int) and not isinstance(result, bool):
                 return result
         except ex.ExprError:
             pass
-
-    class Sub(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            if node.id in values:
-                return ast.parse(f"({values[node.id]})", mode="eval").body
-            return node
-
-    return ast.unparse(Sub().visit(tree))
+    tree = _Sub(values).visit(ast.parse(sym, mode="eval"))
+    return _collected(tree) or ast.unparse(tree)
 
 
+def _collected(tree: ast.Expression) -> str | None:
+    """A sum that names one term twice, with like terms collected: ``in_maps + growth +
+    growth`` → ``in_maps + 2 * growth``; None for any other expression (written as it is).
+
+    A dense block's maps are its input's plus ``growth`` per layer: without this the
+    expression, and the time to substitute into it, grow with every layer (and Python's
+    parser gives up on the nesting past about a thousand)."""
+    terms: list[ast.AST] = []
+    stack = [tree.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += (n.right, n.left)
+        else:
+            terms.append(n)
+    coefficients: dict[str, int] = {}  # name → how many; "" for the constant
+    for t in terms:
+        name, k = _term(t)
+        if name is None:
+            return None
+        coefficients[name] = coefficients.get(name, 0) + k
+    if len(coefficients) == len(terms):
+        return None  # nothing to collect
+    parts = []
+    for name, k in coefficients.items():
+        parts.append(str(k) if name == "" else name if k == 1 else f"{k} * {name}")
+    return " + ".join(parts)
+
+
+def _term(t: ast.AST) -> tuple[str | None, int]:
+    """(name, coefficient) of ``name``, ``k * name``, ``name * k`` or ``k`` (name "")."""
+    if isinstance(t, ast.Name):
+        return t.id, 1
+    if isinstance(t, ast.Constant) and type(t.value) is int and t.value >= 0:
+        return "", t.value
+    if isinstance(t, ast.BinOp) and isinstance(t.op, ast.Mult):
+        a, b = t.left, t.right
+        if isinstance(a, ast.Name):
+            a, b = b, a
+        if isinstance(b, ast.Name) and isinstance(a, ast.Constant) and type(a.value) is int:
+            if a.value > 0:
+                return b.id, a.value
+    return None, 0
+
+
+class _Sub(ast.NodeTransformer):
+    """Names → the (parenthesised) text they stand for."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.values:
+            return ast.parse(f"({self.values[node.id]})", mode="eval").body
+        return node
+
+
+@functools.lru_cache(maxsize=4096)
 def _dollar(python: str) -> str:
     """Python text over plain names → the evaluator's ``$name`` form."""
     import ast
@@ -1567,6 +1865,26 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the string '{value}'"
     return repr(value)
+
+
+def _expr_names(raw: Any) -> tuple[str, ...] | None:
+    """The names the expressions in a raw block row read (None when one does not parse:
+    the row is then substituted afresh each time, to report it)."""
+    found: list[str] = []
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(v for k, v in item.items() if k not in _VERBATIM)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif ex.is_expr(item):
+            try:
+                names = ex.parse(item).names
+            except ex.ExprError:
+                return None
+            found.extend(n for n in names if n not in found)
+    return tuple(found)
 
 
 def _freeze(data: Any) -> Any:
@@ -1721,7 +2039,7 @@ def check_spec(
     diagnostics = walker.diagnostics
     if strict:
         diagnostics = [
-            replace(d, severity="error", message=d.message + " (--strict)")
+            _replace(d, severity="error", message=d.message + " (--strict)")
             if d.severity == "warning"
             else d
             for d in diagnostics
