@@ -286,3 +286,18 @@ def test_output_that_is_a_file_is_a_usage_error(tmp_path):
 def test_compile_check_on_the_committed_outputs_passes():
     out = run("compile", "--check", *(f"specs/{s}.yaml" for s in SEEDS))
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_version_is_written_once():
+    """pyproject.toml reads the version from cnnspec/__init__.py (hatch's dynamic
+    version): the installed metadata, the package and `--version` agree."""
+    import importlib.metadata
+
+    import cnnspec
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in pyproject
+    assert "\nversion =" not in pyproject
+    assert importlib.metadata.version("cnnspec") == cnnspec.__version__
+    out = run("--version")
+    assert out.stdout.strip() == f"cnnspec {cnnspec.__version__}"
