@@ -646,7 +646,7 @@ class Concat(_Row):
     maps: OptMaps = Field(None, description="Declared maps of the result (checked).")
     size: OptSize = Field(None, description="Declared size of the result (checked).")
     crop: Literal["center"] | None = Field(
-        None, description="`center`: cut larger inputs to the smallest H×W (U-Net)."
+        None, description="`center`: cut every input to the last input's H×W, centred (U-Net)."
     )
 
 
