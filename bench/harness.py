@@ -52,12 +52,14 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_child(argv: Sequence[str], *, cwd: Path = ROOT) -> Child:
-    """Run ``argv`` to completion, its output discarded; its wall time and peak RSS."""
+def run_child(argv: Sequence[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Child:
+    """Run ``argv`` to completion, its output discarded; its wall time and peak RSS.
+
+    ``env`` adds to (or overrides) the children's environment."""
     done = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, *argv],
         cwd=cwd,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -80,6 +82,22 @@ def interleave(
             if i >= warmup:
                 samples[name].append(value)
     return samples
+
+
+def clear_caches() -> int:
+    """Empty every memo cache in cnnspec's modules (``functools`` caches): a timed call then
+    starts as the first call of a fresh process would, not from the same spec's answers
+    left by the previous sample. The number of caches emptied."""
+    n = 0
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "cnnspec" or name.startswith("cnnspec.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and hasattr(value, "cache_info"):
+                clear()
+                n += 1
+    return n
 
 
 def median(xs: Sequence[float]) -> float:

@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only abcde] [--threads N] [--output FILE]``."""
+"""``python -m bench [--quick] [--only abcdefgh] [--threads N] [--output FILE]``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import latency, scaling, startup
+from . import graphs, latency, meta, scaling, startup
 from .harness import Row, markdown
 
-SECTIONS = "abcde"
+SECTIONS = "abcdefgh"
 
 
 def _context(args: argparse.Namespace, seconds: float, load_before: str) -> str:
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         default=SECTIONS,
         metavar="LETTERS",
-        help="sections to run, e.g. 'd' (default: all)",
+        help="sections to run, e.g. 'd' or 'fgh' (default: all)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads for (d); default 1")
     parser.add_argument("--output", metavar="FILE", help="also write the table here")
@@ -62,7 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     today_rss: list[int] = []
     if "a" in args.only:
-        section_rows, today_rss = _run(lambda: startup.workflow(max(2, reps * 2 // 3), 1), "a")
+        section_rows, today_rss = _run(
+            lambda: (
+                startup.workflow(1, 0) if args.quick else startup.workflow(max(2, reps * 2 // 3), 1)
+            ),
+            "a",
+        )
         rows += section_rows
     if "b" in args.only:
         rows += _run(lambda: startup.import_floor(reps + 5 if not args.quick else reps, warm), "b")
@@ -73,8 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += _run(lambda: latency.latency(plan, args.threads), "d")
     if "e" in args.only:
         rows += _run(lambda: startup.memory(2 if args.quick else 5, 1, today_rss), "e")
+    if "f" in args.only:
+        rows += _run(lambda: meta.meta_device(1 if args.quick else reps, 1), "f")
+    if "g" in args.only:
+        rows += _run(
+            lambda: startup.zoo_floor(1 if args.quick else reps, 1 if args.quick else warm), "g"
+        )
+    if "h" in args.only:
+        rows += _run(lambda: graphs.graphs(1 if args.quick else 3, args.quick), "h")
 
-    text = f"{_context(args, time.perf_counter() - start, load_before)}\n\n{markdown(rows)}\n"
+    context = _context(args, time.perf_counter() - start, load_before)
+    if "a" in args.only and startup.TORCHVISION_PYTHON.exists():
+        context += f"; torchvision baseline (a): {startup.torchvision_versions()}"
+    text = f"{context}\n\n{markdown(rows)}\n"
     sys.stdout.write(text)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
