@@ -739,3 +739,28 @@ def test_compile_expand_and_depth_options(tmp_path: Path) -> None:
     assert cli.build_parser().parse_args(["compile", spec, "--depth", "3"]).diagram_depth == 3
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["compile", spec, "--depth", "0"])
+
+
+def test_unet_is_drawn_as_a_u():
+    """Each crop-and-concat sits beside the encoder map it crops (the same rank), to its
+    right: the encoder runs down the left, the decoder climbs back up the right, and
+    the skip connections run across."""
+    net = cnnspec.load(ROOT / "specs" / "unet.yaml")
+    plan = graph_plan(net)
+    graph = _dot_json(plan.digraph.source)
+    pos = {
+        o["name"]: tuple(float(v) for v in o["pos"].split(","))
+        for o in graph["objects"]
+        if "pos" in o
+    }
+    crops = [n for n in net.nodes if n.kind == "concat" and n.crop == "center"]
+    assert len(crops) == 4
+    heights = []
+    for concat in crops:
+        source, merge = plan.drawn[concat.inputs[0]], plan.drawn[concat.id]
+        assert pos[merge][1] == pos[source][1], concat.name  # side by side
+        assert pos[merge][0] > pos[source][0], concat.name  # the decoder to the right
+        heights.append(pos[merge][1])
+    # the decoder climbs: cat4 (deepest) lowest, cat1 highest (Graphviz's y grows upward)
+    by_level = dict(zip((c.name for c in crops), heights))
+    assert by_level["cat4"] < by_level["cat3"] < by_level["cat2"] < by_level["cat1"]

@@ -1394,14 +1394,40 @@ def _emit(net: Network, b: _Builder, labels: _Labels, edges, skips) -> graphviz.
     with g.subgraph(name="cluster_legend") as legend:
         legend.attr(label="", style="rounded", color="#cccccc", margin="4")
         legend.node("legend", _graph_legend(_legend_entries(_families(b, labels), bool(skips))))
+    levels = _u_levels(edges)  # DOT ids: skip source → crop concat
+    for tail_name, head_name in levels.items():
+        with g.subgraph() as level:  # the decoder's level beside the encoder's
+            level.attr(rank="same")
+            level.node(tail_name)
+            level.node(head_name)
     for tail, head, shapes in edges:
         attrs = {"label": plain_text(f" {_shapes_text(shapes)} ")}
         if (tail.name, head.name) in skips:
             attrs.update(color=SKIP_COLOR, fontcolor=SKIP_COLOR, penwidth="1.4")
         else:
             attrs["weight"] = "4"
+        if head.name in levels.values() and levels.get(tail.name) != head.name:
+            attrs["constraint"] = "false"  # the way back up the U
         g.edge(tail.name, head.name, **attrs)
     return g
+
+
+def _u_levels(edges) -> dict[str, str]:
+    """U-Net's U: a crop-and-concat joins the encoder's map of its level, so it is
+    drawn beside that map (the same rank), and the decoder climbs back up.
+
+    Returns skip source → crop concat, for every concat with ``crop: center``."""
+    levels: dict[str, str] = {}
+    for _tail, head, _shapes in edges:
+        if head.kind != "merge" or not head.nodes or head.nodes[0].crop != "center":
+            continue
+        concat = head.nodes[0]
+        if len(concat.inputs) < 2:
+            continue
+        for tail, h, _ in edges:
+            if h is head and concat.inputs[0] in {n.id for n in tail.nodes}:
+                levels[tail.name] = head.name
+    return levels
 
 
 def _layout(graph: _Graph, fold: bool, depth: int | None):
