@@ -22,12 +22,12 @@ import functools
 import math
 import operator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
 from . import expr as ex
-from .check import MAX_ROWS, SPATIAL, Resolved, RowContext, opt
+from .check import MAX_ROWS, SPATIAL, Resolved, RowContext, _declared, opt
 from .diagnostics import Diagnostic, Pos, SpecError, note
 from .ir import INPUT, ClassDef, Group, Member, Network, Node, Param
 from .load import Document
@@ -589,6 +589,38 @@ class Walker:
             self.printed(w, ctx, self.nodes[start:])
         return value
 
+    def add_group(
+        self,
+        path: str,
+        name: str,
+        kind: Literal["block", "sequential"],
+        block: str | None,
+        depth: int,
+        pos: Pos,
+        start: int,
+        input_shape: tuple[int, ...],
+        output_shape: tuple[int, ...],
+        args: tuple[tuple[str, object], ...] = (),
+    ) -> None:
+        """Record a block instance or container holding the nodes made since ``start``."""
+        inside = self.nodes[start:]
+        self.groups.append(
+            Group(
+                path,
+                name,
+                kind,
+                block,
+                depth,
+                pos,
+                tuple(n.id for n in inside),
+                input_shape,
+                output_shape,
+                sum(n.params for n in inside),
+                sum(n.macs for n in inside),
+                args=args,
+            )
+        )
+
     def mark_read(self, scope: Scope, member: str) -> None:
         """``member``'s value is read (and, through rows absent here, what they pass on)."""
         while member != INPUT and member not in scope.reads:
@@ -909,22 +941,17 @@ class Walker:
         out = self.walk(inner, rows)
         if out.shape is None:
             return Value(self.node_id(scope, w.name), None, 0, w.name)
-        _declared_check(ctx, out.shape, "the container's output")
-        inside = self.nodes[start:]
-        self.groups.append(
-            Group(
-                path,
-                w.name,
-                "sequential",
-                None,
-                scope.depth + 1,
-                ctx.at(),
-                tuple(n.id for n in inside),
-                v.shape or (),
-                out.shape,
-                sum(n.params for n in inside),
-                sum(n.macs for n in inside),
-            )
+        _declared(ctx, out.shape, "the container's output")
+        self.add_group(
+            path,
+            w.name,
+            "sequential",
+            None,
+            scope.depth + 1,
+            ctx.at(),
+            start,
+            v.shape or (),
+            out.shape,
         )
         member = Member(
             w.name,
@@ -1067,7 +1094,7 @@ class Walker:
             out = self.instance(scope, w, name, block, values, texts, v, path, ctx)
             if out.shape is None:
                 return Value(self.node_id(scope, w.name), None, 0, w.name)
-            args = self.call_args(block, out_in_sym(v), values, texts)
+            args = self.call_args(block, v.sym, values, texts)
             member = Member(
                 w.name,
                 "block",
@@ -1097,7 +1124,7 @@ class Walker:
                     child = str(k)
                 child_names.append(child)
                 vals, txts = (first_values, first_texts) if k == 0 else (values, texts)
-                args = self.call_args(block, out_in_sym(cur), vals, txts)
+                args = self.call_args(block, cur.sym, vals, txts)
                 out = self.instance(
                     scope, w, name, block, vals, txts, cur, f"{path}.{child}", ctx, scope.depth + 2
                 )
@@ -1121,21 +1148,16 @@ class Walker:
                     return _replace(v, shape=None)
                 count = ex.parse(raw_repeat).python()
                 copies = [copies[0], rest]
-            inside = self.nodes[start:]
-            self.groups.append(
-                Group(
-                    path,
-                    w.name,
-                    "sequential",
-                    None,
-                    scope.depth + 1,
-                    ctx.at(),
-                    tuple(n.id for n in inside),
-                    v.shape or (),
-                    cur.shape or (),
-                    sum(n.params for n in inside),
-                    sum(n.macs for n in inside),
-                )
+            self.add_group(
+                path,
+                w.name,
+                "sequential",
+                None,
+                scope.depth + 1,
+                ctx.at(),
+                start,
+                v.shape or (),
+                cur.shape or (),
             )
             out = cur
             member = Member(
@@ -1150,7 +1172,7 @@ class Walker:
                 env=_env(scope),
             )
         assert out.shape is not None
-        _declared_check(ctx, out.shape, f"the {name} block's output")
+        _declared(ctx, out.shape, f"the {name} block's output")
         scope.members.append((member, True, self.cond_text(w)))
         return Value(out.id, out.shape, out.sym, w.name, ctx.at(), out.flattened_by)
 
@@ -1169,9 +1191,6 @@ class Walker:
             ):
                 args.append(f"{name}={text}")
         return tuple(args)
-
-    def uses_in_maps(self, block: BlockSpec) -> bool:
-        return True
 
     def instance(
         self,
@@ -1223,22 +1242,17 @@ class Walker:
                     self, path + ".", v.id, start, marks, log_mark, out, members
                 )
         assert out.shape is not None  # a replayed walk succeeded
-        inside = self.nodes[start:]
-        self.groups.append(
-            Group(
-                path,
-                path.rsplit(".", 1)[-1],
-                "block",
-                name,
-                depth,
-                ctx.at(),
-                tuple(n.id for n in inside),
-                v.shape,
-                out.shape,
-                sum(n.params for n in inside),
-                sum(n.macs for n in inside),
-                args=tuple(values.items()),
-            )
+        self.add_group(
+            path,
+            path.rsplit(".", 1)[-1],
+            "block",
+            name,
+            depth,
+            ctx.at(),
+            start,
+            v.shape,
+            out.shape,
+            args=tuple(values.items()),
         )
         made = Instance(members, out.member, ctx.at())
         self.instances.setdefault(name, []).append(made)
@@ -1733,10 +1747,6 @@ def _sym(value: str | int) -> Any:
     return value if isinstance(value, int) else ex.Sym(value)
 
 
-def out_in_sym(v: Value) -> str | int:
-    return v.sym
-
-
 def _subst(sym: str | int, mapping: dict[str, str | int]) -> str | int:
     """``planes * 4`` with planes → ``64`` becomes ``256``; with planes → ``w`` ``w * 4``."""
     if isinstance(sym, int):
@@ -1902,12 +1912,6 @@ def _nest(path: tuple, data: Any) -> Any:
         else:
             data = {part: data}
     return data
-
-
-def _declared_check(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
-    from .check import _declared
-
-    _declared(ctx, out, what)
 
 
 def _weights(node: Node) -> int:
