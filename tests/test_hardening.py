@@ -483,7 +483,6 @@ def test_dilation_and_groups_limits_are_applied_and_documented():
 # --------------------------------------------------------------------------- 8. the file system
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_fifo_is_refused_at_once(tmp_path):
     """`cnnspec check` on a FIFO with no writer blocked forever (so does cnnspec.load):
     both run in a child process with a deadline, the cnnspec under test on its path."""

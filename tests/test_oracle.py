@@ -30,8 +30,8 @@ import random
 from dataclasses import dataclass, field
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
 nn = torch.nn
 
 import cnnspec  # noqa: E402
@@ -502,7 +502,7 @@ def built_agrees(twin: Twin, net) -> list[str]:
 
 
 def torchinfo_agrees(twin: Twin, net) -> list[str]:
-    torchinfo = pytest.importorskip("torchinfo")
+    import torchinfo
 
     class Chain(nn.Module):
         def __init__(self):

@@ -27,8 +27,8 @@ import os
 import re
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 import cnnspec  # noqa: E402
