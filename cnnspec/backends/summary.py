@@ -142,10 +142,8 @@ def render_text(net: Network, depth: int | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_markdown(net: Network) -> str:
-    """The book's table: layer type, feature maps, size, kernel size, stride, activation."""
-    if net.layout == "graph":
-        return render_graph_markdown(net)
+def _markdown_head(net: Network) -> list[str]:
+    """The title, the book's column heads and the image row, for both table forms."""
     head = [
         "Layer",
         "Type",
@@ -157,7 +155,7 @@ def render_markdown(net: Network) -> str:
         "Activation",
         "Params",
     ]
-    lines = [
+    return [
         f"**{net.title or net.name}**",
         "",
         "| " + " | ".join(head) + " |",
@@ -165,6 +163,13 @@ def render_markdown(net: Network) -> str:
         f"| image | input | {net.input_shape[0]} | {fmt.shape(net.input_shape[1:])} "
         "| - | - | - | - | - |",
     ]
+
+
+def render_markdown(net: Network) -> str:
+    """The book's table: layer type, feature maps, size, kernel size, stride, activation."""
+    if net.layout == "graph":
+        return render_graph_markdown(net)
+    lines = _markdown_head(net)
     for row in net.rows():
         n = row.node
         spatial = len(n.output_shape) == 3
@@ -399,25 +404,7 @@ def render_graph_markdown(net: Network) -> str:
     """The book's table for a graph network: one line per row the network writes; a
     block row (a block instance, a repeated block, a container) is one line, its
     type the block's name, with its maps, size and params."""
-    head = [
-        "Layer",
-        "Type",
-        "Feature maps",
-        "Size",
-        "Kernel size",
-        "Stride",
-        "Padding",
-        "Activation",
-        "Params",
-    ]
-    lines = [
-        f"**{net.title or net.name}**",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join(["---"] * 2 + ["---:"] * 2 + ["---"] * 4 + ["---:"]) + "|",
-        f"| image | input | {net.input_shape[0]} | {fmt.shape(net.input_shape[1:])} "
-        "| - | - | - | - | - |",
-    ]
+    lines = _markdown_head(net)
     for item, activation in _top_rows(tree(net)):
         shape = item.output_shape
         spatial = len(shape) == 3
