@@ -81,9 +81,8 @@ def random_chain_specs(n: int) -> list[str]:
 
 
 def random_graph_specs(n: int) -> list[str]:
-    from hypothesis import HealthCheck, given, settings
-
     import test_graph_property
+    from hypothesis import HealthCheck, given, settings
 
     texts: list[str] = []
 
