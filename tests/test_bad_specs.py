@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cnnspec.cli import main as cli_main
-from cnnspec.load import MAX_FILE_BYTES
+from cnnspec.frontend.load import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bless", ROOT / "tools" / "bless.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnspec.load import MAX_DEPTH, MAX_NODES, decode, load_text
+from cnnspec.frontend.load import MAX_DEPTH, MAX_NODES, decode, load_text
 
 
 def load_ok(text: str):
