@@ -35,16 +35,17 @@ def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
             print(line, file=sys.stderr)
 
 
-def _load(path: str, strict: bool):
+def _load(path: str, args):
     """Load one spec: the network, or None after printing its diagnostics.
 
-    Only a regular file is read (``load`` refuses a FIFO without waiting for a writer)."""
+    Only a regular file is read (``load`` refuses a FIFO without waiting for a writer);
+    ``args`` gives ``--strict`` and ``--include-root``."""
     if not os.path.exists(path):
         raise UsageError(f"cannot read {path}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"cannot read {path}: it is a directory")
     try:
-        net = load(path, strict=strict)
+        net = load(path, strict=args.strict, include_root=args.include_root)
     except SpecError as exc:
         _report(exc.diagnostics, exc.filename)
         return None
@@ -202,7 +203,7 @@ def cmd_compile(args) -> int:
     failed = drift = False
     missing_dot = False
     for stem, spec in stems.items():
-        net = _load(spec, args.strict)
+        net = _load(spec, args)
         if net is None:
             failed = True
             continue
@@ -262,7 +263,7 @@ def cmd_check(args) -> int:
 
     failed = False
     for spec in args.specs:
-        net = _load(spec, args.strict)
+        net = _load(spec, args)
         if net is None:
             failed = True
             continue
@@ -281,7 +282,7 @@ def cmd_summary(args) -> int:
         raise UsageError(
             "--depth folds the text summary; it does not apply to --format " + args.format
         )
-    net = _load(args.spec, args.strict)
+    net = _load(args.spec, args)
     if net is None:
         return EXIT_SPEC
     if args.depth is not None:
@@ -296,6 +297,23 @@ def _depth(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of levels, 1 or more: {text!r}")
     return int(text)
+
+
+def _directory(text: str) -> str:
+    """``--include-root DIR``: a folder that exists."""
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"not a directory: {text!r}")
+    return text
+
+
+def _include_root_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--include-root",
+        type=_directory,
+        metavar="DIR",
+        help="read include: files from inside DIR (default: the nearest folder above the "
+        "spec holding .git or pyproject.toml, else the spec's folder)",
+    )
 
 
 def cmd_schema(args) -> int:
@@ -354,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a graph's diagram: draw each block or container at depth N (1: the "
         "network's rows) as one node",
     )
+    _include_root_flag(p)
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser(
@@ -364,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("specs", nargs="+", metavar="SPEC")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _include_root_flag(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -382,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
         "level N stands for everything inside it (default: all)",
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _include_root_flag(p)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")

@@ -13,8 +13,18 @@ from .frontend.load import decode, load_text, too_large
 from .ir import Network
 
 
-def loads(text: str | bytes, *, source: str = "<spec>", strict: bool = False) -> Network:
-    """Check spec text; return the IR or raise :class:`SpecError` with every problem."""
+def loads(
+    text: str | bytes,
+    *,
+    source: str = "<spec>",
+    strict: bool = False,
+    include_root: str | os.PathLike | None = None,
+) -> Network:
+    """Check spec text; return the IR or raise :class:`SpecError` with every problem.
+
+    The files an ``include:`` names are read relative to ``source``'s folder (the working
+    directory for ``<spec>``), and only inside ``include_root``: by default the nearest
+    folder upward holding ``.git`` or ``pyproject.toml``, else the spec's own folder."""
     from .check import check
     from .schema import validate
 
@@ -26,7 +36,7 @@ def loads(text: str | bytes, *, source: str = "<spec>", strict: bool = False) ->
     doc, problems = load_text(text)
     if doc is None:
         raise SpecError(problems, source)
-    problems = include(doc, source)
+    problems = include(doc, source, include_root)
     if problems:
         raise SpecError(problems, source)
     spec, problems = validate(doc)
@@ -35,8 +45,13 @@ def loads(text: str | bytes, *, source: str = "<spec>", strict: bool = False) ->
     return check(spec, doc, source=source, strict=strict)
 
 
-def load(path: str | os.PathLike, *, strict: bool = False) -> Network:
-    """Read and check a spec file.
+def load(
+    path: str | os.PathLike,
+    *,
+    strict: bool = False,
+    include_root: str | os.PathLike | None = None,
+) -> Network:
+    """Read and check a spec file (``include_root``: see :func:`loads`).
 
     Raises :class:`SpecError` for an invalid spec and ``OSError`` for an unreadable file
     (:class:`NotARegularFile` for a FIFO, a device or a directory)."""
@@ -44,7 +59,7 @@ def load(path: str | os.PathLike, *, strict: bool = False) -> Network:
     data, size = read_spec_bytes(path)
     if data is None:
         raise SpecError([too_large(size)], source)
-    return loads(data, source=source, strict=strict)
+    return loads(data, source=source, strict=strict, include_root=include_root)
 
 
 __all__ = ["Diagnostic", "NotARegularFile", "SpecError", "display_path", "load", "loads"]

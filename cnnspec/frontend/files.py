@@ -9,31 +9,39 @@ from pathlib import Path
 
 from .load import MAX_FILE_BYTES
 
+#: What a file that is not a regular file is, by the test on its mode.
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
 
 def display_path(path: str | os.PathLike) -> str:
-    """The path as a person would type it: relative to the working directory when inside it."""
+    """The path as a person would type it: relative to the working directory when inside it.
+
+    Symbolic links are resolved (a loop of them stays as written)."""
     p = Path(path)
     try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        real = Path(os.path.realpath(p))
+        return real.relative_to(os.path.realpath(os.getcwd())).as_posix()
+    except (ValueError, OSError):
         return p.as_posix()
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this mode is, when it is not a regular file (``a FIFO``)."""
+    for test, what in _KINDS:
+        if test(mode):
+            return what
+    return "not a regular file"
 
 
 class NotARegularFile(OSError):
     """The path names a FIFO, a device, a socket or a directory, not a spec file."""
-
-
-def _kind(mode: int) -> str:
-    for test, what in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ):
-        if test(mode):
-            return what
-    return "not a regular file"
 
 
 def read_spec_bytes(path: str | os.PathLike) -> tuple[bytes | None, int]:
@@ -42,14 +50,30 @@ def read_spec_bytes(path: str | os.PathLike) -> tuple[bytes | None, int]:
     Only a regular file is read. The file is opened without blocking, so a FIFO with
     no writer is refused at once instead of waiting forever; ``fstat`` on the open
     descriptor decides, so the answer is about the file that is read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, _OPEN_FLAGS)
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            what = _kind(info.st_mode)
+            what = file_kind(info.st_mode)
+            if what == "a FIFO":
+                what += " (named pipe)"
             raise NotARegularFile(errno.EINVAL, f"it is {what}, not a regular file", str(path))
         if info.st_size > MAX_FILE_BYTES:
             return None, info.st_size
         data = f.read(MAX_FILE_BYTES + 1)
     return data, len(data)
+
+
+def read_regular(path: str | os.PathLike, seen: os.stat_result) -> bytes:
+    """The bytes of the regular file ``seen`` was taken of, at most the size limit and one.
+
+    It is opened without blocking and checked again on the open descriptor, so a file
+    swapped for a FIFO, a device or another file after ``seen`` is refused, not read."""
+    fd = os.open(path, _OPEN_FLAGS)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if (info.st_dev, info.st_ino) != (seen.st_dev, seen.st_ino) or not stat.S_ISREG(
+            info.st_mode
+        ):
+            raise NotARegularFile(errno.EINVAL, "it changed while it was read", str(path))
+        return f.read(MAX_FILE_BYTES + 1)
