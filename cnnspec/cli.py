@@ -306,7 +306,9 @@ def _directory(text: str) -> str:
     return text
 
 
-def _include_root_flag(p: argparse.ArgumentParser) -> None:
+def _loading_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of every command that loads specs: ``--strict``, ``--include-root``."""
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument(
         "--include-root",
         type=_directory,
@@ -346,7 +348,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if any file would change"
     )
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument(
         "--format",
         choices=("svg", "png", "pdf"),
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a graph's diagram: draw each block or container at depth N (1: the "
         "network's rows) as one node",
     )
-    _include_root_flag(p)
+    _loading_flags(p)
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser(
@@ -382,8 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         "MACs and output shape.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    _include_root_flag(p)
+    _loading_flags(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -401,8 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: show N levels of a graph's module tree; a block or container at "
         "level N stands for everything inside it (default: all)",
     )
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    _include_root_flag(p)
+    _loading_flags(p)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")

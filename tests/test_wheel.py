@@ -62,7 +62,9 @@ def test_wheel_installs_and_compiles_with_its_own_templates(tmp_path, monkeypatc
     assert where[1] == "False"
 
     specs = ["specs/lenet5.yaml", "specs/lenet_code611.yaml", "specs/zoo/resnet18.yaml"]
-    out = run(bindir / "cnnspec", "compile", *specs, "-o", "out", cwd=work)
+    # work/ holds no .git or pyproject.toml: the include root is named, so that
+    # specs/zoo/resnet18.yaml may include ../blocks/resnet.yaml
+    out = run(bindir / "cnnspec", "compile", *specs, "-o", "out", "--include-root", ".", cwd=work)
     assert "wrote" in out
     monkeypatch.chdir(ROOT)
     for spec in specs:
