@@ -9,7 +9,7 @@ entry point until the pipeline runs the walk itself.
 from __future__ import annotations
 
 from .ir import Network
-from .kinds import Resolved, RowContext, opt
+from .kinds import SPATIAL, Resolved, RowContext, opt
 from .kinds.activation import activation_rule
 from .kinds.base import declared as _declared
 from .kinds.conv import conv_rule, deconv_rule
@@ -22,10 +22,6 @@ from .kinds.window import Axis
 from .load import Document
 from .spec.models import Spec
 from .spec.values import MAX_ROWS
-
-SPATIAL = frozenset(
-    {"conv", "deconv", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "upsample"}
-)
 
 __all__ = [
     "MAX_ROWS",
