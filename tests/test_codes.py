@@ -16,7 +16,7 @@ from cnnspec.codes import CODES, markdown
 ROOT = Path(__file__).resolve().parent.parent
 #: codes built at run time rather than written as one literal
 COMPOSED = {"printed-params", "printed-macs"}
-#: codes a schema error is given through a variable (schema.py's `_diagnostic`)
+#: codes a schema error is given through a variable (spec/errors.py's `located`)
 ASSIGNED = re.compile(r'code = "([a-z-]+)"')
 
 

@@ -1,0 +1,94 @@
+"""Activations: a row of their own, or a row's `activation:` shorthand.
+
+The ``Activation`` value type (what `activation:` may name) is built from the records
+below, so a new activation is one model and one record here (and its macro).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BeforeValidator, WithJsonSchema
+
+from ..spec.values import NotNull, any_case
+from .base import LayerKind, Resolved, RowContext
+from .row import RowModel
+
+
+class ReLU(RowModel):
+    type: Literal["relu"]
+
+
+class ReLU6(RowModel):
+    type: Literal["relu6"]
+
+
+class LeakyReLU(RowModel):
+    type: Literal["leaky_relu"]
+
+
+class Sigmoid(RowModel):
+    type: Literal["sigmoid"]
+
+
+class Tanh(RowModel):
+    type: Literal["tanh"]
+
+
+class Softmax(RowModel):
+    """Softmax over the class dimension (dim=1); only as the last layer."""
+
+    type: Literal["softmax"]
+
+
+def activation_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape)
+
+
+def _activation(name: str, model: type, torch_class: str, label: str) -> LayerKind:
+    return LayerKind(
+        name,
+        model,
+        activation_rule,
+        "activation",
+        "activation",
+        elementwise=True,
+        activation=True,
+        torch_class=torch_class,
+        label=label,
+        rider=True,
+    )
+
+
+KINDS = (
+    _activation("relu", ReLU, "ReLU", "ReLU"),
+    _activation("relu6", ReLU6, "ReLU6", "ReLU6"),
+    _activation("leaky_relu", LeakyReLU, "LeakyReLU", "Leaky ReLU"),
+    _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
+    _activation("tanh", Tanh, "Tanh", "Tanh"),
+    _activation("softmax", Softmax, "Softmax", "Softmax"),
+)
+
+#: The kinds an `activation:` shorthand may name.
+NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+if TYPE_CHECKING:
+    Activation = str
+else:
+    Activation = Annotated[
+        Literal[NAMES + ("none",)],
+        BeforeValidator(_lower),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "description": "case-insensitive",
+                "pattern": any_case(*NAMES, "none"),
+            }
+        ),
+    ]
+OptActivation = Annotated[Activation | None, NotNull]

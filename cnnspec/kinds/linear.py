@@ -1,0 +1,88 @@
+"""The classifier's kinds: ``flatten``, ``fc`` (nn.Linear) and ``dropout``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ..spec.values import MAX_MAPS, Probability
+from .activation import OptActivation
+from .base import LayerKind, Resolved, RowContext, param_macs
+from .row import ACTIVATION_AFTER, RowModel
+
+
+class FC(RowModel):
+    """A fully connected layer (nn.Linear); the first one flattens its input."""
+
+    type: Literal["fc"]
+    size: Annotated[int, Field(ge=1, le=MAX_MAPS)] = Field(description="Number of units.")
+    bias: bool = Field(True, description="Learn an additive bias.")
+    activation: OptActivation = Field(None, description=ACTIVATION_AFTER)
+
+
+class Dropout(RowModel):
+    """Dropout (nn.Dropout)."""
+
+    type: Literal["dropout"]
+    p: Probability = Field(0.5, ge=0.0, lt=1.0, description="Drop probability, default 0.5.")
+
+
+class Flatten(RowModel):
+    """Marks where the feature extractor ends and the classifier begins."""
+
+    type: Literal["flatten"]
+
+
+def fc_rule(ctx: RowContext, shape) -> Resolved:
+    row: FC = ctx.spec_row
+    (features,) = shape
+    params = features * row.size + (row.size if row.bias else 0)
+    return Resolved(
+        (row.size,),
+        params=params,
+        fields=dict(in_maps=features, out_maps=row.size, bias=row.bias),
+    )
+
+
+def dropout_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape, fields=dict(p=ctx.spec_row.p))
+
+
+FC_KIND = LayerKind(
+    "fc",
+    FC,
+    fc_rule,
+    "fc",
+    "fully connected",
+    macs=param_macs,
+    maps="declared",
+    maps_key="size",
+    torch_class="Linear",
+    hyper=("in_maps", "out_maps", "bias"),
+    keys={"bias": "bias"},
+)
+DROPOUT = LayerKind(
+    "dropout",
+    Dropout,
+    dropout_rule,
+    "dropout",
+    "dropout",
+    elementwise=True,
+    torch_class="Dropout",
+    hyper=("p",),
+    keys={"p": "p"},
+    rider=True,
+)
+#: resolved by the walker itself: the flatten changes the walk's state (what follows is
+#: the classifier), not only the shape
+FLATTEN = LayerKind(
+    "flatten",
+    Flatten,
+    None,
+    "flatten",
+    "flatten",
+    maps="flat",
+    op="torch.flatten",
+    rider=True,
+)

@@ -1,0 +1,227 @@
+"""The document models: :class:`Spec` (a network), :class:`BlockSpec`, and the row union.
+
+``Layer``, the model of one row, is a union tagged by the row's `type`: the row model
+of every kind in :data:`cnnspec.kinds.KINDS`, and :class:`BlockRow` for a row whose
+type names a block.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+)
+
+from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, RowModel
+from ..kinds.container import Sequential
+from .values import MAX_REPEAT, ClassName, Maps, NotNull, OptMaps, OptSize, Printed, Size
+
+
+class BlockRow(RowModel):
+    """An instance of a block defined under `blocks:`; its other keys are the block's params."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True, populate_by_name=True)
+
+    type: str = Field(
+        description="The block's name.",
+        json_schema_extra=lambda schema: schema.update({"not": {"enum": list(LAYER_TYPES)}}),
+    )
+    repeat: int | None = Field(  # type: ignore[assignment]
+        None,
+        ge=1,
+        le=MAX_REPEAT,
+        description="N instances in an nn.Sequential (children 0 … N−1, or named by `names`).",
+    )
+    maps: OptMaps = Field(None, description="Declared output maps (checked).")
+    size: OptSize = Field(None, description="Declared output size (checked).")
+    first: dict[str, Any] | None = Field(
+        None, description="Params that differ in the first copy of a repeated block: {stride: 2}."
+    )
+    names: str | None = Field(
+        None,
+        description="Names of the copies, with {i} for 1, 2, …: `denselayer{i}`.",
+    )
+
+
+#: The tag of a row whose type is not a layer type: an instance of a block.
+BLOCK = "block"
+
+
+def row_tag(value: Any) -> str | None:
+    if not isinstance(value, (dict, BaseModel)):
+        return BLOCK  # not a mapping: the block row model says so
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if kind is None:
+        return None
+    if isinstance(kind, str) and kind in MODEL_FOR_TYPE:
+        return kind
+    if isinstance(kind, str) and kind.isidentifier() and kind.isascii():
+        return BLOCK
+    return "?"  # not a tag: reported as an unknown type
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    Layer = RowModel  # every row model is a RowModel; pydantic sees the tagged union below
+else:
+    Layer = Annotated[
+        Union[  # noqa: UP007 (a tagged union needs the Union form)
+            tuple(Annotated[m, Tag(t)] for t, m in MODEL_FOR_TYPE.items())
+            + (Annotated[BlockRow, Tag(BLOCK)],)
+        ],
+        Discriminator(row_tag),
+    ]
+Sequential.model_rebuild(_types_namespace={"Layer": Layer})
+
+
+#: Keys every row takes that a person rarely needs: listed last in messages.
+_GRAPH_KEYS = ("from", "if", "params", "macs")
+
+
+def row_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a row model takes, as written in a spec (``from``, not ``from_``)."""
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    return [k for k in keys if k not in _GRAPH_KEYS] + [k for k in keys if k in _GRAPH_KEYS]
+
+
+class ParamSpec(BaseModel):
+    """A block param: its type, and a default that makes it optional."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    type: Literal["int", "bool", "float"] = Field(description="int, bool or float.")
+    default: int | bool | float | None = Field(None, description="Value when a row omits it.")
+    description: str | None = Field(None, max_length=2000, description="What it means.")
+
+
+def _param_spec(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"type": value}
+    return value
+
+
+class BlockSpec(BaseModel):
+    """A named, parametrized sub-network; a row whose type is its name instantiates it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    title: str | None = Field(None, max_length=2000, description="Free text: the docstring.")
+    params: dict[
+        str,
+        Annotated[
+            ParamSpec,
+            BeforeValidator(_param_spec),
+            WithJsonSchema(
+                {"anyOf": [{"enum": ["int", "bool", "float"]}, ParamSpec.model_json_schema()]}
+            ),
+        ],
+    ] = Field(
+        default_factory=dict,
+        description="Typed params: `planes: int`, or `{type: int, default: 1}`. Rows use "
+        "them as `$planes`, in expressions such as `$planes * 4` or `$t * in_maps`.",
+    )
+    children: Literal["named", "indexed"] = Field(
+        "named",
+        description="named: every row with a module is an attribute named by the row "
+        "(torchvision's BasicBlock); indexed: the block is an nn.Sequential, children 0, 1, …",
+    )
+    layers: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        description="The block's rows, in order: the same row types as the network's, with "
+        "`$param` expressions; checked for every instance.",
+    )
+    table: str | None = Field(None, description="The rows as a table block, as for `table`.")
+
+
+class PrintedConvention(BaseModel):
+    """How the paper counts the figures its table prints (rows' `params` and `macs`)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    counts: Literal["all", "weights"] = Field(
+        "all",
+        description="all: every parameter (weights, biases, norms), MACs with biases, as "
+        "cnnspec counts; weights: conv and fc weights only, MACs without biases.",
+    )
+    K: Literal[1000, 1024] = Field(1000, description="What K stands for: 1000 or 1024.")
+    M: Literal[1000000, 1048576] = Field(1000000, description="What M stands for.")
+    G: Literal[1000000000, 1073741824] = Field(1000000000, description="What G stands for.")
+    tolerance: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="How far (relative) a printed figure may be from the count and still "
+        "agree, beyond the rounding of its last digit: 0.02 for a paper whose figures are "
+        "approximate. Default 0.",
+    )
+
+
+class Input(BaseModel):
+    """The input image: the table's "image" row."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    maps: Maps = Field(description="Input channels (1 for grey, 3 for RGB).")
+    size: Size = Field(description="Input height × width, e.g. 224x224.")
+
+
+class Spec(BaseModel):
+    """A CNN described as a table: one row per layer."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        title="cnnspec network",
+    )
+
+    name: ClassName = Field(description="Class name of the generated nn.Module.")
+    title: Annotated[Annotated[str, Field(max_length=2000)] | None, NotNull] = Field(
+        None, description="Free text for the docstring and the diagram title."
+    )
+    layout: Literal["sequential", "flat"] = Field(
+        "sequential",
+        description="sequential: features → flatten → classifier (torchvision's layout); "
+        "flat: one attribute per row, named by the row's name.",
+    )
+    input: Annotated[Input | None, NotNull] = Field(
+        None, description="The input image; a table block may give it as an `image` row."
+    )
+    layers: Annotated[Annotated[list[Layer], Field(min_length=1)] | None, NotNull] = Field(
+        None, description="The rows, in order. Either this or `table`."
+    )
+    table: Annotated[str | None, NotNull] = Field(
+        None,
+        description="The rows typed as a textbook prints them: a header row naming the "
+        "columns, then one whitespace-separated line per layer; '-' for an empty cell.",
+    )
+    include: list[str] | str | None = Field(
+        None,
+        description="Files (relative to this one) whose `blocks:` this spec uses, so that "
+        "specs share blocks instead of copying them.",
+    )
+    blocks: dict[str, BlockSpec] | None = Field(
+        None,
+        description="Named, parametrized sub-networks (ResNet's BasicBlock, an inception "
+        "module); each becomes one generated class.",
+    )
+    printed: PrintedConvention | None = Field(
+        None,
+        description="How the paper counts the `params` and `macs` figures rows declare.",
+    )
+    params: Printed | None = Field(
+        None,
+        description="The whole network's parameter count as the paper prints it (`138M`), "
+        "compared with cnnspec's count under `printed`; a difference is a warning.",
+    )
+    macs: Printed | None = Field(
+        None,
+        description="The whole network's multiply-adds as the paper prints it (`3.8e9`).",
+    )

@@ -1,0 +1,178 @@
+"""Stage 2: plain data → :class:`Spec`, every problem located.
+
+Table blocks are expanded into rows first; then pydantic validates the data against
+the document models, and its errors are translated (:mod:`cnnspec.spec.errors`);
+last come the checks pydantic cannot make: unknown row types, block and param names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..diagnostics import Diagnostic
+from ..kinds import MODEL_FOR_TYPE
+from ..load import Document, clip
+from ..table import expand_table
+from .errors import drop_explained, located, unknown_type_message
+from .models import BLOCK, Spec, row_keys, row_tag
+from .values import check_identifier, class_name
+
+
+def _columns() -> frozenset[str]:
+    """Every key a row of some type takes: the columns a table header may name."""
+    return frozenset(k for model in MODEL_FOR_TYPE.values() for k in row_keys(model))
+
+
+def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
+    """Validate loaded data against :class:`Spec`; errors come back located."""
+    if not isinstance(doc.data, dict):
+        what = "a list" if isinstance(doc.data, list) else f"'{clip(str(doc.data))}'"
+        return None, [
+            Diagnostic(
+                "error",
+                f"a spec is a mapping with name, input and layers, not {what}",
+                "schema",
+                doc.pos(()),
+            )
+        ]
+    problems: list[Diagnostic] = []
+    blocks = doc.data.get("blocks")
+    known = _columns() | _block_params(blocks)
+    if isinstance(blocks, dict):
+        for bname, block in blocks.items():
+            if isinstance(block, dict) and isinstance(block.get("table"), str):
+                problems += expand_table(doc, block["table"], known, ("blocks", bname))
+                if "table" in block:
+                    return None, problems
+                block.pop("table", None)
+    if isinstance(doc.data.get("table"), str):
+        problems += expand_table(doc, doc.data["table"], known)
+        # A table whose rows could not be read at all ends here; otherwise the rows
+        # that were read are validated too, so that every problem is reported at once.
+        if problems and ("table" in doc.data or not doc.data.get("layers")):
+            return None, problems
+    block_names = [b for b in blocks if isinstance(b, str)] if isinstance(blocks, dict) else []
+    unknown = _unknown_types(doc, block_names)
+    try:
+        spec = Spec.model_validate(doc.data)
+    except ValidationError as exc:
+        found = [located(doc, err) for err in exc.errors(include_url=False)]
+        return None, problems + drop_explained(found) + unknown
+    problems += unknown + _check_blocks(doc, spec)
+    if spec.layers is None:
+        problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
+    if spec.input is None:
+        problems.append(
+            Diagnostic(
+                "error", "the spec has no 'input' (nor an image row)", "missing", doc.pos(())
+            )
+        )
+    return (None, problems) if problems else (spec, [])
+
+
+def _rows_in(data: Any, path: tuple) -> list[tuple[tuple, dict]]:
+    """Every row under ``path`` (a list of rows), containers' rows included."""
+    out: list[tuple[tuple, dict]] = []
+    stack = [(path, data)]
+    while stack:
+        where, rows = stack.pop()
+        if not isinstance(rows, list):
+            continue
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                out.append((where + (i,), row))
+                if row.get("type") == "sequential":
+                    stack.append((where + (i, "layers"), row.get("layers")))
+    return out
+
+
+def all_rows(data: dict) -> list[tuple[tuple, dict]]:
+    """Every row of a spec's data: the network's and every block's, with their paths."""
+    found = _rows_in(data.get("layers"), ("layers",))
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        for name, block in blocks.items():
+            if isinstance(block, dict):
+                found += _rows_in(block.get("layers"), ("blocks", name, "layers"))
+    return found
+
+
+def _unknown_types(doc: Document, blocks: list[str]) -> list[Diagnostic]:
+    """Rows whose type is an identifier but neither a layer type nor a block's name."""
+    out = []
+    for path, row in all_rows(doc.data) if isinstance(doc.data, dict) else []:
+        tag = row.get("type")
+        if row_tag(row) == BLOCK and tag not in blocks:
+            message = unknown_type_message(tag, blocks)
+            out.append(Diagnostic("error", message, "unknown-type", doc.pos(path + ("type",))))
+    return out
+
+
+#: Keys of a block row that are not the block's params.
+BLOCK_ROW_KEYS = frozenset(
+    {"type", "name", "repeat", "from", "if", "maps", "size", "params", "macs", "first", "names"}
+)
+#: Names a param may not take: they would hide a name the generated class uses.
+RESERVED_PARAMS = frozenset(
+    {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
+)
+
+
+def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
+    """Block names and param names: identifiers that fit in the generated code."""
+    out: list[Diagnostic] = []
+    blocks = spec.blocks or {}
+    for name, block in blocks.items():
+        where = doc.pos(("blocks", name), key=True)
+        try:
+            class_name(name)
+            if name in MODEL_FOR_TYPE:
+                raise ValueError(f"'{name}' is a layer type; a block needs a name of its own")
+            if name == spec.name:
+                raise ValueError(f"'{name}' is the network's own name")
+        except ValueError as exc:
+            out.append(Diagnostic("error", f"block name: {exc}", "block-name", where))
+        for param, decl in block.params.items():
+            at = doc.pos(("blocks", name, "params", param), key=True)
+            try:
+                check_identifier(param, "param")
+                if param in BLOCK_ROW_KEYS or param in RESERVED_PARAMS or param in blocks:
+                    raise ValueError(f"param '{param}' would hide a key or name cnnspec uses")
+            except ValueError as exc:
+                out.append(Diagnostic("error", str(exc), "block-param", at))
+            if decl.default is not None and not _fits(decl.default, decl.type):
+                out.append(
+                    Diagnostic(
+                        "error",
+                        f"the default {decl.default!r} of '{param}' is not a {decl.type}",
+                        "block-param",
+                        doc.pos(("blocks", name, "params", param, "default")),
+                    )
+                )
+        if block.layers is None and block.table is None:
+            out.append(Diagnostic("error", f"block '{name}' has no 'layers'", "missing", where))
+    return out
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _block_params(blocks: Any) -> frozenset[str]:
+    """The params of every block: more columns a table may name."""
+    if not isinstance(blocks, dict):
+        return frozenset()
+    params = {
+        p
+        for b in blocks.values()
+        if isinstance(b, dict) and isinstance(b.get("params"), dict)
+        for p in b["params"]
+        if isinstance(p, str)
+    }
+    return frozenset(params | {f"first.{p}" for p in params})
