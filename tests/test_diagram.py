@@ -21,7 +21,7 @@ import pytest
 import cnnspec
 from cnnspec.backends import diagram
 from cnnspec.backends import format as fmt
-from cnnspec.backends.diagram import graph_plan, render_dot, render_image
+from cnnspec.backends.diagram import graph_plan, image, render_dot, render_image
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -133,7 +133,7 @@ STAGE_LABELS = {
 def test_stages_are_labelled_like_the_book(stem: str) -> None:
     labels = [
         diagram.stage_label(g.number, g.rows)
-        for g in diagram.groups(_net(ROOT / "specs" / f"{stem}.yaml"))
+        for g in diagram.stages(_net(ROOT / "specs" / f"{stem}.yaml"))
         if g.kind == "stage"
     ]
     assert labels == STAGE_LABELS[stem]
@@ -297,12 +297,12 @@ def test_plain_labels_are_escaped_with_graphviz_escape() -> None:
 def test_render_image_without_dot_returns_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert render_image("digraph { a }", "svg") is None
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(image.shutil, "which", lambda name: None)
     assert render_image("digraph { a }", "png") is None
 
 
 def test_render_image_reports_a_dot_failure() -> None:
-    with pytest.raises(diagram.RenderError, match="dot -Tsvg failed"):
+    with pytest.raises(diagram.GraphvizError, match="dot -Tsvg failed"):
         render_image("digraph { a -> }", "svg")
 
 
@@ -316,7 +316,7 @@ def test_compile_without_dot_writes_dot_and_warns_once(
 ) -> None:
     from cnnspec import cli
 
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(image.shutil, "which", lambda name: None)
     specs = [str(ROOT / "specs" / "lenet5.yaml"), str(ROOT / "specs" / "vgg16.yaml")]
     rc = cli.main(["compile", *specs, "-o", str(tmp_path), "--format", "png"])
     err = capsys.readouterr().err
