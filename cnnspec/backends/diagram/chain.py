@@ -17,7 +17,7 @@ import graphviz
 
 from ...ir import Network, Node, Row
 from .. import format as fmt
-from .emit import add_legend, digraph, legend_entries, legend_label
+from .emit import add_legend, digraph, legend_entries, legend_label, subgraph
 from .labels import io_label
 from .style import FAMILIES, cluster_style, family, html_text, plain_text
 
@@ -65,13 +65,15 @@ def stages(net: Network) -> list[Stage]:
     classifier = [r for r in rows if r.node.id not in before]
     out: list[Stage] = []
     pending: list[Row] = []
+    convs = False  # whether pending holds a convolution
     number = 0
     for row in features:
         pending.append(row)
-        if row.node.kind in _POOLS and any(r.node.kind == "conv" for r in pending):
+        convs = convs or row.node.kind == "conv"
+        if row.node.kind in _POOLS and convs:
             number += 1
             out.append(Stage("stage", tuple(pending), number))
-            pending = []
+            pending, convs = [], False
     if pending:
         out.append(Stage("loose", tuple(pending)))
     if classifier:
@@ -290,14 +292,14 @@ def _draw_stage(
 ) -> None:
     """One stage's boxes, line by line, in its cluster (loose rows: in no cluster)."""
     if stage.kind == "loose":
-        ctx = g.subgraph(name=f"loose_{number}")
+        ctx = subgraph(g, f"loose_{number}")
     else:
         label = stage_label(stage.number, stage.rows) if stage.kind == "stage" else "classifier"
         style = cluster_style(label, labeljust="r", fontsize="11", margin="10")
-        ctx = g.subgraph(name=f"cluster_{number}", graph_attr=style)
+        ctx = subgraph(g, f"cluster_{number}", style)
     with ctx as sub:
         for line_no, line in enumerate(_lines(drawn)):
-            with sub.subgraph(name=f"line_{number}_{line_no}") as rank:
+            with subgraph(sub, f"line_{number}_{line_no}") as rank:
                 rank.attr(rank="same")
                 for col, box in enumerate(line):
                     node_id = next(ids)

@@ -224,10 +224,16 @@ class Drawing:
         """Drawn edges in order of first appearance, with every shape that flows along each."""
         net = self.tree.net
         found: dict[tuple[str, str], Edge] = {}
+        shapes_of: dict[tuple[str, str], set[tuple[int, ...]]] = {}  # found's shapes, as a set
+
+        def note(key: tuple[str, str], shape: tuple[int, ...]) -> None:
+            if shape not in shapes_of[key]:
+                shapes_of[key].add(shape)
+                found[key][2].append(shape)
 
         # A folded run drawn as a cluster: the edges that enter it stand for every
         # copy's input, so they carry the shapes of the edges between copies too.
-        entering: dict[tuple[int, str], list[tuple[str, str]]] = {}
+        entering: dict[tuple[int, str], dict[tuple[str, str], None]] = {}  # ordered sets
         between: dict[tuple[int, str], list[tuple[int, ...]]] = {}
 
         def add(tail_id: str, head: Unit, shape: tuple[int, ...], runs: list[int]) -> None:
@@ -236,13 +242,12 @@ class Drawing:
                 return
             key = (tail.name, head.name)
             if key not in found:
-                found[key] = (tail, head, [])
-            if shape not in found[key][2]:
-                found[key][2].append(shape)
+                found[key], shapes_of[key] = (tail, head, []), set()
+            note(key, shape)
             outside = {r for r, _ in self.run_of.get(tail_id, [])}
             for run in runs:
                 if run in self.cluster_runs and run not in outside:
-                    entering.setdefault((run, head.name), []).append(key)
+                    entering.setdefault((run, head.name), {})[key] = None
 
         for n in net.nodes:
             head = self.drawn(n.id)
@@ -255,10 +260,9 @@ class Drawing:
                 add(i, head, self.shape(i), here)
         add(net.output, self.output, self.shape(net.output), [])
         for slot, shapes in between.items():
-            for key in entering.get(slot, []):
+            for key in entering.get(slot, {}):
                 for shape in shapes:
-                    if shape not in found[key][2]:
-                        found[key][2].append(shape)
+                    note(key, shape)
         return list(found.values())
 
     def shape(self, node_id: str) -> tuple[int, ...]:

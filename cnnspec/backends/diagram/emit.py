@@ -7,6 +7,7 @@ Node ids are internal (``n0``, ``n1``, …) and every text from the spec is esca
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -68,6 +69,18 @@ def digraph(
     )
 
 
+@contextlib.contextmanager
+def subgraph(
+    parent: graphviz.Digraph, name: str | None = None, graph_attr: dict[str, str] | None = None
+) -> Iterator[graphviz.Digraph]:
+    """What ``parent.subgraph(name=…)`` gives as a context manager, added to ``parent``
+    on exit — without the copy of the parent's whole body that graphviz makes for each
+    one, which would make a drawing of n clusters cost n²."""
+    sub = graphviz.Digraph(name=name, graph_attr=graph_attr)
+    yield sub
+    parent.subgraph(sub)
+
+
 # --------------------------------------------------------------------------- the legend
 
 
@@ -111,7 +124,7 @@ def legend_label(entries: Sequence[tuple[str, str]], per_row: int | None = _LEGE
 
 
 def add_legend(g: graphviz.Digraph, label: str) -> None:
-    with g.subgraph(name="cluster_legend") as legend:
+    with subgraph(g, "cluster_legend") as legend:
         legend.attr(label="", style="rounded", color="#cccccc", margin="4")
         legend.node("legend", label)
 
@@ -141,12 +154,14 @@ def emit_graph(
     net: Network,
     drawing: Drawing,
     labels: Labels,
+    order: Sequence[Unit],
     edges: Sequence[Edge],
     skips: set[tuple[str, str]],
 ) -> graphviz.Digraph:
-    """The Digraph of one drawn fold level: units in their clusters, the legend, edges."""
+    """The Digraph of one drawn fold level: units in their clusters, the legend, edges
+    (``order``: the units in a topological order; ``skips``: the shortcuts)."""
     g = digraph(net, nodesep="0.25", ranksep="0.2", arrowsize="0.6", ordering=True)
-    on_spine = spine(drawing.units, edges, drawing.output.name)
+    on_spine = spine(order, edges, drawing.output.name)
 
     def node(ctx: graphviz.Digraph, unit: Unit, parent: str) -> None:
         label, attrs = labels.node(unit, parent)
@@ -161,7 +176,7 @@ def emit_graph(
             if isinstance(item, Unit):
                 node(ctx, item, parent)
                 continue
-            with ctx.subgraph(name=f"cluster_{next(ids)}", graph_attr=_cluster_style(item)) as sub:
+            with subgraph(ctx, f"cluster_{next(ids)}", _cluster_style(item)) as sub:
                 emit(sub, item.items, item.scope.path, ids)
 
     node(g, drawing.input, "")
@@ -174,8 +189,9 @@ def emit_graph(
 
 def _emit_edges(g: graphviz.Digraph, edges: Sequence[Edge], skips: set[tuple[str, str]]) -> None:
     levels = u_levels(edges)  # DOT ids: skip source → crop concat
+    crops = set(levels.values())
     for tail_name, head_name in levels.items():
-        with g.subgraph() as level:  # the decoder's level beside the encoder's
+        with subgraph(g) as level:  # the decoder's level beside the encoder's
             level.attr(rank="same")
             level.node(tail_name)
             level.node(head_name)
@@ -185,6 +201,6 @@ def _emit_edges(g: graphviz.Digraph, edges: Sequence[Edge], skips: set[tuple[str
             attrs.update(color=SKIP_COLOR, fontcolor=SKIP_COLOR, penwidth="1.4")
         else:
             attrs["weight"] = "4"
-        if head.name in levels.values() and levels.get(tail.name) != head.name:
+        if head.name in crops and levels.get(tail.name) != head.name:
             attrs["constraint"] = "false"  # the way back up the U
         g.edge(tail.name, head.name, **attrs)

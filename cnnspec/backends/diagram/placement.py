@@ -34,45 +34,45 @@ def topological(units: Sequence[Unit], edges: Sequence[Edge]) -> list[Unit]:
     return out
 
 
-def skips(units: Sequence[Unit], edges: Sequence[Edge]) -> set[tuple[str, str]]:
+def skips(order: Sequence[Unit], edges: Sequence[Edge]) -> set[tuple[str, str]]:
     """Edges t → h where h is also reached from t along another path: the shortcuts.
 
-    A search from t's other successors goes no further than h's place in a
-    topological order, so a local shortcut costs a local search."""
-    order = {u.name: k for k, u in enumerate(topological(units, edges))}
-    succ: dict[str, list[str]] = {u.name: [] for u in units}
+    ``order`` is the units in a topological order. One search per tail with two or
+    more heads, from all of them at once, marks what is reached from a head along one
+    edge or more; a marked head is reached along another path (no path of one edge or
+    more leads from a node back to itself), so the edge to it is a shortcut. The
+    search goes no further than the tail's last head in ``order``: a local shortcut
+    costs a local search, and a tail with n heads one search, not n."""
+    place = {u.name: k for k, u in enumerate(order)}
+    succ: dict[str, list[str]] = {}
     for tail, head, _ in edges:
-        succ[tail.name].append(head.name)
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, stack = {start}, [start]
+        succ.setdefault(tail.name, []).append(head.name)
+    out: set[tuple[str, str]] = set()
+    for name, heads in succ.items():
+        if len(heads) < 2:
+            continue
+        last = max(place[h] for h in heads)
+        reached: set[str] = set()
+        stack = list(heads)
         while stack:
-            at = stack.pop()
-            if at == goal:
-                return True
-            for s in succ[at]:
-                if s not in seen and order[s] <= order[goal]:
-                    seen.add(s)
+            for s in succ.get(stack.pop(), ()):
+                if s not in reached and place[s] <= last:
+                    reached.add(s)
                     stack.append(s)
-        return False
-
-    out = set()
-    for tail, head, _ in edges:
-        others = [s for s in succ[tail.name] if s != head.name]
-        if any(reaches(s, head.name) for s in others):
-            out.add((tail.name, head.name))
+        out.update((name, h) for h in heads if h in reached)
     return out
 
 
-def spine(units: Sequence[Unit], edges: Sequence[Edge], end: str) -> set[str]:
+def spine(order: Sequence[Unit], edges: Sequence[Edge], end: str) -> set[str]:
     """The longest path from the input to the output (the first one, on a tie): drawn
-    straight, so that branches and shortcuts run beside it."""
-    preds: dict[str, list[str]] = {u.name: [] for u in units}
+    straight, so that branches and shortcuts run beside it. ``order``: the units in a
+    topological order."""
+    preds: dict[str, list[str]] = {u.name: [] for u in order}
     for tail, head, _ in edges:
         preds[head.name].append(tail.name)
     length: dict[str, int] = {}
     best: dict[str, str | None] = {}
-    for u in topological(units, edges):
+    for u in order:
         length[u.name], best[u.name] = 0, None
         for p in preds[u.name]:
             if length[p] + 1 > length[u.name]:
@@ -112,9 +112,14 @@ _TOP, _NODE_SCALE, _RANK_GAP, _CLUSTER, _NODE_GAP = 86.0, 1.12, 9.3, 30.0, 18.0
 
 
 def estimate(
-    drawing: Drawing, labels: Labels, edges: Sequence[Edge], legend: float
+    drawing: Drawing,
+    labels: Labels,
+    order: Sequence[Unit],
+    edges: Sequence[Edge],
+    legend: float,
 ) -> tuple[float, float]:
-    """The diagram's (width, height) in points, estimated from the drawn graph."""
+    """The diagram's (width, height) in points, estimated from the drawn graph
+    (``order``: its units in a topological order; ``legend``: the legend's width)."""
     chains: dict[str, tuple[int, ...]] = {}
     _chains(drawing.root, (), chains)
     parents: dict[str, str] = {}
@@ -128,7 +133,7 @@ def estimate(
     rank: dict[str, int] = {}
     sizes = {u.name: labels.size(u, parents[u.name]) for u in drawing.units}
     height = 0.0
-    for u in topological(drawing.units, edges):
+    for u in order:
         start, r = _TOP, 0  # the title
         here = chains[u.name]
         for p in preds[u.name]:
@@ -152,15 +157,26 @@ def u_levels(edges: Sequence[Edge]) -> dict[str, str]:
     """U-Net's U: a crop-and-concat joins the encoder's map of its level, so it is
     drawn beside that map (the same rank), and the decoder climbs back up.
 
-    Returns skip source → crop concat, for every concat with ``crop: center``."""
-    levels: dict[str, str] = {}
-    for _tail, head, _shapes in edges:
+    Returns skip source → crop concat (DOT ids), for every concat with ``crop: center``,
+    in order of first appearance; a map that two crop concats read first goes beside
+    the one whose last edge comes later."""
+    into: dict[str, tuple[str, list[Unit]]] = {}  # crop concat → (source id, tails)
+    last: dict[str, int] = {}  # crop concat → its last edge's place
+    for k, (tail, head, _) in enumerate(edges):
         if head.kind != "merge" or not head.nodes or head.nodes[0].crop != "center":
             continue
         concat = head.nodes[0]
-        if len(concat.inputs) < 2:
-            continue
-        for tail, h, _ in edges:
-            if h is head and concat.inputs[0] in {n.id for n in tail.nodes}:
-                levels[tail.name] = head.name
+        if len(concat.inputs) >= 2:
+            into.setdefault(head.name, (concat.inputs[0], []))[1].append(tail)
+            last[head.name] = k
+    levels: dict[str, str] = {}
+    ids: dict[str, set[str]] = {}  # unit → the IR ids it draws
+    for head_name, (source, tails) in into.items():
+        for tail in tails:
+            if tail.name not in ids:
+                ids[tail.name] = {n.id for n in tail.nodes}
+            if source in ids[tail.name]:
+                now = levels.get(tail.name)
+                if now is None or last[head_name] > last[now]:
+                    levels[tail.name] = head_name
     return levels

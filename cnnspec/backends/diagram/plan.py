@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import graphviz
 
 from ...ir import INPUT, Network
-from .drawing import Drawing, Edge
+from .drawing import Drawing, Edge, Unit
 from .emit import emit_graph, families, legend_entries, legend_width
 from .labels import Labels
-from .placement import estimate, skips
+from .placement import estimate, skips, topological
 from .tree import ModuleTree, max_depth
 
 #: The longer side, in points, a graph diagram is folded to fit (an estimate of it).
@@ -40,16 +40,27 @@ class GraphPlan:
     estimate: tuple[float, float]  # estimated (width, height) in points
 
 
-def _draw_level(
-    tree: ModuleTree, fold: bool, depth: int | None
-) -> tuple[Drawing, Labels, list[Edge], tuple[float, float]]:
-    """One fold level drawn: (drawing, labels, edges, estimated size)."""
+@dataclass
+class _Level:
+    """One fold level drawn, placed and measured."""
+
+    drawing: Drawing
+    labels: Labels
+    edges: list[Edge]
+    order: list[Unit]  # the units in a topological order
+    skips: set[tuple[str, str]]  # the shortcuts
+    size: tuple[float, float]  # the estimated (width, height) in points
+
+
+def _draw_level(tree: ModuleTree, fold: bool, depth: int | None) -> _Level:
     drawing = Drawing(tree, fold, depth)
     labels = Labels(drawing)
     edges = drawing.edges()
-    shortcuts = bool(skips(drawing.units, edges))
-    legend = legend_width(legend_entries(families(drawing, labels), shortcuts))
-    return drawing, labels, edges, estimate(drawing, labels, edges, legend)
+    order = topological(drawing.units, edges)
+    shortcuts = skips(order, edges)
+    legend = legend_width(legend_entries(families(drawing, labels), bool(shortcuts)))
+    size = estimate(drawing, labels, order, edges, legend)
+    return _Level(drawing, labels, edges, order, shortcuts, size)
 
 
 def graph_plan(
@@ -79,11 +90,12 @@ def graph_plan(
     else:
         levels = [(False, None), (True, None)] + [(True, d) for d in range(deepest, 0, -1)]
     for fold, limit in levels:
-        drawing, labels, edges, size = _draw_level(tree, fold, limit)
-        if max(size) <= PAGE:
+        level = _draw_level(tree, fold, limit)
+        if max(level.size) <= PAGE:
             break
-    digraph = emit_graph(net, drawing, labels, edges, skips(drawing.units, edges))
+    drawing = level.drawing
+    digraph = emit_graph(net, drawing, level.labels, level.order, level.edges, level.skips)
     drawn = {INPUT: drawing.input.name, "output": drawing.output.name}
     for n in net.nodes:
         drawn[n.id] = drawing.drawn(n.id).name
-    return GraphPlan(digraph, drawn, tuple(drawing.runs), limit, fold, size)
+    return GraphPlan(digraph, drawn, tuple(drawing.runs), limit, fold, level.size)
