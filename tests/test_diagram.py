@@ -21,7 +21,7 @@ import pytest
 import cnnspec
 from cnnspec.backends import diagram
 from cnnspec.backends import format as fmt
-from cnnspec.backends.diagram import graph_plan, render_dot, render_image
+from cnnspec.backends.diagram import graph_plan, image, render_dot, render_image
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -133,7 +133,7 @@ STAGE_LABELS = {
 def test_stages_are_labelled_like_the_book(stem: str) -> None:
     labels = [
         diagram.stage_label(g.number, g.rows)
-        for g in diagram.groups(_net(ROOT / "specs" / f"{stem}.yaml"))
+        for g in diagram.stages(_net(ROOT / "specs" / f"{stem}.yaml"))
         if g.kind == "stage"
     ]
     assert labels == STAGE_LABELS[stem]
@@ -297,12 +297,12 @@ def test_plain_labels_are_escaped_with_graphviz_escape() -> None:
 def test_render_image_without_dot_returns_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert render_image("digraph { a }", "svg") is None
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(image.shutil, "which", lambda name: None)
     assert render_image("digraph { a }", "png") is None
 
 
 def test_render_image_reports_a_dot_failure() -> None:
-    with pytest.raises(diagram.RenderError, match="dot -Tsvg failed"):
+    with pytest.raises(diagram.GraphvizError, match="dot -Tsvg failed"):
         render_image("digraph { a -> }", "svg")
 
 
@@ -316,7 +316,7 @@ def test_compile_without_dot_writes_dot_and_warns_once(
 ) -> None:
     from cnnspec import cli
 
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(image.shutil, "which", lambda name: None)
     specs = [str(ROOT / "specs" / "lenet5.yaml"), str(ROOT / "specs" / "vgg16.yaml")]
     rc = cli.main(["compile", *specs, "-o", str(tmp_path), "--format", "png"])
     err = capsys.readouterr().err
@@ -764,3 +764,122 @@ def test_unet_is_drawn_as_a_u():
     # the decoder climbs: cat4 (deepest) lowest, cat1 highest (Graphviz's y grows upward)
     by_level = dict(zip((c.name for c in crops), heights))
     assert by_level["cat4"] < by_level["cat3"] < by_level["cat2"] < by_level["cat1"]
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def _wide(n: int, crop: bool = False) -> str:
+    """``n`` 1×1 convs of the input, concatenated (cropped to the centre, with ``crop``)."""
+    rows = "".join(
+        f"  - {{name: b{i}, type: conv, maps: 1, kernel: 1, from: input}}\n" for i in range(n)
+    )
+    inputs = ", ".join(f"b{i}" for i in range(n))
+    extra = ", crop: center" if crop else ""
+    return (
+        f"name: Wide{n}\ninput: {{maps: 4, size: 8x8}}\nlayers:\n{rows}"
+        f"  - {{name: cat, type: concat, from: [{inputs}]{extra}}}\n"
+    )
+
+
+def _stack(n: int) -> str:
+    """``n`` residual blocks (conv, add with the block's input, ReLU)."""
+    return f"""name: Stack{n}
+input: {{maps: 4, size: 8x8}}
+blocks:
+  Res:
+    layers:
+      - {{name: conv, type: conv, maps: 4, kernel: 3, padding: 1}}
+      - {{name: add, type: add, from: [conv, input]}}
+      - {{name: relu, type: relu}}
+layers:
+  - {{name: blocks, type: Res, repeat: {n}}}
+"""
+
+
+def _dense(n: int) -> str:
+    """A dense block of ``n`` layers: each concatenates its input and a conv of it, so
+    the folded copies see ``n`` different input widths."""
+    return f"""name: Dense{n}
+input: {{maps: 4, size: 8x8}}
+blocks:
+  Layer:
+    layers:
+      - {{name: conv, type: conv, maps: 2, kernel: 3, padding: 1}}
+      - {{name: cat, type: concat, from: [input, conv]}}
+layers:
+  - {{name: layers, type: Layer, repeat: {n}}}
+"""
+
+
+def _chain(n: int) -> str:
+    """A chain of ``n`` ReLU + pool pairs after one conv and pool: one long loose stage."""
+    body = "  - {type: relu}\n  - {type: maxpool, kernel: 1, stride: 1}\n" * n
+    return (
+        "name: Pools\ninput: {maps: 3, size: 8x8}\nlayers:\n"
+        "  - {type: conv, maps: 4, kernel: 1}\n  - {type: maxpool, kernel: 1, stride: 1}\n" + body
+    )
+
+
+def _work(fn) -> int:
+    """The lines of the diagram package and of graphviz that ``fn()`` runs: the work it
+    does, counted (the same on every machine and under any load), not timed."""
+    roots = (str(Path(diagram.__file__).parent), str(Path(graphviz.__file__).parent))
+    lines = 0
+
+    def count(frame, event, arg):
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return count
+
+    def enter(frame, event, arg):
+        return count if frame.f_code.co_filename.startswith(roots) else None
+
+    before = sys.gettrace()
+    sys.settrace(enter)
+    try:
+        fn()
+    finally:
+        sys.settrace(before)
+    return lines
+
+
+SCALE_CASES = {
+    "wide-concat": (_wide, {}),
+    "wide-crop-concat": (lambda n: _wide(n, crop=True), {}),
+    "residual-stack": (_stack, {}),
+    "residual-stack-expanded": (_stack, {"expand": True}),
+    "dense-block": (_dense, {}),
+    "chain-of-pools": (_chain, {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALE_CASES))
+def test_diagram_work_grows_linearly(case: str) -> None:
+    """Twice the branches, blocks or rows, twice the work (a quadratic step — a search
+    per pair of branches, say — would make it four times): the diagram of a 10,000-wide
+    concat or a 5,000-block stack takes seconds, as its check does, not minutes."""
+    make, kwargs = SCALE_CASES[case]
+    sizes = (200, 400, 800)
+    nets = [cnnspec.loads(make(n)) for n in sizes]
+    work = [_work(lambda net=net: render_dot(net, **kwargs)) for net in nets]
+    ratios = [big / small for small, big in zip(work, work[1:])]
+    assert all(1.8 < r < 2.2 for r in ratios), (work, ratios)
+
+
+def test_subgraphs_never_copy_their_parent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """graphviz's ``with g.subgraph(name=…)`` copies all of ``g``'s lines so far, so n
+    clusters would cost n²: the diagram builds each subgraph on its own and adds it whole."""
+    calls: list[bool] = []
+    real = graphviz.Digraph.subgraph
+
+    def subgraph(self, graph=None, **kwargs):
+        calls.append(graph is None)
+        return real(self, graph, **kwargs)
+
+    monkeypatch.setattr(graphviz.Digraph, "subgraph", subgraph)
+    render_dot(_net(ROOT / "specs" / "vgg16.yaml"))
+    render_dot(cnnspec.load(ROOT / "specs" / "unet.yaml"))
+    render_dot(_graph_net("resnet18"), expand=True)
+    assert calls and not any(calls)
