@@ -9,6 +9,7 @@ from ...ir import INPUT, ClassDef, Member
 from . import linewrap
 from .errors import RenderError
 from .linewrap import Call, Code
+from .merge import follow
 
 _ELEMENTWISE = ("batchnorm", "dropout", "lrn")
 
@@ -321,10 +322,3 @@ class ClassWriter:
         else:
             out.append(f"        if self.{m.name} is not None:")
         return out + linewrap.lines(expr, 12, f"{var} = ", "", _comment(m))
-
-
-def follow(name: str, gone: dict[str, str]) -> str:
-    """What ``name`` stands for once the rows in ``gone`` (name → its input) are left out."""
-    while name in gone:
-        name = gone[name]
-    return name
