@@ -14,15 +14,22 @@ Blocks and containers are :class:`Group` records (the module tree above the
 leaves), and a graph network carries :class:`ClassDef` records: what the PyTorch
 backend writes as one class per block definition, with every hyper-parameter
 already resolved to a literal or to a Python expression over the block's params.
+The backend lowers them from the :class:`Trace` the walk records of every scope
+(``cnnspec/backends/torch/lower.py``).
+
+Nothing here imports a module above it: the IR is plain values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .diagnostics import Diagnostic, Pos
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expr import Expr
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -85,13 +92,8 @@ class Node:
     #: identity of the written row before `repeat`: (row index in the scope, copy number)
     origin: tuple[int, int] = (0, 1)
     torch_class: str = ""  # the torch.nn class ("" for a module-less operation)
-
-    @property
-    def is_activation(self) -> bool:
-        from .registry import KINDS
-
-        kind = KINDS.get(self.kind)
-        return kind is not None and kind.family == "activation"
+    #: its kind is an activation (the registry's family "activation")
+    is_activation: bool = False
 
     @property
     def is_module(self) -> bool:
@@ -183,6 +185,90 @@ class ClassDef:
     output: str  # the member whose value ``forward`` returns (INPUT when none)
     sequential: bool = False  # an nn.Sequential subclass whose children are indexed
     title: str = ""  # one line for the class docstring
+
+
+# --------------------------------------------------------------------------- the walk's trace
+
+
+@dataclass(frozen=True)
+class BlockArgs:
+    """A block row's arguments for one instance, as the row wrote them."""
+
+    values: tuple[tuple[str, object], ...]  # every param the instance has, in the block's order
+    given: tuple[str, ...]  # the params the row writes (the others take their defaults)
+    written: tuple[tuple[str, Expr], ...] = ()  # those it writes as expressions
+
+
+@dataclass(frozen=True)
+class BlockCall:
+    """One instance a block row makes."""
+
+    child: str | None  # the copy's name under `names:`; None for an index, or no `repeat`
+    args: BlockArgs
+    walk: ScopeTrace  # the instance's rows
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of a scope as one walk met it: a member of the class that writes the scope.
+
+    The trace is what elaboration hands the PyTorch backend, which lowers it to
+    :class:`ClassDef` records; it holds facts about the spec, never generated code."""
+
+    name: str  # the row's name (an `activation:` and an implicit flatten have their own)
+    kind: str  # a layer kind or an operation; "block"; "sequential"; the row's type if absent
+    inputs: tuple[str, ...]  # the steps it reads, by name; INPUT for the scope's input
+    shape: Shape = ()  # its output shape; () for a row absent in this walk
+    present: bool = True  # False: its `if:` is false in this walk
+    cond: Expr | None = None  # its `if:`, when written as an expression
+    module: bool = True  # holds an nn.Module (False for add, concat, flatten)
+    node: Node | None = None  # a leaf or a merge: its node
+    #: in a block: the row's values written as expressions, by key (a pair: a tuple of
+    #: expressions and literals)
+    written: tuple[tuple[str, object], ...] = ()
+    inner: ScopeTrace | None = None  # a container's rows
+    block: str | None = None  # a block row: the block it instantiates
+    calls: tuple[BlockCall, ...] = ()  # a block row: its instances, one per copy
+    #: a repeated block row: the arguments of every copy after the first (None: no `repeat`)
+    rest: BlockArgs | None = None
+    repeat: Expr | None = None  # a `repeat` count written as an expression
+    named: bool = False  # a container's (or repeated block row's) children are named
+
+
+@dataclass(frozen=True)
+class ScopeTrace:
+    """The rows of one scope — the network, a container, one walk of a block — in order."""
+
+    steps: tuple[Step, ...]
+    output: str  # the step whose value the scope returns (INPUT when none)
+    input_shape: Shape
+    #: a block instance's params and ``in_maps`` (a container inside it shares them);
+    #: None outside blocks
+    env: tuple[tuple[str, object], ...] | None = None
+
+
+@dataclass(frozen=True)
+class BlockDecl:
+    """A block definition as its generated class needs it."""
+
+    name: str
+    params: tuple[tuple[str, str, object], ...]  # (name, type, default or None), in order
+    sequential: bool  # children indexed: the class is an nn.Sequential
+    title: str
+    pos: Pos  # where it is defined
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A graph network's walk, recorded for the classes the PyTorch backend writes."""
+
+    name: str
+    title: str
+    top: ScopeTrace
+    blocks: tuple[BlockDecl, ...]
+    #: every instance walked (an instance walked alike before included), in the order
+    #: their walks completed
+    instances: tuple[tuple[str, ScopeTrace], ...]
 
 
 @dataclass(frozen=True)

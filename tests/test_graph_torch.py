@@ -465,12 +465,12 @@ def test_code_from_the_ir_is_checked_before_it_is_written():
         cnnspec.torch_source(dataclasses.replace(net, classes=classes))
 
 
-# --------------------------------------------------------------------------- layout
+# --------------------------------------------------------------------------- line wrapping
 
 
-def test_layout_agrees_with_ruff_format(tmp_path):
+def test_line_wrapping_agrees_with_ruff_format(tmp_path):
     """The statements the backend lays out, at their limits, are what `ruff format` writes."""
-    from cnnspec.backends.layout import Call, condition_lines, lines
+    from cnnspec.backends.torch.linewrap import Call, condition_lines, lines
 
     a, b, c = "a" * 38, "b" * 38, "c" * 30
     block = Call("Block", ("in_maps", "planes * 4", "stride=stride", "groups=groups"))

@@ -26,6 +26,8 @@ from zoo_expected import ZOO_TORCHVISION
 import cnnspec
 from cnnspec.backends import format as fmt
 from cnnspec.backends import torch as backend
+from cnnspec.backends.torch import render
+from cnnspec.backends.torch.linewrap import LINE_LENGTH
 from cnnspec.cli import main
 from cnnspec.registry import KINDS
 
@@ -189,7 +191,7 @@ def test_generated_files_are_ruff_clean_and_formatted(sources, tmp_path):
     files["wide"] = cnnspec.torch_source(cnnspec.loads(WIDE_SPEC))
     for stem, source in files.items():
         (tmp_path / f"{stem}.py").write_text(source, encoding="utf-8")
-        too_long = [line for line in source.splitlines() if len(line) > backend.LINE_LENGTH]
+        too_long = [line for line in source.splitlines() if len(line) > LINE_LENGTH]
         assert not too_long, (stem, too_long)
     for args in (["check"], ["format", "--check", "--diff"]):
         done = ruff(*args, path=tmp_path)
@@ -259,9 +261,9 @@ def test_names_are_checked_again_before_they_become_code():
 def test_source_is_parsed_before_it_is_returned():
     net = load("specs/lenet5.yaml")
     with pytest.raises(backend.RenderError, match="does not parse"):
-        backend._self_check(net, "class LeNet5(:\n", "")
+        render._self_check(net, "class LeNet5(:\n", "")
     with pytest.raises(backend.RenderError, match="unexpected statements"):
-        backend._self_check(net, '"""d\n"""\nimport os\n', "d\n")
+        render._self_check(net, '"""d\n"""\nimport os\n', "d\n")
 
 
 def test_render_never_imports_torch():

@@ -40,7 +40,7 @@ class Call:
     """``head(arg, …)``; with ``brackets="[]"`` and no head a list, ``"()"`` a tuple."""
 
     head: str
-    args: tuple[Expr, ...]
+    args: tuple[Code, ...]
     brackets: str = "()"
     #: a trailing comment per argument ("" for none); any keeps one argument per line
     comments: tuple[str, ...] = ()
@@ -48,10 +48,10 @@ class Call:
     explode: bool = False
 
 
-Expr = str | Call
+Code = str | Call
 
 
-def flat(expr: Expr) -> str:
+def flat(expr: Code) -> str:
     """The expression on one line."""
     if isinstance(expr, str):
         return expr
@@ -59,7 +59,7 @@ def flat(expr: Expr) -> str:
     return f"{expr.head}{expr.brackets[0]}{inner}{expr.brackets[1]}"
 
 
-def split_kept(expr: Expr) -> bool:
+def split_kept(expr: Code) -> bool:
     """Whether a comment or a magic trailing comma inside keeps the brackets split."""
     if isinstance(expr, str):
         return False
@@ -71,7 +71,7 @@ def comment_text(comment: str) -> str:
 
 
 def lines(
-    expr: Expr, indent: int, prefix: str = "", suffix: str = "", comment: str = ""
+    expr: Code, indent: int, prefix: str = "", suffix: str = "", comment: str = ""
 ) -> list[str]:
     """``{prefix}{expr}{suffix}  # {comment}`` at ``indent``, as ruff formats it."""
     pad = " " * indent
@@ -174,7 +174,7 @@ def split_args(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def parse_call(text: str) -> Expr:
+def parse_call(text: str) -> Code:
     """``nn.Conv2d(3, 64, kernel_size=3)`` → a :class:`Call` (one level: the arguments
     stay atoms)."""
     text = text.strip()

@@ -1,0 +1,235 @@
+"""Lowering: a graph network's trace → the Python classes the PyTorch backend writes.
+
+The walk records each scope's rows as :class:`~cnnspec.ir.Step` records, once per
+instance of a block (:class:`~cnnspec.ir.Trace`). Lowering turns each walk into the
+members of a class — a leaf's constructor call with the block's own formulas
+(:mod:`.nodes`), a block instance's arguments, a container's children, each with
+its shape comment and the maps of its output as a Python expression over the
+class's arguments (:mod:`.maps`) — and merges the instances of each block into one
+class (:mod:`.merge`), reporting a block whose instances need different code.
+
+It is pure and imports no torch: ``cnnspec check`` runs it for its diagnostics.
+"""
+
+from __future__ import annotations
+
+from ... import expr as ex
+from ...diagnostics import Diagnostic
+from ...ir import (
+    INPUT,
+    BlockArgs,
+    BlockCall,
+    BlockDecl,
+    ClassDef,
+    Member,
+    Param,
+    ScopeTrace,
+    Step,
+    Trace,
+)
+from .maps import Maps, paren, subst, sum_maps
+from .merge import Walked, all_children, finish, merge_column, merge_members, passthrough
+from .nodes import NodeWriter, out_maps
+
+
+def lower(trace: Trace) -> tuple[tuple[ClassDef, ...], list[Diagnostic]]:
+    """The classes of a graph network — one per block, in the order their first instances
+    completed, the network's last — and the problems that keep a block from one class."""
+    return Lowering(trace).classes()
+
+
+class Lowering:
+    """One network's classes, each instance's walk lowered once."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.decls = {b.name: b for b in trace.blocks}
+        self.nodes = NodeWriter()
+        self.problems: list[Diagnostic] = []
+        #: an instance's walk (by identity: replayed instances share one) → its members
+        #: and the maps of its output over the block's arguments
+        self.walks: dict[int, tuple[list[Walked], Maps]] = {}
+
+    def classes(self) -> tuple[tuple[ClassDef, ...], list[Diagnostic]]:
+        instances: dict[str, list[ScopeTrace]] = {}
+        for name, walk in self.trace.instances:
+            instances.setdefault(name, []).append(walk)
+        out = []
+        for name, walks in instances.items():
+            made = self.block_class(self.decls[name], walks)
+            if made is not None:
+                out.append(made)
+        trace = self.trace
+        top, _ = self.scope(trace.top, trace.top.input_shape[0])
+        members = finish([(merge_column([m]), present, c) for m, present, c in top if present])
+        network = ClassDef(trace.name, (), False, members, trace.top.output, title=trace.title)
+        return (*out, network), self.problems
+
+    def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:
+        runs = [self.walked(w)[0] for w in walks]
+        members = merge_members(decl, runs, self.problems)
+        if members is None:
+            return None
+        params = tuple(
+            Param(p, kind, None if default is None else repr(default))
+            for p, kind, default in decl.params
+        )
+        output = passthrough(walks[0].output, runs[0], members)
+        return ClassDef(
+            decl.name, params, True, members, output, sequential=decl.sequential, title=decl.title
+        )
+
+    def walked(self, walk: ScopeTrace) -> tuple[list[Walked], Maps]:
+        """An instance's walk lowered: its input's maps are the class's ``in_maps``."""
+        done = self.walks.get(id(walk))
+        if done is None:
+            done = self.walks[id(walk)] = self.scope(walk, ex.IN_MAPS)
+        return done
+
+    # ------------------------------------------------------------------ one scope
+
+    def scope(self, scope: ScopeTrace, in_maps: Maps) -> tuple[list[Walked], Maps]:
+        """The members of a scope whose input has ``in_maps``, and its output's maps."""
+        maps: dict[str, Maps] = {INPUT: in_maps}
+        out: list[Walked] = []
+        for step in scope.steps:
+            member, maps[step.name] = self.member(scope, step, maps)
+            out.append((member, step.present, step.cond.python() if step.cond else None))
+        return out, maps[scope.output]
+
+    def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
+        """One step as a member of its class, and the maps of its output."""
+        inputs = step.inputs
+        first = maps[inputs[0]] if inputs else maps[INPUT]
+        if not step.present:  # readers read its (first) input
+            return Member(step.name, step.kind, inputs, "", module=step.module), first
+        if step.kind == "flatten":
+            shape = _shape(scope, step.shape)
+            return Member(step.name, "flatten", inputs, shape, module=False), step.shape[0]
+        if step.inner is not None:
+            kids, sym = self.scope(step.inner, first)
+            member = Member(
+                step.name,
+                "sequential",
+                inputs,
+                _shape(scope, step.shape, sym),
+                children=all_children(kids),
+                named=step.named,
+            )
+            return member, sym
+        if step.block is not None:
+            return self.block_member(scope, step, first)
+        node = step.node
+        assert node is not None
+        if step.kind == "add":
+            sym = first
+        elif step.kind == "concat":
+            sym = sum_maps([maps[i] for i in inputs])
+        else:
+            sym = out_maps(scope, step, node, first)
+        member = Member(
+            step.name,
+            step.kind,
+            inputs,
+            _shape(scope, node.output_shape, sym),
+            node=self.nodes.node(scope, step, node, first),
+            actual=node,
+            env=scope.env or (),
+            module=step.module,
+        )
+        return member, sym
+
+    def block_member(self, scope: ScopeTrace, step: Step, in_maps: Maps) -> tuple[Member, Maps]:
+        """A block row: one constructor call, or an nn.Sequential of its copies."""
+        decl = self.decls[step.block or ""]
+        env = scope.env or ()
+        if step.rest is None:
+            (call,) = step.calls
+            sym = self.instance_maps(call, in_maps)
+            member = Member(
+                step.name,
+                "block",
+                step.inputs,
+                _shape(scope, step.shape, sym),
+                block=step.block,
+                args=_call_args(decl, in_maps, call.args),
+                env=env,
+            )
+            return member, sym
+        copies = []
+        rest = None
+        cur = in_maps
+        for k, call in enumerate(step.calls):
+            args = _call_args(decl, cur, call.args)
+            cur = self.instance_maps(call, cur)
+            copies.append((call.child, args))
+            if k == 0:
+                rest = (None, _call_args(decl, cur, step.rest))
+        repeat = None
+        if step.repeat is not None and rest is not None:
+            # a count that varies per instance: the first copy, then a loop over the others
+            repeat = step.repeat.python()
+            copies = [copies[0], rest]
+        member = Member(
+            step.name,
+            "block",
+            step.inputs,
+            _shape(scope, step.shape, cur),
+            block=step.block,
+            copies=tuple(copies),
+            named=step.named,
+            repeat=repeat,
+            env=env,
+        )
+        return member, cur
+
+    def instance_maps(self, call: BlockCall, in_maps: Maps) -> Maps:
+        """The maps of an instance's output, its arguments substituted into its block's."""
+        _, out = self.walked(call.walk)
+        texts = _texts(call.args)
+        args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
+        return subst(out, {ex.IN_MAPS: in_maps, **args})
+
+
+def _texts(args: BlockArgs) -> dict[str, str]:
+    """The params a block row writes, as Python source: its expressions, or the values."""
+    written = dict(args.written)
+    values = dict(args.values)
+    return {k: ex.Sym(written[k].python()) if k in written else repr(values[k]) for k in args.given}
+
+
+def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs) -> tuple[str, ...]:
+    """A constructor call's arguments: in_maps, the required params in order, then the
+    others by keyword where this instance sets them (to an expression, or off default)."""
+    texts = _texts(args)
+    values = dict(args.values)
+    out = [str(in_maps)]
+    for name, _, default in decl.params:
+        text = texts.get(name)
+        if default is None:
+            out.append(text if text is not None else repr(values.get(name)))
+        elif text is not None and (isinstance(text, ex.Sym) or values.get(name) != default):
+            out.append(f"{name}={text}")
+    return tuple(out)
+
+
+def _shape(scope: ScopeTrace, shape: tuple[int, ...], sym: Maps | None = None) -> str:
+    """The shape comment of a member: ``64×56×56``; in a block, its maps' formula and the
+    spatial size relative to the block's input (``planes×H/2×W/2``)."""
+    if scope.env is None or sym is None:
+        return "×".join(str(d) for d in shape) if shape else "-"
+    maps = paren(sym) if not isinstance(sym, int) else str(sym)
+    if len(shape) == 1:
+        return maps
+    src = scope.input_shape
+    if src is None or len(src) != 3:
+        return f"{maps}×{shape[1]}×{shape[2]}"
+    parts = []
+    for axis, (a, b) in zip("HW", zip(src[1:], shape[1:])):
+        if a == b:
+            parts.append(axis)
+        elif b and a % b == 0:
+            parts.append(f"{axis}/{a // b}")
+        else:
+            parts.append(str(b))
+    return f"{maps}×{parts[0]}×{parts[1]}"

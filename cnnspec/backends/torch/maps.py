@@ -1,0 +1,151 @@
+"""A tensor's maps as a Python expression over a generated class's arguments.
+
+Inside a block class the maps of a tensor are known only as a formula over the
+class's constructor arguments: ``in_maps``, ``planes * 4``, ``in_maps + 2 * growth``.
+These helpers build those formulas: a sum of several, and the substitution of an
+instance's arguments into the formula its block returns.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from typing import Any
+
+from ... import expr as ex
+
+#: maps as they travel through a lowering: a number, or Python text
+Maps = str | int
+
+
+def sum_maps(syms: list[Maps]) -> Maps:
+    """The maps of a concatenation: the sum of its inputs'."""
+    if all(isinstance(s, int) for s in syms):
+        return sum(syms)  # type: ignore[arg-type]
+    parts = []
+    for s in syms:
+        text = str(s)
+        parts.append(f"({text})" if any(w in text for w in (" if ", " or ", " and ")) else text)
+    return " + ".join(parts)
+
+
+def paren(sym: Maps) -> str:
+    text = str(sym)
+    return f"({text})" if " " in text else text
+
+
+def as_value(value: Maps) -> Any:
+    """A number as it is; text as an expression a template prints as it is."""
+    return value if isinstance(value, int) else ex.Sym(value)
+
+
+def subst(sym: Maps, mapping: dict[str, Maps]) -> Maps:
+    """``planes * 4`` with planes → ``64`` becomes ``256``; with planes → ``w`` ``w * 4``."""
+    if isinstance(sym, int):
+        return sym
+    # The answer depends on whether every argument is a literal (then the maps are a
+    # number) and on the arguments ``sym`` reads: memoized on just those.
+    literal = all(isinstance(v, int) or _is_literal(str(v)) for v in mapping.values())
+    used = tuple((n, mapping[n]) for n in _names_in(sym) if n in mapping)
+    return _subst_used(sym, literal, used)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_literal(text: str) -> bool:
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(sym: str) -> tuple[str, ...]:
+    """The names ``sym`` reads, in order."""
+    names: list[str] = []
+    for n in ast.walk(ast.parse(sym, mode="eval")):
+        if isinstance(n, ast.Name) and n.id not in names:
+            names.append(n.id)
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _subst_used(sym: str, literal: bool, used: tuple) -> Maps:
+    values = dict(used)
+    if literal:  # every argument is a literal: the maps are a number
+        env = {k: v if isinstance(v, int) else ast.literal_eval(str(v)) for k, v in used}
+        try:
+            result = ex.parse(dollar(sym)).evaluate(env)
+            if isinstance(result, int) and not isinstance(result, bool):
+                return result
+        except ex.ExprError:
+            pass
+    tree = _Sub(values).visit(ast.parse(sym, mode="eval"))
+    return _collected(tree) or ast.unparse(tree)
+
+
+def _collected(tree: ast.Expression) -> str | None:
+    """A sum that names one term twice, with like terms collected: ``in_maps + growth +
+    growth`` → ``in_maps + 2 * growth``; None for any other expression (written as it is).
+
+    A dense block's maps are its input's plus ``growth`` per layer: without this the
+    expression, and the time to substitute into it, grow with every layer (and Python's
+    parser gives up on the nesting past about a thousand)."""
+    terms: list[ast.AST] = []
+    stack = [tree.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += (n.right, n.left)
+        else:
+            terms.append(n)
+    coefficients: dict[str, int] = {}  # name → how many; "" for the constant
+    for t in terms:
+        name, k = _term(t)
+        if name is None:
+            return None
+        coefficients[name] = coefficients.get(name, 0) + k
+    if len(coefficients) == len(terms):
+        return None  # nothing to collect
+    parts = []
+    for name, k in coefficients.items():
+        parts.append(str(k) if name == "" else name if k == 1 else f"{k} * {name}")
+    return " + ".join(parts)
+
+
+def _term(t: ast.AST) -> tuple[str | None, int]:
+    """(name, coefficient) of ``name``, ``k * name``, ``name * k`` or ``k`` (name "")."""
+    if isinstance(t, ast.Name):
+        return t.id, 1
+    if isinstance(t, ast.Constant) and type(t.value) is int and t.value >= 0:
+        return "", t.value
+    if isinstance(t, ast.BinOp) and isinstance(t.op, ast.Mult):
+        a, b = t.left, t.right
+        if isinstance(a, ast.Name):
+            a, b = b, a
+        if isinstance(b, ast.Name) and isinstance(a, ast.Constant) and type(a.value) is int:
+            if a.value > 0:
+                return b.id, a.value
+    return None, 0
+
+
+class _Sub(ast.NodeTransformer):
+    """Names → the (parenthesised) text they stand for."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.values:
+            return ast.parse(f"({self.values[node.id]})", mode="eval").body
+        return node
+
+
+@functools.lru_cache(maxsize=4096)
+def dollar(python: str) -> str:
+    """Python text over plain names → the evaluator's ``$name`` form."""
+    tree = ast.parse(python, mode="eval")
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS:
+            n.id = "$" + n.id
+    return ast.unparse(tree)

@@ -1,0 +1,139 @@
+"""A node as its class's constructor writes it: expressions where the block wrote them.
+
+In a block class a layer's hyper-parameters are the block's own formulas
+(``nn.Conv2d(in_maps, planes * 4, …)``), not one instance's numbers; elsewhere
+they are the node's literals. Rows written alike share one such node, so that the
+merge of instances compares them by identity first.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ...diagnostics import Pos
+from ...expr import Expr, Sym
+from ...frozen import Maker, types_of
+from ...ir import Node, ScopeTrace, Step
+from .maps import Maps, as_value
+
+#: Hyper-parameter fields of a node that a generated constructor call reads.
+HYPER = (
+    "in_maps",
+    "out_maps",
+    "kernel",
+    "stride",
+    "padding",
+    "padding_same",
+    "dilation",
+    "groups",
+    "bias",
+    "ceil_mode",
+    "p",
+    "target",
+    "eps",
+    "momentum",
+    "lrn",
+    "crop",
+    "output_padding",
+    "scale",
+    "mode",
+    "align_corners",
+    "functional",
+    "torch_class",
+)
+
+#: Node fields and the row keys they come from, where the row may write an expression.
+_FIELD_KEY = {
+    "kernel": "kernel",
+    "stride": "stride",
+    "padding": "padding",
+    "dilation": "dilation",
+    "groups": "groups",
+    "bias": "bias",
+    "ceil_mode": "ceil_mode",
+    "p": "p",
+    "target": "size",
+    "eps": "eps",
+    "momentum": "momentum",
+    "output_padding": "output_padding",
+    "scale": "scale",
+}
+_hyper = operator.attrgetter(*HYPER)
+_PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target", "output_padding"})
+#: kinds whose output maps a row writes (``maps:``, an fc's ``size:``)
+_SETS_MAPS = ("conv", "deconv", "fc")
+_new_node = Maker(Node)
+
+
+def maps_key(kind: str) -> str:
+    """The row key that writes a kind's output maps."""
+    return "size" if kind == "fc" else "maps"
+
+
+def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
+    """The maps of a layer's output: the formula its block row wrote, the node's number,
+    or (a kind that keeps its input's maps) its input's."""
+    kind = node.kind
+    if kind in _SETS_MAPS:
+        written = dict(step.written).get(maps_key(kind))
+        if scope.env is not None and isinstance(written, Expr):
+            return written.python()
+        return node.output_shape[0]
+    return in_maps
+
+
+class NodeWriter:
+    """Makes the class-side copy of each node, once per distinct result."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple, Node] = {}
+
+    def node(self, scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Node:
+        """The node as its class's constructor writes it: placeholders where the concrete
+        network differs per instance, expressions where the row wrote one."""
+        hyper = dict(zip(HYPER, _hyper(node)))
+        if scope.env is not None:
+            written = dict(step.written)
+            if hyper["in_maps"] is not None:
+                hyper["in_maps"] = as_value(in_maps)
+            if node.kind in _SETS_MAPS and hyper["out_maps"] is not None:
+                maps = written.get(maps_key(node.kind))
+                if isinstance(maps, Expr):
+                    hyper["out_maps"] = Sym(maps.python())
+            if node.activation_of is None:
+                _written_fields(hyper, written, node.kind)
+        # rows written alike share one Node: the classes' merge then compares by identity
+        values = tuple(hyper.values())
+        memo = (node.name, node.kind, values, types_of(values))
+        found = self.made.get(memo)
+        if found is not None:
+            return found
+        made = self.made[memo] = _new_node(
+            hyper,
+            id=node.name,
+            name=node.name,
+            kind=node.kind,
+            row=0,
+            pos=Pos(0, 0),
+            inputs=(),
+            input_shape=(),
+            output_shape=(),
+            params=0,
+            macs=0,
+            is_activation=node.is_activation,
+        )
+        return made
+
+
+def _written_fields(hyper: dict[str, Any], written: dict[str, object], kind: str) -> None:
+    """The fields a block row wrote as expressions, as Python over the class's arguments."""
+    for fname, key in _FIELD_KEY.items():
+        if kind == "fc" and key == "size":
+            continue
+        value = written.get(key)
+        if fname in _PAIRS and isinstance(value, tuple):
+            hyper[fname] = tuple(Sym(x.python()) if isinstance(x, Expr) else x for x in value)
+        elif isinstance(value, Expr):
+            s = Sym(value.python())
+            hyper[fname] = (s, s) if fname in _PAIRS else s

@@ -1,0 +1,324 @@
+"""One generated class of a graph network: its constructor signature, ``__init__`` and
+``forward``, laid out as ``ruff format`` would (:mod:`.linewrap`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ...ir import INPUT, ClassDef, Member
+from . import linewrap
+from .errors import RenderError
+from .linewrap import Call, Code
+from .merge import follow
+
+_ELEMENTWISE = ("batchnorm", "dropout", "lrn")
+
+#: names a generated method must not rebind: what its code refers to
+RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
+
+CENTER_CROP = '''\
+def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``x`` cut to the height and width of ``like``, centred (U-Net's copy and crop)."""
+    top = (x.shape[2] - like.shape[2]) // 2
+    left = (x.shape[3] - like.shape[3]) // 2
+    return x[:, :, top : top + like.shape[2], left : left + like.shape[3]]
+'''
+
+
+def _comment(member: Member) -> str:
+    return f"-> {member.shape}" if member.shape else ""
+
+
+def _is_function(member: Member) -> bool:
+    """An operation written as a function call in ``forward``: no module, no attribute."""
+    return not member.module or (member.node is not None and member.node.functional)
+
+
+def _elementwise(member: Member) -> bool:
+    """An activation, a normalization or a dropout: its output may keep its input's name."""
+    node = member.node
+    return node is not None and (node.is_activation or node.kind in _ELEMENTWISE)
+
+
+def _writable(member: Member) -> bool:
+    if member.kind == "block":
+        return member.block is not None
+    if member.kind == "sequential":
+        return any(_exists(c) for c in member.children)
+    return _is_function(member) or member.node is not None
+
+
+def _exists(member: Member) -> bool:
+    """Whether the class writes ``member``. A conditional row that no instance has
+    carries no resolved layer, so it cannot be written: it is left out, and its
+    readers read its input (what it stands for wherever its condition is false)."""
+    return member.cond is None or _writable(member)
+
+
+@dataclass
+class Names:
+    """Local names of one method: fresh ones never shadow what the code refers to."""
+
+    taken: set[str]
+
+    def fresh(self, base: str) -> str:
+        name = base if base not in RESERVED else base + "_"
+        k = 2
+        while name in self.taken:
+            name, k = f"{base}_{k}", k + 1
+        self.taken.add(name)
+        return name
+
+
+class ClassWriter:
+    """The source of one generated class: its constructor and its ``forward``."""
+
+    def __init__(self, cls: ClassDef, network: bool, macros: object, classes: set[str]):
+        self.cls = cls
+        self.network = network
+        self.macros = macros
+        gone = {m.name: (m.inputs[0] if m.inputs else INPUT) for m in cls.members if not _exists(m)}
+        self.members = [
+            replace(m, inputs=tuple(follow(v, gone) for v in m.inputs))
+            for m in cls.members
+            if _exists(m)
+        ]
+        self.output = follow(cls.output, gone)
+        self.init_names = Names({p.name for p in cls.params} | classes | {"self", "in_maps"})
+        attrs = {m.name for m in self.members}
+        self.flags: dict[str, str] = {}
+        for m in self.members:
+            if m.cond is not None and _is_function(m):
+                flag = f"use_{m.name}"
+                while flag in attrs:
+                    flag += "_"
+                attrs.add(flag)
+                self.flags[m.name] = flag
+
+    # ------------------------------------------------------------------ __init__
+
+    def layer(self, member: Member) -> Code:
+        node = member.node
+        if node is None:
+            raise RenderError(f"internal error: member {member.name!r} has no layer to write")
+        return linewrap.parse_call(str(getattr(self.macros, node.kind)(node)))
+
+    def build(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
+        """How ``member``'s module is made: statements first, the expression, its comment."""
+        if member.kind == "sequential":
+            return self.container(member, member.children, member.named, indent)
+        if member.kind == "block" and member.repeat is not None:
+            (_, first), (_, rest) = member.copies
+            block = member.block or ""
+            name = self.init_names.fresh(member.name)
+            pad = " " * indent
+            pre = [
+                *linewrap.lines(
+                    Call("", (Call(block, first),), "[]"),
+                    indent,
+                    f"{name}: list[nn.Module] = ",
+                ),
+                f"{pad}for _ in range(1, {member.repeat}):",
+                *linewrap.lines(Call(f"{name}.append", (Call(block, rest),)), indent + 4),
+            ]
+            return pre, f"nn.Sequential(*{name})", _comment(member)
+        if member.kind == "block" and member.copies:
+            blocks = [(child, Call(member.block or "", args)) for child, args in member.copies]
+            if member.named:
+                pairs = tuple(Call("", (f'"{child}"', call)) for child, call in blocks)
+                items = Call("", pairs, "[]", explode=len(pairs) > 1)
+                expr: Code = Call("nn.Sequential", (Call("OrderedDict", (items,)),))
+            else:
+                calls = tuple(call for _, call in blocks)
+                expr = Call("nn.Sequential", calls, explode=len(calls) > 1)
+            return [], expr, _comment(member)
+        if member.kind == "block":
+            return [], Call(member.block or "", member.args), _comment(member)
+        return [], self.layer(member), _comment(member)
+
+    def child(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
+        """A container's child; a nested container or repeated block is built first, in
+        a variable of its name, so that the container lists one line per child."""
+        pre, expr, comment = self.build(member, indent)
+        if isinstance(expr, Call) and (member.kind == "sequential" or member.copies):
+            name = self.init_names.fresh(member.name)
+            pre += linewrap.lines(expr, indent, f"{name} = ", "", comment)
+            expr = name
+        return pre, expr, comment
+
+    def container(
+        self, member: Member | None, children: tuple[Member, ...], named: bool, indent: int
+    ) -> tuple[list[str], Code, str]:
+        """An ``nn.Sequential`` of ``children`` (``member`` None: the class itself)."""
+        children = tuple(c for c in children if _exists(c))
+        for child in children:
+            if _is_function(child):
+                where = member.name if member else self.cls.name
+                raise RenderError(
+                    f"internal error: {child.kind} {child.name!r} in the nn.Sequential {where!r}"
+                )
+        head = "nn.Sequential" if member else "super().__init__"
+        if not any(c.cond for c in children):
+            built = [self.child(c, indent) for c in children]
+            pre = [line for lines, _, _ in built for line in lines]
+            exprs = tuple(e for _, e, _ in built)
+            comments = tuple(c for _, _, c in built)
+            if not named:
+                return pre, Call(head, exprs, comments=comments, explode=True), ""
+            pairs = tuple(Call("", (f'"{c.name}"', e)) for c, e in zip(children, exprs))
+            items = Call("", pairs, "[]", comments=comments, explode=True)
+            return pre, Call(head, (Call("OrderedDict", (items,)),)), ""
+        # some children exist only under a condition: a list (or dict) built a child at a time
+        name = self.init_names.fresh(member.name if member else "layers")
+        pad = " " * indent
+        if named:
+            pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
+        else:
+            pre = [f"{pad}{name}: list[nn.Module] = []"]
+        for child in children:
+            inner = indent
+            if child.cond:
+                pre += linewrap.condition_lines("if ", child.cond, indent)
+                inner += 4
+            child_pre, expr, comment = self.child(child, inner)
+            pre += child_pre
+            if named:
+                pre += linewrap.lines(expr, inner, f'{name}["{child.name}"] = ', "", comment)
+            else:
+                pre += linewrap.lines(Call(f"{name}.append", (expr,)), inner, "", "", comment)
+        call = f"{head}({name})" if named else f"{head}(*{name})"
+        return pre, call, _comment(member) if member else ""
+
+    def init_lines(self) -> list[str]:
+        if self.cls.sequential:
+            pre, expr, _ = self.container(None, tuple(self.members), False, 8)
+            return pre + linewrap.lines(expr, 8)
+        out = ["        super().__init__()"]
+        for m in self.members:
+            if m.name in self.flags:
+                flag = f"self.{self.flags[m.name]} = "
+                out += linewrap.condition_lines(flag, m.cond or "", 8, "")
+                continue
+            if _is_function(m):
+                continue
+            indent = 8
+            if m.cond:
+                out.append(f"        self.{m.name}: nn.Module | None = None")
+                out += linewrap.condition_lines("if ", m.cond, 8)
+                indent = 12
+            pre, expr, comment = self.build(m, indent)
+            out += pre + linewrap.lines(expr, indent, f"self.{m.name} = ", "", comment)
+        return out
+
+    def signature(self) -> list[str]:
+        params = ["self"]
+        if self.cls.takes_in_maps:
+            params.append("in_maps: int")
+        for p in self.cls.params:
+            params.append(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else ""))
+        return linewrap.lines(Call("def __init__", tuple(params)), 4, "", " -> None:")
+
+    # ------------------------------------------------------------------ forward
+
+    def chain(self) -> set[str]:
+        """The members on the way back from the output through first inputs, up to a
+        concat of several computed tensors (a concat of one and the input goes on)."""
+        by_name = {m.name: m for m in self.members}
+        chain: set[str] = set()
+        name = self.output
+        while name != INPUT and name not in chain:
+            chain.add(name)
+            member = by_name[name]
+            inputs = member.inputs
+            if member.kind == "concat":
+                inputs = tuple(v for v in inputs if v != INPUT)
+                if len(inputs) != 1:
+                    break
+            if not inputs:
+                break
+            name = inputs[0]
+        return chain
+
+    def forward_lines(self) -> list[str]:
+        """``forward``: one statement per member, each tensor in a named variable.
+
+        The members on the chain to the output write ``out`` (in the network class
+        ``x``) while their value has no other reader; the others write a variable
+        named after themselves, but an activation, a normalization or a dropout that is
+        its input's only reader keeps the input's name (``branch = self.relu(branch)``).
+        A variable is reused only once the value it holds has no reader left."""
+        members = self.members
+        end = len(members)  # the return statement's position
+        readers: dict[str, list[int]] = {INPUT: [], **{m.name: [] for m in members}}
+        for i, m in enumerate(members):
+            for v in m.inputs:
+                readers[v].append(i)
+            if m.node is not None and m.node.functional:  # reads the input's size
+                readers[INPUT].append(i)
+        readers[self.output].append(end)
+        last = {v: max(r, default=-1) for v, r in readers.items()}
+        chain = self.chain()
+        chain_var = "x" if self.network and len(readers[INPUT]) <= 1 else "out"
+        var_of = {INPUT: "x"}
+        holder: dict[str, str] = {"x": INPUT}
+
+        def free(var: str, i: int, first: str | None) -> bool:
+            held = holder.get(var)
+            if held is None:
+                return True
+            if first is not None and held != first:  # `var = first` runs before the reads
+                return last[held] < i
+            return last[held] <= i
+
+        out: list[str] = []
+        for i, m in enumerate(members):
+            first = m.inputs[0] if m.inputs else INPUT
+            passthrough = first if m.cond is not None else None
+            candidates = []
+            if m.name in chain and len(readers[m.name]) == 1:
+                (reader,) = readers[m.name]
+                if reader == end or members[reader].name in chain:
+                    candidates.append(chain_var)
+            elif _elementwise(m) and len(m.inputs) == 1 and readers[first] == [i]:
+                candidates.append(var_of[first])
+            base = m.name if m.name not in RESERVED else m.name + "_"
+            candidates.append(base)
+            k = 2
+            while not any(free(c, i, passthrough) for c in candidates):
+                candidates.append(f"{base}_{k}")
+                k += 1
+            var = next(c for c in candidates if free(c, i, passthrough))
+            ins = [var_of[v] for v in m.inputs]
+            out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
+            holder[var] = m.name
+            var_of[m.name] = var
+        out.append(f"        return {var_of[self.output]}")
+        return out
+
+    def expression(self, m: Member, ins: list[str], x: str) -> Code:
+        if m.kind == "add":
+            return " + ".join(ins)
+        if m.kind == "concat":
+            if m.node is not None and m.node.crop == "center":
+                like = ins[-1]
+                ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
+            return Call("torch.cat", (Call("", tuple(ins), "[]"), "1"))
+        if m.kind == "flatten":
+            return Call("torch.flatten", (ins[0], "1"))
+        if m.node is not None and m.node.functional:
+            call = self.macros.interpolate(m.node, ins[0], f"{x}.shape[2:]")  # type: ignore[attr-defined]
+            return linewrap.parse_call(str(call))
+        if len(ins) != 1:
+            raise RenderError(f"internal error: module {m.name!r} reads {len(ins)} inputs")
+        return Call(f"self.{m.name}", (ins[0],))
+
+    def statement(self, m: Member, var: str, ins: list[str], x: str) -> list[str]:
+        expr = self.expression(m, ins, x)
+        if m.cond is None:
+            return linewrap.lines(expr, 8, f"{var} = ", "", _comment(m))
+        out = [] if var == ins[0] else [f"        {var} = {ins[0]}"]
+        if m.name in self.flags:
+            out.append(f"        if self.{self.flags[m.name]}:")
+        else:
+            out.append(f"        if self.{m.name} is not None:")
+        return out + linewrap.lines(expr, 12, f"{var} = ", "", _comment(m))

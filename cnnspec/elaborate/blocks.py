@@ -1,0 +1,436 @@
+"""Block rows: their arguments, their instances (one walk each), and block recursion.
+
+A row whose type names a block instantiates it: its other keys are the block's
+params (checked against the block's declarations), ``repeat`` makes copies (``first``
+overrides the first copy's params, ``names`` names the copies), and each instance
+walks the block's rows in a scope of its own, its params substituted
+(:mod:`.substitute`), or is replayed from an instance that walked alike (:mod:`.memo`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+from .. import expr as ex
+from ..check import MAX_ROWS, RowContext, _declared
+from ..diagnostics import note
+from ..frozen import evolve
+from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
+from ..schema import BlockRow, BlockSpec, check_identifier
+from .emit import cond_of, node_id
+from .memo import Memo, Walked, instance_key
+from .scope import Scope, Value, Written, article, lookup
+from .substitute import Materializer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .walker import Walker
+
+
+class Blocks:
+    """The spec's blocks and every instance the walk makes of them."""
+
+    def __init__(self, walker: Walker, defs: dict[str, BlockSpec]) -> None:
+        self.walker = walker
+        self.doc = walker.doc
+        self.defs = defs
+        self.used: set[str] = set()  # blocks some row instantiates
+        self.cyclic: set[str] = set()
+        #: every instance's walk, in the order the walks completed
+        self.log: list[tuple[str, ScopeTrace]] = []
+        self.memo = Memo()
+        self.rows = Materializer(walker)
+
+    def decls(self) -> tuple[BlockDecl, ...]:
+        """The blocks as their generated classes need them."""
+        return tuple(
+            BlockDecl(
+                name,
+                tuple((p, d.type, d.default) for p, d in block.params.items()),
+                block.children == "indexed",
+                block.title or name,
+                self.doc.pos(("blocks", name), key=True),
+            )
+            for name, block in self.defs.items()
+        )
+
+    # ------------------------------------------------------------------ arguments
+
+    def args(self, scope: Scope, w: Written, block: BlockSpec, ctx: RowContext) -> BlockArgs | None:
+        """The instance's params: their values, and which the row writes (and how)."""
+        row: BlockRow = w.row
+        given = dict(row.model_extra or {})
+        defined = note(
+            f"block '{row.type}' is defined here", self.doc.pos(("blocks", row.type), key=True)
+        )
+        ok = self._known(scope, w, block, given, ctx, defined)
+        values: dict[str, Any] = {}
+        written: dict[str, ex.Expr] = {}
+        raw_row = lookup(self.doc.data, w.path) or {}
+        for name, decl in block.params.items():
+            if name in given:
+                raw = raw_row.get(name, given[name]) if isinstance(raw_row, dict) else given[name]
+                value = given[name]
+                if isinstance(raw, str) and ex.is_expr(raw):
+                    try:
+                        written[name] = ex.parse(raw, scope.env or {})
+                    except ex.ExprError:
+                        pass
+                if not _fits(value, decl.type):
+                    self.walker.error(
+                        f"param '{name}' of block '{row.type}' is {article(decl.type)}, got "
+                        f"{_describe(value)}",
+                        "block-param",
+                        self.doc.pos(w.path + (name,)),
+                        scope,
+                        ctx.label,
+                        (defined,),
+                    )
+                    ok = False
+                values[name] = value
+            elif decl.default is not None:
+                values[name] = decl.default
+            else:
+                self.walker.error(
+                    f"block '{row.type}' needs param '{name}' ({decl.type})",
+                    "block-param",
+                    self.doc.pos(w.path),
+                    scope,
+                    ctx.label,
+                    (defined,),
+                )
+                ok = False
+        if not ok:
+            return None
+        given_names = tuple(n for n in block.params if n in given)
+        return BlockArgs(tuple(values.items()), given_names, tuple(written.items()))
+
+    def _known(
+        self, scope: Scope, w: Written, block: BlockSpec, given: dict, ctx: RowContext, defined
+    ) -> bool:
+        """Whether every key the row gives is a param of the block (else each is reported)."""
+        ok = True
+        for key in given:
+            if key not in block.params:
+                close = difflib.get_close_matches(key, list(block.params), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                known = ", ".join(block.params) or "none"
+                self.walker.error(
+                    f"block '{w.row.type}' has no param '{key}'{hint}; its params: {known}",
+                    "block-param",
+                    self.doc.pos(w.path + (key,), key=True),
+                    scope,
+                    ctx.label,
+                    (defined,),
+                )
+                ok = False
+        return ok
+
+    def first(
+        self, scope: Scope, w: Written, block: BlockSpec, ctx: RowContext, args: BlockArgs
+    ) -> BlockArgs | None:
+        """The first copy's params: ``first:`` overrides those of every copy."""
+        row: BlockRow = w.row
+        name = row.type
+        values = dict(args.values)
+        given = list(args.given)
+        written = dict(args.written)
+        env = scope.env or {}
+        for key, value in (row.first or {}).items():
+            if key not in block.params:
+                close = difflib.get_close_matches(key, list(block.params), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.walker.error(
+                    f"block '{name}' has no param '{key}'{hint}",
+                    "block-param",
+                    self.doc.pos(w.path + ("first", key), key=True),
+                    scope,
+                    ctx.label,
+                )
+                return None
+            raw = lookup(self.doc.data, w.path + ("first", key))
+            parsed = None
+            if isinstance(raw, str) and ex.is_expr(raw):
+                try:
+                    parsed = ex.parse(raw, env)
+                    value = parsed.evaluate(env)
+                except ex.ExprError as exc:
+                    ctx.error(f"'first': {exc}", "expr", "first")
+                    return None
+            if not _fits(value, block.params[key].type):
+                ctx.error(
+                    f"param '{key}' of block '{name}' is {article(block.params[key].type)}, "
+                    f"got {_describe(value)}",
+                    "block-param",
+                    "first",
+                )
+                return None
+            values[key] = value
+            if key not in given:
+                given.append(key)
+            if parsed is None:
+                written.pop(key, None)
+            else:
+                written[key] = parsed
+        return BlockArgs(tuple(values.items()), tuple(given), tuple(written.items()))
+
+    # ------------------------------------------------------------------ rows
+
+    def row(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        """A block row: one instance, or ``repeat`` copies in an nn.Sequential."""
+        row: BlockRow = w.row
+        name = row.type
+        self.used.add(name)
+        if name in self.cyclic:
+            return evolve(v, shape=None)
+        block = self.defs[name]
+        args = self.args(scope, w, block, ctx)
+        if args is None:
+            return evolve(v, shape=None)
+        if row.repeat is None and (row.first is not None or row.names is not None):
+            key = "first" if row.first is not None else "names"
+            ctx.error(
+                f"'{key}' applies to the copies of a repeated row; this row has no `repeat`",
+                "repeat-override",
+                key,
+            )
+            return evolve(v, shape=None)
+        first = self.first(scope, w, block, ctx, args) if row.first else args
+        if first is None:
+            return evolve(v, shape=None)
+        if row.repeat is None:
+            out, step = self.single(scope, w, block, args, v, ctx)
+        else:
+            out, step = self.repeated(scope, w, block, first, args, v, ctx)
+        if step is None:
+            return out
+        assert out.shape is not None
+        _declared(ctx, out.shape, f"the {name} block's output")
+        if self.walker.graph:
+            scope.steps.append(step)
+        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+
+    def single(
+        self, scope: Scope, w: Written, block: BlockSpec, args: BlockArgs, v: Value, ctx
+    ) -> tuple[Value, Step | None]:
+        path = self.walker.emit.module_path(scope, w.name)
+        out, walk = self.instance(scope, w, block, args, v, path, ctx)
+        if out.shape is None or walk is None:
+            return Value(node_id(scope, w.name), None, w.name), None
+        call = BlockCall(None, args, walk)
+        step = Step(
+            w.name,
+            "block",
+            (v.member,),
+            out.shape,
+            cond=cond_of(w),
+            block=w.row.type,
+            calls=(call,),
+        )
+        return out, step
+
+    def repeated(
+        self,
+        scope: Scope,
+        w: Written,
+        block: BlockSpec,
+        first: BlockArgs,
+        args: BlockArgs,
+        v: Value,
+        ctx: RowContext,
+    ) -> tuple[Value, Step | None]:
+        """``repeat`` copies of the block, in a container named after the row."""
+        row: BlockRow = w.row
+        assert row.repeat is not None
+        start = len(self.walker.emit.nodes)
+        path = self.walker.emit.module_path(scope, w.name)
+        calls = []
+        cur = v
+        for k in range(row.repeat):
+            child = self.copy_name(row, k, ctx)
+            if child is None:
+                return evolve(v, shape=None), None
+            these = first if k == 0 else args
+            depth = scope.depth + 2
+            out, walk = self.instance(scope, w, block, these, cur, f"{path}.{child}", ctx, depth)
+            if out.shape is None or walk is None:
+                return Value(node_id(scope, w.name), None, w.name), None
+            calls.append(BlockCall(child if row.names is not None else None, these, walk))
+            cur = evolve(out, member=w.name)
+        raw_repeat = lookup(self.doc.data, w.path + ("repeat",))
+        count = None
+        if scope.env is not None and ex.is_expr(raw_repeat):
+            # a count that varies per instance: the class writes the first copy and a
+            # loop over the others (whose arguments are then all the same)
+            if row.names is not None:
+                ctx.error(
+                    "'names' needs a fixed `repeat`; this one is an expression",
+                    "block-varies",
+                    "names",
+                )
+                return evolve(v, shape=None), None
+            count = ex.parse(raw_repeat)
+        self.walker.emit.add_group(
+            path,
+            w.name,
+            "sequential",
+            None,
+            scope.depth + 1,
+            ctx.at(),
+            start,
+            v.shape or (),
+            cur.shape or (),
+        )
+        step = Step(
+            w.name,
+            "block",
+            (v.member,),
+            cur.shape or (),
+            cond=cond_of(w),
+            block=row.type,
+            calls=tuple(calls),
+            rest=args,
+            repeat=count,
+            named=row.names is not None,
+        )
+        return cur, step
+
+    def copy_name(self, row: BlockRow, k: int, ctx: RowContext) -> str | None:
+        """The name of copy ``k`` (0-based): ``names`` with ``{i}`` numbered from 1, or
+        the index (None once an error is reported)."""
+        if row.names is None:
+            return str(k)
+        try:
+            child = row.names.replace("{i}", str(k + 1))
+            check_identifier(child, "copy name")
+        except ValueError as exc:
+            ctx.error(f"'names': {exc}", "value", "names")
+            return None
+        if "{i}" not in row.names and row.repeat is not None and row.repeat > 1:
+            ctx.error("'names' needs {i} to number the copies", "value", "names")
+            return None
+        return child
+
+    # ------------------------------------------------------------------ instances
+
+    def instance(
+        self,
+        scope: Scope,
+        w: Written,
+        block: BlockSpec,
+        args: BlockArgs,
+        v: Value,
+        path: str,
+        ctx: RowContext,
+        depth: int | None = None,
+    ) -> tuple[Value, ScopeTrace | None]:
+        """Walk one instance of ``block`` at module path ``path``."""
+        assert v.shape is not None
+        walker = self.walker
+        emitted = walker.emit
+        name = w.row.type
+        values = dict(args.values)
+        depth = scope.depth + 1 if depth is None else depth
+        env = dict(values)
+        env[ex.IN_MAPS] = v.shape[0]
+        label = f"{path} ({name})"
+        inner = Scope(
+            prefix=path + ".",
+            input=Value(v.id, v.shape, INPUT, v.pos, v.flattened_by),
+            env=env,
+            depth=depth,
+            children=block.children,
+            notes=(note(f"instantiated from {label}", ctx.at()),) + scope.notes,
+        )
+        start = len(emitted.nodes)
+        key = instance_key(name, values, v, depth)
+        memo = self.memo.get(key)
+        if memo is not None and walker.rows_total + memo.rows <= MAX_ROWS:
+            out, walk = self.memo.replay(walker, memo, path + ".", v.id)
+        else:
+            marks = (len(emitted.groups), len(walker.diagnostics), walker.rows_total, emitted.index)
+            log_mark = len(self.log)
+            rows = []
+            for i, raw in enumerate(block.layers or []):
+                model = self.rows.materialize(inner, ("blocks", name, "layers", i), raw)
+                if model is None:
+                    return evolve(v, shape=None), None
+                rows.append((("blocks", name, "layers", i), model))
+            out = walker.walk(inner, rows)
+            if out.shape is None:
+                return evolve(v, shape=None), None
+            walk = ScopeTrace(tuple(inner.steps), out.member, v.shape, tuple(env.items()))
+            if len(walker.diagnostics) == marks[1] and key not in self.memo.walked:
+                made = Walked.record(walker, path + ".", v.id, start, marks, log_mark, out, walk)
+                self.memo.walked[key] = made
+        assert out.shape is not None  # a replayed walk succeeded
+        emitted.add_group(
+            path,
+            path.rsplit(".", 1)[-1],
+            "block",
+            name,
+            depth,
+            ctx.at(),
+            start,
+            v.shape,
+            out.shape,
+            args=tuple(values.items()),
+        )
+        self.log.append((name, walk))
+        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by), walk
+
+
+def find_cycles(walker: Walker, blocks: Blocks) -> None:
+    """Report every block that instantiates itself, directly or through others."""
+    uses: dict[str, list[tuple[str, tuple]]] = {}
+    for name, block in blocks.defs.items():
+        found: list[tuple[str, tuple]] = []
+        stack: list[tuple[tuple, list]] = [(("blocks", name, "layers"), block.layers or [])]
+        while stack:
+            base, rows = stack.pop()
+            for i, r in enumerate(rows):
+                if not isinstance(r, dict):
+                    continue
+                t = r.get("type")
+                if isinstance(t, str) and t in blocks.defs:
+                    found.append((t, base + (i,)))
+                if t == "sequential" and isinstance(r.get("layers"), list):
+                    stack.append((base + (i, "layers"), r["layers"]))
+        uses[name] = found
+    for start in blocks.defs:
+        # depth-first search for a path back to `start`
+        todo: list[tuple[str, list[str], tuple | None]] = [(start, [start], None)]
+        seen: set[str] = set()
+        while todo:
+            cur, trail, at = todo.pop()
+            for nxt, path in uses.get(cur, []):
+                where = at or path
+                if nxt == start:
+                    cycle = " → ".join([*trail, start])
+                    if start not in blocks.cyclic:
+                        blocks.cyclic.add(start)
+                        walker.error(
+                            f"block '{start}' instantiates itself ({cycle})",
+                            "block-recursion",
+                            walker.doc.pos(where + ("type",)),
+                            None,
+                        )
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    todo.append((nxt, [*trail, nxt], where))
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string '{value}'"
+    return repr(value)

@@ -1,0 +1,272 @@
+"""IR emission: the nodes and groups a walk makes, their module paths and indices.
+
+A layer row becomes a node (and one for its `activation:`), a merge a module-less
+node, a flatten — written, or implied before an ``fc`` — one too. In a graph
+network each also becomes a step of its scope's trace (:class:`~cnnspec.ir.Step`),
+for the classes the PyTorch backend writes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+from .. import expr as ex
+from ..check import SPATIAL, Resolved, RowContext, opt
+from ..diagnostics import Pos
+from ..frozen import Maker, evolve
+from ..ir import INPUT, Group, Node, Step
+from ..registry import KINDS
+from .scope import Scope, Value, Written, lookup
+from .substitute import written_exprs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .walker import Walker
+
+_new_node = Maker(Node)
+_ACTIVATION = "activation"  # the registry's family of the activations
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    return "×".join(str(d) for d in shape) if shape else "-"
+
+
+def node_id(scope: Scope, name: str) -> str:
+    return f"{scope.prefix}{name}"
+
+
+class Emitter:
+    """The nodes and groups of the network, in the order the walk makes them."""
+
+    def __init__(self, walker: Walker) -> None:
+        self.walker = walker
+        self.nodes: list[Node] = []
+        self.groups: list[Group] = []
+        self.index = 0  # modules so far
+
+    # ------------------------------------------------------------------ records
+
+    def module_path(self, scope: Scope, name: str) -> str:
+        if scope.children == "indexed":
+            scope.count += 1
+            return f"{scope.prefix}{scope.count - 1}"
+        if scope.children == "sequential":
+            section = "classifier" if scope.flattened else "features"
+            n = scope.sections.get(section, 0)
+            scope.sections[section] = n + 1
+            return f"{section}.{n}"
+        return f"{scope.prefix}{name}"
+
+    def add_node(
+        self,
+        scope: Scope,
+        w: Written,
+        kind: str,
+        name: str,
+        res: Resolved,
+        inputs: list[Value],
+        ctx: RowContext,
+        *,
+        module: bool,
+        of: str | None = None,
+    ) -> Node:
+        fields = dict(res.fields)
+        info = KINDS[kind]
+        torch_class = fields.pop("torch_class", info.torch_class)
+        if fields.get("functional"):
+            module = False
+            torch_class = ""
+        path = self.module_path(scope, name) if module else None
+        if module:
+            self.index += 1
+        node = _new_node(
+            fields,
+            id=node_id(scope, name),
+            name=name,
+            kind=kind,
+            row=w.number,
+            pos=ctx.at(),
+            inputs=tuple(v.id for v in inputs),
+            input_shape=inputs[0].shape or (),
+            output_shape=res.output_shape or (),
+            params=res.params,
+            macs=res.macs,
+            path=path,
+            index=self.index if module else None,
+            depth=scope.depth,
+            scope=scope.prefix[:-1],
+            input_shapes=tuple(v.shape or () for v in inputs) if len(inputs) > 1 else (),
+            activation_of=of,
+            origin=w.origin,
+            torch_class=torch_class,
+            is_activation=info.family == _ACTIVATION,
+        )
+        self.nodes.append(node)
+        return node
+
+    def add_group(
+        self,
+        path: str,
+        name: str,
+        kind: Literal["block", "sequential"],
+        block: str | None,
+        depth: int,
+        pos: Pos,
+        start: int,
+        input_shape: tuple[int, ...],
+        output_shape: tuple[int, ...],
+        args: tuple[tuple[str, object], ...] = (),
+    ) -> None:
+        """Record a block instance or container holding the nodes made since ``start``."""
+        inside = self.nodes[start:]
+        self.groups.append(
+            Group(
+                path,
+                name,
+                kind,
+                block,
+                depth,
+                pos,
+                tuple(n.id for n in inside),
+                input_shape,
+                output_shape,
+                sum(n.params for n in inside),
+                sum(n.macs for n in inside),
+                args=args,
+            )
+        )
+
+    def written(self, scope: Scope, w: Written) -> tuple[tuple[str, object], ...]:
+        """In a block, the row's values written as expressions (for its class)."""
+        if scope.env is None:
+            return ()
+        return written_exprs(lookup(self.walker.doc.data, w.path))
+
+    # ------------------------------------------------------------------ rows
+
+    def flatten(
+        self,
+        scope: Scope,
+        w: Written,
+        v: Value,
+        ctx: RowContext,
+        *,
+        explicit: bool,
+        name: str | None = None,
+    ) -> Value:
+        if v.flattened_by is not None:
+            ctx.error(f"the input is already flattened ({v.flattened_by})", "flatten-twice")
+            return evolve(v, shape=None)
+        assert v.shape is not None
+        scope.flattened = True
+        flat = (math.prod(v.shape),)
+        name = name or w.name
+        node = self.add_node(scope, w, "flatten", name, Resolved(flat), [v], ctx, module=False)
+        by = f"at layer {w.number} '{w.name}'"
+        out = Value(node.id, flat, name, ctx.at(), by)
+        if self.walker.graph and (explicit or scope.children not in ("sequential", "flat")):
+            scope.steps.append(Step(name, "flatten", (v.member,), flat, module=False))
+        return out
+
+    def layer(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        row = w.row
+        kind = row.type
+        info = KINDS[kind]
+        act = opt(row, "activation")
+        act = None if act == "none" else act
+        assert v.shape is not None
+        if kind in SPATIAL and len(v.shape) != 3:
+            ctx.error(
+                f"a {kind} row needs a maps×H×W input, not {shape_text(v.shape)}",
+                "spatial-after-flatten",
+            )
+            return evolve(v, shape=None)
+        if kind == "fc" and len(v.shape) != 1:
+            fname = None
+            if scope.children not in ("sequential", "flat"):
+                fname = self.fresh_flatten(scope)
+            v = self.flatten(scope, w, v, ctx, explicit=False, name=fname or f"{w.name}_flatten")
+            if v.shape is None:
+                return v
+        assert info.rule is not None
+        res = info.rule(ctx, v.shape)
+        if res.output_shape is None:
+            return evolve(v, shape=None, flattened_by=v.flattened_by)
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
+        out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by)
+        graph = self.walker.graph
+        cond = cond_of(w) if graph else None
+        if graph:
+            step = Step(
+                w.name,
+                kind,
+                (v.member,),
+                node.output_shape,
+                cond=cond,
+                module=node.path is not None,
+                node=node,
+                written=self.written(scope, w),
+            )
+            scope.steps.append(step)
+        if act is not None:
+            anode = self.add_node(
+                scope,
+                w,
+                act,
+                w.act_name,
+                Resolved(node.output_shape),
+                [out],
+                ctx,
+                module=True,
+                of=node.id,
+            )
+            if graph:
+                step = Step(w.act_name, act, (w.name,), node.output_shape, cond=cond, node=anode)
+                scope.steps.append(step)
+            out = Value(anode.id, anode.output_shape, w.act_name, ctx.at(), v.flattened_by)
+        return out
+
+    def fresh_flatten(self, scope: Scope) -> str:
+        n = 1
+        while f"flatten{n}" in scope.values or any(s.name == f"flatten{n}" for s in scope.steps):
+            n += 1
+        return f"flatten{n}"
+
+    def merge(self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext) -> Value:
+        if len(inputs) < 2:
+            ctx.error(f"{w.row.type} needs at least two inputs in `from`", "merge-inputs", "from")
+            return Value(node_id(scope, w.name), None, w.name)
+        ctx.sources = tuple(
+            (v.member if v.member != INPUT else INPUT, v.shape or (), v.pos or ctx.at())
+            for v in inputs
+        )
+        rule = KINDS[w.row.type].rule
+        assert rule is not None
+        res = rule(ctx, [v.shape for v in inputs])
+        if res.output_shape is None:
+            return Value(node_id(scope, w.name), None, w.name)
+        node = self.add_node(scope, w, w.row.type, w.name, res, inputs, ctx, module=False)
+        if self.walker.graph:
+            step = Step(
+                w.name,
+                w.row.type,
+                tuple(v.member for v in inputs),
+                node.output_shape,
+                cond=cond_of(w),
+                module=False,
+                node=node,
+                written=self.written(scope, w),
+            )
+            scope.steps.append(step)
+        return Value(node.id, node.output_shape, w.name, ctx.at())
+
+
+def cond_of(w: Written) -> ex.Expr | None:
+    """A row's `if:` when written as an expression (a literal true or false: None)."""
+    cond = w.row.if_
+    if isinstance(cond, str):
+        try:
+            return ex.parse(cond)
+        except ex.ExprError:
+            return None
+    return None

@@ -1,0 +1,81 @@
+"""What the walk carries: the value of each row name, the rows of a scope, the scope itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Diagnostic, Pos
+from ..ir import Step
+
+
+@dataclass(frozen=True)
+class Value:
+    """What a row's name stands for in its scope."""
+
+    id: str  # the node producing it (INPUT for the network's input)
+    shape: tuple[int, ...] | None  # None once an error left it unknown
+    member: str  # the step of the scope that holds it (INPUT: the scope's input)
+    pos: Pos | None = None  # where the row producing it is written
+    flattened_by: str | None = None  # "at layer 5 'flatten1'", once flattened
+
+
+@dataclass
+class Written:
+    """A row after `repeat` expansion, with its name."""
+
+    row: Any
+    number: int
+    path: tuple
+    origin: tuple[int, int]
+    name: str = ""
+    act_name: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"layer {self.number} '{self.name}' ({self.row.type})"
+
+
+@dataclass
+class Scope:
+    """The rows of one network, container or block instance, while they are walked."""
+
+    prefix: str  # module path prefix: "" or "layer1.0."
+    input: Value
+    env: dict[str, Any] | None  # the block's params and in_maps; None outside blocks
+    depth: int
+    children: str  # "named", "indexed", "flat" or "sequential" (a chain's layout)
+    notes: tuple[Diagnostic, ...] = ()
+    values: dict[str, Value] = field(default_factory=dict)
+    #: the rows as the trace records them (a graph network's scopes only)
+    steps: list[Step] = field(default_factory=list)
+    count: int = 0  # indexed children so far
+    sections: dict[str, int] = field(default_factory=dict)  # a chain's features/classifier
+    flattened: bool = False
+    reads: set[str] = field(default_factory=set)
+    absent: dict[str, Written] = field(default_factory=dict)
+    passthrough: dict[str, str] = field(default_factory=dict)  # absent row → what it passes
+    #: a chain: the position of the last row that is not a flatten (for softmax)
+    last_row: int = 0
+    top: bool = False
+
+    @property
+    def env_items(self) -> tuple[tuple[str, object], ...] | None:
+        return tuple(self.env.items()) if self.env is not None else None
+
+
+def lookup(data: Any, path: tuple) -> Any:
+    """The raw YAML value at ``path`` (None when there is none)."""
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def article(word: str) -> str:
+    """``an int``, ``a bool``: the article a word takes."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"

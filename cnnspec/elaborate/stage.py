@@ -1,0 +1,148 @@
+"""Stage 3's entry: a checked :class:`Spec` walked into the nodes and groups of a network.
+
+:func:`elaborate` walks the spec and reports every problem it finds; a graph
+network's walk also leaves a :class:`~cnnspec.ir.Trace` of its scopes, from which
+the PyTorch backend lowers the generated classes (that lowering may report too:
+``[block-varies]``). :meth:`Elaboration.network` then makes the
+:class:`~cnnspec.ir.Network`, or raises :class:`SpecError` listing every problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..check import RowContext
+from ..diagnostics import Diagnostic, SpecError
+from ..frozen import evolve
+from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
+from ..load import Document
+from ..schema import BlockRow, Spec
+from .blocks import find_cycles
+from .printed import check_printed
+from .scope import Scope, Value
+from .walker import Walker
+
+
+@dataclass
+class Elaboration:
+    """A walked spec: what the network is made of, and what the walk found wrong."""
+
+    spec: Spec
+    walker: Walker
+    layout: str
+    input_shape: tuple[int, ...]
+    out: Value
+    #: a graph network walked without an error: its scopes, for the generated classes
+    trace: Trace | None
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.walker.diagnostics
+
+    def network(
+        self,
+        classes: tuple[ClassDef, ...] = (),
+        problems: list[Diagnostic] | tuple[Diagnostic, ...] = (),
+        *,
+        source: str = "<spec>",
+        strict: bool = False,
+    ) -> Network:
+        """The network, its generated classes given; raise :class:`SpecError` when the walk
+        or ``problems`` (the classes' own) hold an error, or, ``strict``, a warning."""
+        diagnostics = self.diagnostics + list(problems)
+        if strict:
+            diagnostics = [
+                evolve(d, severity="error", message=d.message + " (--strict)")
+                if d.severity == "warning"
+                else d
+                for d in diagnostics
+            ]
+        if any(d.severity == "error" for d in diagnostics):
+            raise SpecError(diagnostics, source)
+        out = self.out
+        assert out.shape is not None
+        spec = self.spec
+        nodes = tuple(self.walker.emit.nodes)
+        return Network(
+            name=spec.name,
+            title=spec.title,
+            layout=self.layout,  # type: ignore[arg-type]
+            source=source,
+            input_shape=self.input_shape,
+            output_shape=out.shape,
+            nodes=nodes,
+            params=sum(n.params for n in nodes),
+            macs=sum(n.macs for n in nodes),
+            warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+            output=out.id,
+            groups=_ordered(self.walker.emit.groups, nodes),
+            classes=classes,
+        )
+
+
+def elaborate(spec: Spec, doc: Document) -> Elaboration:
+    """Walk every row of ``spec``, collecting every problem (nothing is raised here)."""
+    assert spec.input is not None and spec.layers is not None
+    graph = is_graph(spec)
+    walker = Walker(spec, doc, graph=graph)
+    if graph and isinstance(doc.data, dict) and "layout" in doc.data:
+        walker.error(
+            "a spec with blocks, `from`, merges or containers names its modules itself; "
+            "leave out 'layout'",
+            "layout",
+            doc.pos(("layout",)),
+            None,
+        )
+    blocks = walker.blocks
+    find_cycles(walker, blocks)
+    input_shape = (spec.input.maps, *spec.input.size)
+    layout = "graph" if graph else spec.layout
+    top = Scope(
+        prefix="",
+        input=Value(INPUT, input_shape, INPUT, doc.pos(("input",))),
+        env=None,
+        depth=0,
+        children={"graph": "named", "flat": "flat", "sequential": "sequential"}[layout],
+        top=True,
+    )
+    rows = [(("layers", i), row) for i, row in enumerate(spec.layers)]
+    out = walker.walk(top, rows)
+    trace = None
+    if graph and not any(d.severity == "error" for d in walker.diagnostics):
+        walk = ScopeTrace(tuple(top.steps), out.member, input_shape)
+        trace = Trace(spec.name, spec.title or "", walk, blocks.decls(), tuple(blocks.log))
+    for name in blocks.defs:
+        where = doc.pos(("blocks", name), key=True)
+        if name not in blocks.used and where.file is None and name not in blocks.cyclic:
+            walker.warn(
+                f"block '{name}' is defined but no row uses it (its rows are not checked)",
+                "unused",
+                where,
+                None,
+            )
+    if out.shape is not None and (spec.params is not None or spec.macs is not None):
+        ctx = RowContext(spec, 0, spec.name, (), doc, walker.diagnostics)
+        check_printed(spec.printed, spec, ctx, walker.emit.nodes, label=f"network '{spec.name}'")
+    return Elaboration(spec, walker, layout, input_shape, out, trace)
+
+
+def is_graph(spec: Spec) -> bool:
+    """A graph network: blocks, `from:`, `if:`, merges or containers (else a chain)."""
+    if spec.blocks:
+        return True
+    for row in spec.layers or []:
+        if (
+            row.from_ is not None
+            or row.if_ is not None
+            or row.type in ("add", "concat", "sequential")
+        ):
+            return True
+        if isinstance(row, BlockRow):
+            return True
+    return False
+
+
+def _ordered(groups: list[Group], nodes: tuple[Node, ...]) -> tuple[Group, ...]:
+    """Groups in the order a reader meets them: by their first node, outer before inner."""
+    at = {n.id: i for i, n in enumerate(nodes)}
+    return tuple(sorted(groups, key=lambda g: (at.get(g.nodes[0], 0) if g.nodes else 0, g.depth)))

@@ -1,0 +1,395 @@
+"""The walk: the rows of a scope in order, each resolved against the rows it reads.
+
+The walker visits the rows of a *scope* — the network's rows, a container's, or
+one instance of a block — and carries one :class:`~.scope.Value` per row name: the
+node that produced it and its shape. Each row reads the rows its ``from:`` names
+(default: the previous row), is skipped where its ``if:`` is false (its readers
+read its input), and is dispatched on its kind: a layer or a merge applies its
+shape rule (``check.py``, through the registry) and is emitted (:mod:`.emit`), a
+container walks its rows in a scope of its own, a block row instantiates the block
+(:mod:`.blocks`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from .. import expr as ex
+from ..check import MAX_ROWS, SPATIAL, RowContext, _declared, opt
+from ..diagnostics import Diagnostic, Pos, note
+from ..frozen import evolve
+from ..ir import INPUT, ScopeTrace, Step
+from ..load import Document
+from ..registry import KINDS
+from ..schema import BlockRow, Spec
+from .blocks import Blocks
+from .emit import Emitter, cond_of, node_id
+from .printed import check_printed
+from .scope import Scope, Value, Written, article, lookup
+
+_MERGES = frozenset({"add", "concat"})
+
+
+class Walker:
+    """One walk of a spec: its diagnostics, and the IR it emits."""
+
+    def __init__(self, spec: Spec, doc: Document, *, graph: bool) -> None:
+        self.spec = spec
+        self.doc = doc
+        #: a graph network: its scopes are traced, for the classes the backend writes
+        self.graph = graph
+        self.diagnostics: list[Diagnostic] = []
+        self.rows_total = 0
+        self.input_size: tuple[int, int] | None = (
+            tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
+        )
+        self.emit = Emitter(self)
+        self.blocks = Blocks(self, dict(spec.blocks or {}))
+
+    # ------------------------------------------------------------------ reporting
+
+    def error(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
+        extra = scope.notes if scope else ()
+        self.diagnostics.append(
+            Diagnostic("error", message, code, pos, label, tuple(notes) + extra)
+        )
+
+    def warn(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
+        extra = scope.notes if scope else ()
+        self.diagnostics.append(
+            Diagnostic("warning", message, code, pos, label, tuple(notes) + extra)
+        )
+
+    # ------------------------------------------------------------------ rows of a scope
+
+    def expand(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> list[Written]:
+        """`repeat` on a layer row → copies; names given to every row of the scope."""
+        out: list[Written] = []
+        total = sum(1 if isinstance(r, BlockRow) else r.repeat for _, r in rows)
+        self.rows_total += total
+        if self.rows_total > MAX_ROWS:
+            at = rows[0][0][:-1] if rows else ("layers",)
+            self.error(
+                f"the spec expands to {self.rows_total:,} rows; the limit is {MAX_ROWS:,}",
+                "too-large",
+                self.doc.pos(at),
+                scope,
+            )
+            return []
+        for path, row in rows:
+            copies = 1 if isinstance(row, BlockRow) else row.repeat
+            for copy in range(1, copies + 1):
+                named = row
+                if row.name is not None and copies > 1:
+                    named = row.model_copy(update={"name": f"{row.name}_{copy}"})
+                out.append(Written(named, len(out) + 1, path, (path[-1], copy)))
+        self.name_rows(scope, out)
+        return out
+
+    def name_rows(self, scope: Scope, rows: list[Written]) -> None:
+        taken: dict[str, int] = {}
+        for w in rows:
+            name = w.row.name
+            if name is None:
+                continue
+            if name in taken:
+                self.error(
+                    f"name '{name}' is already used by layer {taken[name]}",
+                    "duplicate-name",
+                    self.doc.pos(w.path + ("name",)),
+                    scope,
+                    f"layer {w.number} '{name}' ({w.row.type})",
+                )
+            else:
+                taken[name] = w.number
+            w.name = name
+        counters: dict[str, int] = {}
+
+        def fresh(kind: str) -> str:
+            base = kind.lower()
+            if base[-1:].isdigit():  # relu6 → relu6_1, not relu61
+                base += "_"
+            while True:
+                counters[base] = counters.get(base, 0) + 1
+                candidate = f"{base}{counters[base]}"
+                if candidate not in taken:
+                    taken[candidate] = 0
+                    return candidate
+
+        for w in rows:
+            if not w.name:
+                w.name = fresh(w.row.type)
+            act = opt(w.row, "activation")
+            if act not in (None, "none"):
+                w.act_name = fresh(act)
+
+    def walk(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> Value:
+        written = self.expand(scope, rows)
+        later = {w.name: w for w in written}
+        scope.last_row = max((w.number for w in written if w.row.type != "flatten"), default=0)
+        if scope.top and written and not scope.last_row:
+            self.error(
+                "the spec has no layers besides the flatten",
+                "empty",
+                self.doc.pos(("layers",)),
+                scope,
+            )
+        prev = scope.input
+        for w in written:
+            value = self.row(scope, w, prev, later)
+            scope.values[w.name] = value
+            prev = value
+        self.unused(scope, written, prev)
+        return prev
+
+    def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
+        self.mark_read(scope, out.member)
+        for w in written:
+            v = scope.values.get(w.name)
+            if v is None or v.shape is None or w.name in scope.absent:
+                continue
+            if v.member in scope.reads or v.member == out.member or w.name in scope.reads:
+                continue
+            self.warn(
+                f"the output of '{w.name}' is never read (a row reads the previous row "
+                "unless its `from:` says otherwise)",
+                "unused",
+                self.doc.pos(w.path),
+                scope,
+                w.label,
+            )
+
+    def sources(self, scope: Scope, w: Written, prev: Value, later: dict) -> list[Value] | None:
+        """The values a row reads: its ``from:`` rows, or the previous row."""
+        names = w.row.from_
+        if names is None:
+            return [prev]
+        out: list[Value] = []
+        ok = True
+        listed = isinstance(lookup(self.doc.data, w.path + ("from",)), list)
+        for i, name in enumerate(names):
+            if name == INPUT:
+                out.append(scope.input)
+                continue
+            if name in scope.values:
+                out.append(scope.values[name])
+                continue
+            at = self.doc.pos(w.path + ("from",) + ((i,) if listed else ()))
+            if name in later:
+                d = later[name]
+                self.error(
+                    f"'{name}' is used before it is defined (layer {d.number}); a row reads "
+                    "only rows above it",
+                    "used-before-defined",
+                    at,
+                    scope,
+                    w.label,
+                    (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
+                )
+            else:
+                known = [INPUT, *scope.values]
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.error(
+                    f"unknown row '{name}' in `from`{hint}; this scope has: {', '.join(known)}",
+                    "unknown-from",
+                    at,
+                    scope,
+                    w.label,
+                )
+            ok = False
+        return out if ok else None
+
+    def condition(self, scope: Scope, w: Written) -> bool | None:
+        """Whether the row exists in this scope (None: its `if:` cannot be evaluated)."""
+        cond = w.row.if_
+        if cond is None or isinstance(cond, bool):
+            return True if cond is None else cond
+        env = scope.env or {}
+        try:
+            parsed = ex.parse(cond, env)
+            value = parsed.evaluate(env)
+        except ex.ExprError as exc:
+            self.error(f"'if': {exc}", "expr", self.doc.pos(w.path + ("if",)), scope, w.label)
+            return None
+        return bool(value)
+
+    def mark_read(self, scope: Scope, member: str) -> None:
+        """``member``'s value is read (and, through rows absent here, what they pass on)."""
+        while member != INPUT and member not in scope.reads:
+            scope.reads.add(member)
+            if member not in scope.passthrough:
+                break
+            member = scope.passthrough[member]
+
+    # ------------------------------------------------------------------ one row
+
+    def row(self, scope: Scope, w: Written, prev: Value, later: dict) -> Value:
+        inputs = self.sources(scope, w, prev, later)
+        present = self.condition(scope, w)
+        first = inputs[0] if inputs else prev
+        if present is not False:
+            for v in inputs or []:
+                self.mark_read(scope, v.member)
+        if inputs is None or present is None:
+            return _unknown(scope, w, self.doc, first)
+        if not present:
+            return self.absent(scope, w, inputs)
+        if not self.readable(scope, w, inputs):
+            return _unknown(scope, w, self.doc, first)
+        ctx = RowContext(w.row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
+        if scope.env is None:
+            ctx.input_size = self.input_size
+        if not self.placed(scope, w, first, ctx):
+            return _unknown(scope, w, self.doc, first)
+        if any(v.shape is None for v in inputs):
+            return self.structure_only(scope, w, first, ctx)
+        start = len(self.emit.nodes)
+        value = self.dispatch(scope, w, inputs, ctx)
+        row = w.row
+        if value.shape is not None and (row.params is not None or row.macs is not None):
+            check_printed(self.spec.printed, row, ctx, self.emit.nodes[start:])
+        return value
+
+    def dispatch(self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext) -> Value:
+        """The row by its kind: a block instance, a container, a merge, a flatten, a layer."""
+        kind = w.row.type
+        first = inputs[0]
+        if isinstance(w.row, BlockRow):
+            return self.blocks.row(scope, w, first, ctx)
+        if kind == "sequential":
+            return self.container(scope, w, first, ctx)
+        if kind in _MERGES:
+            return self.emit.merge(scope, w, inputs, ctx)
+        if kind == "flatten":
+            return self.emit.flatten(scope, w, first, ctx, explicit=True)
+        return self.emit.layer(scope, w, first, ctx)
+
+    def readable(self, scope: Scope, w: Written, inputs: list[Value]) -> bool:
+        """A row may not read a merge whose `if:` is false here (it has no single input to
+        stand for it)."""
+        for v in inputs:
+            if v.member in scope.absent and scope.absent[v.member].row.type in _MERGES:
+                absent = scope.absent[v.member]
+                self.error(
+                    f"'{v.member}' is read here, but its `if:` is false in this instance and "
+                    f"{article(absent.row.type)} has no single input to stand for it",
+                    "if-read",
+                    self.doc.pos(w.path + ("from",)),
+                    scope,
+                    w.label,
+                    (note(f"'{v.member}' is written here", self.doc.pos(absent.path)),),
+                )
+                return False
+        return True
+
+    def placed(self, scope: Scope, w: Written, first: Value, ctx: RowContext) -> bool:
+        """A softmax comes last; a spatial row comes before the flatten (False: it does not
+        resolve). A misplaced softmax is reported and resolved still."""
+        kind = w.row.type
+        act = opt(w.row, "activation")
+        if (kind == "softmax" or act == "softmax") and not (
+            scope.top and w.number == scope.last_row
+        ):
+            ctx.error(
+                "softmax may only be the last layer (it turns the final scores into "
+                "probabilities over dim=1)",
+                "softmax-position",
+                "activation" if act == "softmax" else None,
+            )
+        if kind in SPATIAL and first.flattened_by is not None:
+            ctx.error(
+                f"a {kind} row after the flatten ({first.flattened_by}); spatial layers must come "
+                "before the first fc",
+                "spatial-after-flatten",
+            )
+            return False
+        return True
+
+    def structure_only(self, scope: Scope, w: Written, first: Value, ctx: RowContext) -> Value:
+        """An earlier error left an input's shape unknown: only structure is checked."""
+        kind = w.row.type
+        if kind == "flatten" and first.flattened_by is not None:
+            ctx.error(f"the input is already flattened ({first.flattened_by})", "flatten-twice")
+        elif kind in ("flatten", "fc") and first.flattened_by is None:
+            scope.flattened = True
+            unknown = _unknown(scope, w, self.doc, first)
+            return evolve(unknown, flattened_by=f"at layer {w.number} '{w.name}'")
+        return _unknown(scope, w, self.doc, first)
+
+    def absent(self, scope: Scope, w: Written, inputs: list[Value]) -> Value:
+        """A row whose `if:` is false here: readers read its (first) input instead."""
+        scope.absent[w.name] = w
+        scope.passthrough[w.name] = inputs[0].member
+        if self.graph:
+            info = KINDS.get(w.row.type)
+            step = Step(
+                w.name,
+                w.row.type,
+                tuple(v.member for v in inputs),
+                present=False,
+                cond=cond_of(w),
+                module=info is None or info.is_module,
+            )
+            scope.steps.append(step)
+        return evolve(inputs[0], member=w.name)
+
+    # ------------------------------------------------------------------ containers
+
+    def container(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+        row = w.row
+        path = self.emit.module_path(scope, w.name)
+        for j, child in enumerate(row.layers):
+            if child.from_ is not None:
+                self.error(
+                    "a row inside a sequential container reads the previous row; `from` is "
+                    "for named scopes (blocks and the network)",
+                    "from-in-sequential",
+                    self.doc.pos(w.path + ("layers", j, "from")),
+                    scope,
+                )
+                return evolve(v, shape=None)
+        inner = Scope(
+            prefix=path + ".",
+            input=evolve(v, member=INPUT),
+            env=scope.env,
+            depth=scope.depth + 1,
+            children=row.children,
+            notes=scope.notes,
+        )
+        start = len(self.emit.nodes)
+        rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]
+        out = self.walk(inner, rows)
+        if out.shape is None:
+            return Value(node_id(scope, w.name), None, w.name)
+        _declared(ctx, out.shape, "the container's output")
+        self.emit.add_group(
+            path,
+            w.name,
+            "sequential",
+            None,
+            scope.depth + 1,
+            ctx.at(),
+            start,
+            v.shape or (),
+            out.shape,
+        )
+        if self.graph:
+            walk = ScopeTrace(tuple(inner.steps), out.member, v.shape or (), inner.env_items)
+            step = Step(
+                w.name,
+                "sequential",
+                (v.member,),
+                out.shape,
+                cond=cond_of(w),
+                inner=walk,
+                named=row.children == "named",
+            )
+            scope.steps.append(step)
+        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+
+
+def _unknown(scope: Scope, w: Written, doc: Document, first: Value) -> Value:
+    """What a row stands for when it cannot be resolved."""
+    return Value(f"{scope.prefix}{w.name}", None, w.name, doc.pos(w.path), first.flattened_by)
