@@ -402,6 +402,10 @@ def macs_of(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     return 0
 
 
+#: the largest tensor (a batch of two) the twin builds
+MAX_ELEMENTS = 2_000_000
+
+
 def run_torch(fn: Callable[[], torch.Tensor], what: str) -> torch.Tensor:
     try:
         with torch.no_grad():
@@ -410,6 +414,8 @@ def run_torch(fn: Callable[[], torch.Tensor], what: str) -> torch.Tensor:
         raise Refused(f"{what}: {str(exc).splitlines()[0][:160]}") from None
     if y.numel() == 0:
         raise Refused(f"{what}: an empty output {tuple(y.shape)}")
+    if y.numel() > MAX_ELEMENTS:  # upsampling in nested repeats grows without bound
+        raise Unsure(f"{what}: {y.numel():,} elements, more than the oracle builds")
     return y
 
 
@@ -2074,9 +2080,15 @@ def _candidates(spec: Spec) -> Iterator[Spec]:
                     del target[k]
                 yield c
     for bi, b in enumerate(spec.blocks):
-        for pi in range(len(b.params)):
+        for pi, p in enumerate(b.params):
             c = copy.deepcopy(spec)
             del c.blocks[bi].params[pi]
+            for rows in _row_lists(c):  # and what the block's rows pass it
+                for row in rows:
+                    if row["type"] == b.name:
+                        row.pop(p.name, None)
+                        if isinstance(row.get("first"), dict):
+                            row["first"].pop(p.name, None)
             yield c
         if b.title or b.children == "named":
             c = copy.deepcopy(spec)
