@@ -24,7 +24,7 @@ import cnnspec
 from cnnspec.backends import summary
 from cnnspec.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 RESNET18 = "specs/zoo/resnet18.yaml"
 
 #: a small graph: a block with an `if:` row (present in some instances only), a

@@ -16,7 +16,7 @@ from reference import densenet, googlenet, mobilenet_v2, resnet, squeezenet
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PAIRS = {
     "resnet18": resnet.resnet18,

@@ -32,7 +32,8 @@ from cnnspec.registry import KINDS
 
 TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 #: the segmentation kinds are drawn by no chain here: U-Net's and FCN's specs exercise them
-#: against torch (tests/test_segmentation.py, tests/test_graph_torch.py: real shapes, MACs)
+#: against torch (tests/models/test_segmentation.py, tests/backends/torch/test_graph_torch.py:
+#: real shapes, MACs)
 CHAIN_CLASSES = {v for k, v in TORCH_CLASS.items() if k not in ("deconv", "upsample")}
 
 settings.register_profile(
@@ -46,7 +47,7 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PROFILE = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
 
 ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh"]

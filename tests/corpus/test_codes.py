@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cnnspec.codes import CODES, markdown
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: codes built at run time rather than written as one literal
 COMPOSED = {"printed-params", "printed-macs"}
 #: codes a schema error is given through a variable (spec/errors.py's `located`)

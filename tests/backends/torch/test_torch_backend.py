@@ -31,13 +31,13 @@ from cnnspec.registry import KINDS
 
 TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ALL_SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 ALL_SPECS += sorted((ROOT / "specs" / "zoo").glob("*.yaml"))
 
 
 def _is_chain(path: Path) -> bool:
-    """A chain spec (layout sequential or flat); graph specs are tests/test_graph_torch.py's.
+    """A chain spec (layout sequential or flat); graph specs are test_graph_torch.py's.
     One that does not load counts when it looks like a chain (no blocks, no include)."""
     try:
         return cnnspec.load(path).layout != "graph"

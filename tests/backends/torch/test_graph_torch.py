@@ -32,7 +32,7 @@ import cnnspec
 from cnnspec.backends import torch as backend
 from cnnspec.diagnostics import SpecError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "reference" / "torchvision_graphs.json"
 
 #: torchvision.models builders of the graph families; a zoo spec with one of these names

@@ -12,7 +12,7 @@ import pytest
 
 from cnnspec.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ["lenet5", "alexnet", "vgg16", "lenet_code611"]
 
 BROKEN = """\

@@ -15,7 +15,7 @@ from cnnspec import load
 from cnnspec.backends.diagram import svg_is_current
 from cnnspec.cli import outputs_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 

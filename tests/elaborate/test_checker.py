@@ -11,7 +11,7 @@ import cnnspec
 from cnnspec.check import Axis
 from cnnspec.diagnostics import SpecError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 
 

@@ -34,7 +34,7 @@ from torch import nn
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 
 

@@ -1,7 +1,7 @@
 """The Graphviz diagram: what `dot` makes of the DOT text, folding, escaping.
 
 The DOT of every seed spec is part of the golden record in generated/ (see
-tests/test_generated.py); `cnnspec compile specs/*.yaml` re-blesses it.
+tests/corpus/test_generated.py); `cnnspec compile specs/*.yaml` re-blesses it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from cnnspec.backends import diagram
 from cnnspec.backends import format as fmt
 from cnnspec.backends.diagram import graph_plan, image, render_dot, render_image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SEEDS = sorted((ROOT / "specs").glob("*.yaml"))
 
 

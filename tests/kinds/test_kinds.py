@@ -28,7 +28,7 @@ from cnnspec.kinds import (
 from cnnspec.kinds.activation import Activation
 from cnnspec.spec.models import row_keys
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: the networks of specs/ (specs/blocks/ holds shared blocks, not networks)
 SPECS = sorted(p for p in (ROOT / "specs").rglob("*.yaml") if p.parent.name != "blocks")
 

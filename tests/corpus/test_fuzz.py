@@ -24,7 +24,7 @@ import cnnspec
 from cnnspec.backends.summary import RENDERERS
 from cnnspec.diagnostics import SpecError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs" / "zoo").glob("*.yaml"))
 SEED_TEXT = [p.read_text(encoding="utf-8") for p in SEEDS]
 SEED_DATA = [yaml.safe_load(t) for t in SEED_TEXT]

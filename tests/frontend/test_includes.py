@@ -371,7 +371,7 @@ def test_a_single_include_is_located_at_its_value(proj):
 
 
 def test_the_docs_state_the_policy_and_its_messages():
-    page = (Path(__file__).resolve().parent.parent / "docs" / "spec-format.md").read_text(
+    page = (Path(__file__).resolve().parents[2] / "docs" / "spec-format.md").read_text(
         encoding="utf-8"
     )
     section = page.split("\n## Includes\n", 1)[1].split("\n## ", 1)[0]

@@ -45,7 +45,7 @@ settings.register_profile(
 )
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PROFILE = "graph-ci" if CI else "graph-dev"
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh"]
 

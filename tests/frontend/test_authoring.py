@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _without_positions(net: cnnspec.Network):

@@ -20,7 +20,7 @@ import pytest
 from cnnspec.cli import main as cli_main
 from cnnspec.frontend.load import MAX_FILE_BYTES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("bless", ROOT / "tools" / "bless.py")
 bless = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bless)

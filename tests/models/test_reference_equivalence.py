@@ -22,7 +22,7 @@ from zoo_expected import ZOO_PARAMS
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = {"lenet5": LeNet5, "alexnet": AlexNet, "vgg16": VGG16, "lenet_code611": LeNet}
 ZOO = sorted(p.stem for p in (ROOT / "specs" / "zoo").glob("*.yaml"))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_DEPS = ["pydantic", "pyyaml", "jinja2", "graphviz"]
 
 

@@ -26,7 +26,7 @@ from reference import resnet as ref_resnet
 
 import cnnspec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 
 # spec stem -> (params, MACs, reference builder). MACs are torchinfo's `total_mult_adds`

@@ -14,7 +14,7 @@ import torch
 from fingerprint import FULL_LIMIT, SAMPLES, compare, fill_, fingerprint, fixed_input
 from torch import nn
 
-GRAPHS = Path(__file__).parent / "reference" / "torchvision_graphs.json"
+GRAPHS = Path(__file__).resolve().parents[1] / "reference" / "torchvision_graphs.json"
 GRAPH_MODELS = [
     "resnet18",
     "resnet34",

@@ -13,7 +13,7 @@ import yaml
 
 from cnnspec.schema import json_schema_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema" / "cnnspec.schema.json"
 SPECS = sorted((ROOT / "specs").rglob("*.yaml"))
 

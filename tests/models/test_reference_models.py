@@ -45,7 +45,7 @@ def test_lenet_code611_printout():
     assert str(LeNet()) == BOOK_PRINTOUT
 
 
-FIXTURE = Path(__file__).parent / "reference" / "torchvision_state_dicts.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "torchvision_state_dicts.json"
 
 
 def test_vgg16_matches_torchvision_state_dict():

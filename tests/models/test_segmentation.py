@@ -14,7 +14,7 @@ weights_backbone=None, aux_loss=False) as recorded in tests/reference/torchvisio
 the dilations, and the output fingerprint (the tensor torchvision returns under "out").
 
 The bad inputs of the segmentation rows are tests/bad/seg_*.yaml (run, with their exact
-text, by tests/test_bad_specs.py); here only their codes and where they point.
+text, by tests/corpus/test_bad_specs.py); here only their codes and where they point.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import cnnspec
 from cnnspec.cli import main as cli_main
 from cnnspec.diagnostics import SpecError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNET = "specs/unet.yaml"
 FCN = "specs/zoo/fcn_resnet50.yaml"
 FIXTURE = ROOT / "tests" / "reference" / "torchvision_graphs.json"
