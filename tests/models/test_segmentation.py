@@ -1,4 +1,4 @@
-"""Segmentation networks (issue 13): U-Net as Figure 1 prints it, and torchvision's
+"""Segmentation networks: U-Net as Figure 1 prints it, and torchvision's
 fcn_resnet50.
 
 specs/unet.yaml (Ronneberger et al. 2015, Figure 1): every size of the figure is a
