@@ -6,7 +6,7 @@ current output of ``cnnspec check``.
 
 An ``.expected`` file holds ``# exit N`` and then the exact lines ``cnnspec check``
 prints to stderr, run from the repository root. A case's first line may read
-``# args: --strict`` to pass options. ``tests/test_bad_specs.py`` runs the same
+``# args: --strict`` to pass options. ``tests/corpus/test_bad_specs.py`` runs the same
 function and shows a unified diff against the file on any mismatch.
 """
 

@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+# the generators: tests/corpus/test_oracle.py (chains), test_graph_property.py (graphs)
+sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 
 import cnnspec  # noqa: E402
 from cnnspec.cli import main  # noqa: E402
