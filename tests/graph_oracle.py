@@ -23,7 +23,7 @@ Three parts, none of which uses cnnspec's code or rules:
   then what the format refuses or leaves open.
 
 :func:`judge` compares a spec's twin with what cnnspec makes of its YAML; see
-tests/test_graph_oracle.py. ``python tests/graph_oracle.py --n 3000 --shrink DIR``
+tests/corpus/test_graph_oracle.py. ``python tests/graph_oracle.py --n 3000 --shrink DIR``
 runs it at scale and writes one minimised spec per kind of disagreement.
 """
 

@@ -22,7 +22,7 @@ Counts: ``CNNSPEC_GRAPH_ORACLE_N`` specs (300 locally, 2,000 under ``CI=true``, 
 minutes on two cores; 20,000 or more on demand), seeds ``CNNSPEC_GRAPH_ORACLE_SEED-0 …``.
 ``-s`` prints the counts. ``python tests/graph_oracle.py --n 3000 --shrink DIR`` writes a
 minimised spec per kind of disagreement; the ones found so far are in
-tests/graph_oracle_repros/ (``python tests/graph_oracle.py --judge FILE`` judges one again).
+tests/corpus/graph_oracle_repros/ (``python tests/graph_oracle.py --judge FILE`` judges one again).
 """
 
 from __future__ import annotations
