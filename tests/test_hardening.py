@@ -21,7 +21,7 @@ import torch
 import cnnspec
 from cnnspec import cli
 from cnnspec.diagnostics import SpecError
-from cnnspec.schema import GENERATED_GLOBALS, MAX_EXTENT, RESERVED_NAMES
+from cnnspec.spec.values import GENERATED_GLOBALS, MAX_EXTENT, RESERVED_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")

@@ -206,7 +206,7 @@ def _activation_label(kind: str | None) -> str:
     try:
         return fmt.activation_label(kind)
     except KeyError:
-        from ..registry import KINDS
+        from ..kinds import KINDS
 
         return KINDS[kind].torch_class if kind in KINDS else str(kind)
 

@@ -13,11 +13,12 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 from .. import expr as ex
-from ..check import MAX_ROWS, RowContext, _declared
 from ..diagnostics import note
 from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
-from ..schema import BlockRow, BlockSpec, check_identifier
+from ..kinds.base import RowContext, declared
+from ..spec.models import BlockRow, BlockSpec
+from ..spec.values import MAX_ROWS, check_identifier
 from .emit import cond_of, node_id
 from .memo import Memo, Walked, instance_key
 from .scope import Scope, Value, Written, article, lookup
@@ -205,7 +206,7 @@ class Blocks:
         if step is None:
             return out
         assert out.shape is not None
-        _declared(ctx, out.shape, f"the {name} block's output")
+        declared(ctx, out.shape, f"the {name} block's output")
         if self.walker.graph:
             scope.steps.append(step)
         return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)

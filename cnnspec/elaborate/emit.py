@@ -12,11 +12,11 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from .. import expr as ex
-from ..check import SPATIAL, Resolved, RowContext, opt
 from ..diagnostics import Pos
 from ..frozen import Maker, evolve
 from ..ir import INPUT, Group, Node, Step
-from ..registry import KINDS
+from ..kinds import KINDS, SPATIAL
+from ..kinds.base import Resolved, RowContext, opt
 from .scope import Scope, Value, Written, lookup
 from .substitute import written_exprs
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..check import RowContext
 from ..diagnostics import Diagnostic
 from ..ir import Node
-from ..schema import printed_value
+from ..kinds.base import RowContext
+from ..spec.values import printed_value
 
 
 def check_printed(

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..check import RowContext
 from ..diagnostics import Diagnostic, SpecError
+from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
-from ..load import Document
-from ..schema import BlockRow, Spec
+from ..kinds.base import RowContext
+from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
 from .printed import check_printed
 from .scope import Scope, Value

@@ -5,7 +5,7 @@ one instance of a block — and carries one :class:`~.scope.Value` per row name:
 node that produced it and its shape. Each row reads the rows its ``from:`` names
 (default: the previous row), is skipped where its ``if:`` is false (its readers
 read its input), and is dispatched on its kind: a layer or a merge applies its
-shape rule (``check.py``, through the registry) and is emitted (:mod:`.emit`), a
+shape rule (its :class:`~cnnspec.kinds.base.LayerKind` record's) and is emitted (:mod:`.emit`), a
 container walks its rows in a scope of its own, a block row instantiates the block
 (:mod:`.blocks`).
 """
@@ -16,13 +16,14 @@ import difflib
 from typing import Any
 
 from .. import expr as ex
-from ..check import MAX_ROWS, SPATIAL, RowContext, _declared, opt
 from ..diagnostics import Diagnostic, Pos, note
+from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ScopeTrace, Step
-from ..load import Document
-from ..registry import KINDS
-from ..schema import BlockRow, Spec
+from ..kinds import KINDS, SPATIAL
+from ..kinds.base import RowContext, declared, opt
+from ..spec.models import BlockRow, Spec
+from ..spec.values import MAX_ROWS
 from .blocks import Blocks
 from .emit import Emitter, cond_of, node_id
 from .printed import check_printed
@@ -363,7 +364,7 @@ class Walker:
         out = self.walk(inner, rows)
         if out.shape is None:
             return Value(node_id(scope, w.name), None, w.name)
-        _declared(ctx, out.shape, "the container's output")
+        declared(ctx, out.shape, "the container's output")
         self.emit.add_group(
             path,
             w.name,

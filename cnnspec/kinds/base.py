@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..diagnostics import Diagnostic, Pos
-from ..load import Document
+from ..frontend.load import Document
 
 Shape = tuple[int, ...]
 

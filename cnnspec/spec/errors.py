@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from ..diagnostics import Diagnostic
+from ..frontend.load import Document, clip
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE
-from ..load import Document, clip
 from .models import BLOCK, Input, Spec, row_keys
 from .values import DIGITS, foreign_digits
 

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic
+from ..frontend.load import Document, clip
+from ..frontend.table import expand_table
 from ..kinds import MODEL_FOR_TYPE
-from ..load import Document, clip
-from ..table import expand_table
 from .errors import drop_explained, located, unknown_type_message
 from .models import BLOCK, Spec, row_keys, row_tag
 from .values import check_identifier, class_name

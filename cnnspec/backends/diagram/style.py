@@ -13,7 +13,7 @@ import re
 
 import graphviz
 
-from ...registry import KINDS
+from ...kinds import KINDS
 
 FONT = "Helvetica,Arial,sans-serif"
 
