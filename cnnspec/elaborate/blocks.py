@@ -16,6 +16,7 @@ from .. import expr as ex
 from ..diagnostics import note
 from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
+from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
 from ..spec.models import BlockRow, BlockSpec
 from ..spec.values import MAX_ROWS, check_identifier
@@ -395,7 +396,7 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                 t = r.get("type")
                 if isinstance(t, str) and t in blocks.defs:
                     found.append((t, base + (i,)))
-                if t == "sequential" and isinstance(r.get("layers"), list):
+                if isinstance(t, str) and t in CONTAINERS and isinstance(r.get("layers"), list):
                     stack.append((base + (i, "layers"), r["layers"]))
         uses[name] = found
     for start in blocks.defs:
@@ -421,10 +422,10 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                     todo.append((nxt, [*trail, nxt], where))
 
 
-def _fits(value: Any, kind: str) -> bool:
-    if kind == "bool":
+def _fits(value: Any, type_name: str) -> bool:
+    if type_name == "bool":
         return isinstance(value, bool)
-    if kind == "int":
+    if type_name == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

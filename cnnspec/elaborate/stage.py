@@ -15,6 +15,7 @@ from ..diagnostics import Diagnostic, SpecError
 from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
+from ..kinds import CONTAINERS, MERGES
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
@@ -134,7 +135,8 @@ def is_graph(spec: Spec) -> bool:
         if (
             row.from_ is not None
             or row.if_ is not None
-            or row.type in ("add", "concat", "sequential")
+            or row.type in MERGES
+            or row.type in CONTAINERS
         ):
             return True
         if isinstance(row, BlockRow):
