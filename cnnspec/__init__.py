@@ -16,14 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import load as _load_module  # noqa: F401  (see below)
 from .diagnostics import Diagnostic, Pos, SpecError
 from .ir import Network, Node, Row
 from .pipeline import load, loads
-
-# The compatibility module ``cnnspec/load.py`` shares its name with the function. A
-# submodule's first import binds it on the package, so it is imported above, before the
-# function is bound: ``cnnspec.load`` is the function whoever imports the module later.
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz

@@ -319,7 +319,7 @@ def _loading_flags(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_schema(args) -> int:
-    from .schema import json_schema_text
+    from .spec.jsonschema import json_schema_text
 
     sys.stdout.write(json_schema_text())
     return EXIT_OK

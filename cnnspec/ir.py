@@ -299,7 +299,8 @@ class Network:
 
     @property
     def flatten(self) -> Node | None:
-        """The (first) flatten operation, if any."""
+        """The (first) flatten operation, if any (named here by its kind's name: the IR
+        imports nothing above it, and a chain is split at its flatten)."""
         return next((n for n in self.nodes if n.kind == "flatten"), None)
 
     @property

@@ -1,16 +1,23 @@
-"""The compiler's stages in order, and the only place that runs them:
-text → Document (:mod:`cnnspec.frontend`) → Spec (:mod:`cnnspec.schema`) → Network
-(:mod:`cnnspec.check`)."""
+"""The compiler's stages in order, and the only place that runs them: text → Document
+(:mod:`cnnspec.frontend`) → Spec (:mod:`cnnspec.spec`) → Network (:mod:`cnnspec.elaborate`,
+then the lowering of a graph's classes, :mod:`cnnspec.backends.torch.lower`).
+
+The stages after the front end are imported when a spec is first checked, so that
+``import cnnspec`` stays cheap."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, SpecError
 from .frontend.files import NotARegularFile, display_path, read_spec_bytes
 from .frontend.include import include
-from .frontend.load import decode, load_text, too_large
+from .frontend.load import Document, decode, load_text, too_large
 from .ir import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec.models import Spec
 
 
 def loads(
@@ -25,8 +32,7 @@ def loads(
     The files an ``include:`` names are read relative to ``source``'s folder (the working
     directory for ``<spec>``), and only inside ``include_root``: by default the nearest
     folder upward holding ``.git`` or ``pyproject.toml``, else the spec's own folder."""
-    from .check import check
-    from .schema import validate
+    from .spec.validate import validate
 
     if isinstance(text, bytes):
         decoded, problems = decode(text)
@@ -43,6 +49,20 @@ def loads(
     if spec is None:
         raise SpecError(problems, source)
     return check(spec, doc, source=source, strict=strict)
+
+
+def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False) -> Network:
+    """Stage 3: resolve and check every row; raise :class:`SpecError` listing every problem.
+
+    The classes a graph network's PyTorch source is written from are lowered here (the
+    lowering is pure and torch-free) because their merge reports ``[block-varies]``,
+    which ``cnnspec check`` must show."""
+    from .backends.torch.lower import lower
+    from .elaborate.stage import elaborate
+
+    done = elaborate(spec, doc)
+    classes, problems = lower(done.trace) if done.trace is not None else ((), [])
+    return done.network(classes, problems, source=source, strict=strict)
 
 
 def load(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..ir import Node
+from ..kinds import ACTIVATION_LABELS
 
 
 def shape(dims: tuple[int, ...] | None) -> str:
@@ -36,16 +37,8 @@ def short(n: int) -> str:
 
 
 def activation_label(kind: str | None) -> str:
-    """The textbook's spelling of an activation."""
-    return {
-        None: "-",
-        "relu": "ReLU",
-        "relu6": "ReLU6",
-        "leaky_relu": "Leaky ReLU",
-        "sigmoid": "Sigmoid",
-        "tanh": "Tanh",
-        "softmax": "Softmax",
-    }[kind]
+    """The textbook's spelling of an activation (its record's label); ``-`` for none."""
+    return "-" if kind is None else ACTIVATION_LABELS[kind]
 
 
 def padding(node: Node, spell=square) -> str:

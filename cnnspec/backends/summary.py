@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..ir import Group, Network, Node
+from ..kinds import FLATTENS
 from . import format as fmt
 
 
@@ -103,9 +104,9 @@ def render_text(net: Network, depth: int | None = None) -> str:
     header = ("#", "Layer (type)", "Output shape", "Kernel", "Stride", "Padding", "Params", "MACs")
     rows = []
     for n in net.nodes:
-        if n.kind == "flatten":
+        if n.kind in FLATTENS:
             flat = f"{fmt.shape(n.input_shape)} → {fmt.shape(n.output_shape)}"
-            rows.append(("", "flatten", flat, "", "", "", "", ""))
+            rows.append(("", n.kind, flat, "", "", "", "", ""))
             continue
         padding = fmt.padding(n, fmt.pair) + ("*" if n.padding_inferred else "")
         rows.append(
@@ -175,9 +176,9 @@ def render_markdown(net: Network) -> str:
         spatial = len(n.output_shape) == 3
         maps = str(n.output_shape[0]) if spatial else "-"
         size = fmt.shape(n.output_shape[1:]) if spatial else str(n.output_shape[0])
-        act = _activation_label(row.activation.kind if row.activation else None)
+        act = fmt.activation_label(row.activation.kind if row.activation else None)
         if n.is_activation:
-            act = _activation_label(n.kind)
+            act = fmt.activation_label(n.kind)
         padding = "-"
         if n.padding is not None:
             padding = fmt.padding(n) + (" (inferred)" if n.padding_inferred else "")
@@ -199,16 +200,6 @@ def render_markdown(net: Network) -> str:
         f"output: {fmt.shape(net.output_shape)}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _activation_label(kind: str | None) -> str:
-    """The textbook's spelling of an activation; the torch class for one the book lacks."""
-    try:
-        return fmt.activation_label(kind)
-    except KeyError:
-        from ..registry import KINDS
-
-        return KINDS[kind].torch_class if kind in KINDS else str(kind)
 
 
 # --------------------------------------------------------------------------- graphs
@@ -340,7 +331,7 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
         else:
             assert n is not None
             output = fmt.shape(n.output_shape)
-            if n.kind == "flatten":
+            if n.kind in FLATTENS:
                 output = f"{fmt.shape(n.input_shape)} → {output}"
             padding = "-"
             if n.padding is not None:
@@ -392,7 +383,7 @@ def _top_rows(items: list[Item]):
         if n.activation_of is not None:
             joined[n.activation_of] = n
             skip.add(n.id)
-        elif n.kind == "flatten" and len(written[(n.origin, n.pos)]) > 1:
+        elif n.kind in FLATTENS and len(written[(n.origin, n.pos)]) > 1:
             skip.add(n.id)  # the fc's implicit flatten, not a written row
     for item in items:
         if item.node is not None and item.node.id in skip:
@@ -425,9 +416,9 @@ def render_graph_markdown(net: Network) -> str:
         else:
             n = item.node
             assert n is not None
-            act = _activation_label(activation.kind if activation else None)
+            act = fmt.activation_label(activation.kind if activation else None)
             if n.is_activation:
-                act = _activation_label(n.kind)
+                act = fmt.activation_label(n.kind)
             padding = "-"
             if n.padding is not None:
                 padding = fmt.square(n.padding) + (" (inferred)" if n.padding_inferred else "")

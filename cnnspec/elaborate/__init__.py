@@ -1,4 +1,4 @@
-"""Stage 3, elaboration: a checked :class:`~cnnspec.schema.Spec` → the network's nodes.
+"""Stage 3, elaboration: a checked :class:`~cnnspec.spec.models.Spec` → the network's nodes.
 
 - :mod:`.stage` — the entry: :func:`elaborate`, and the :class:`Elaboration` that
   becomes the :class:`~cnnspec.ir.Network`;

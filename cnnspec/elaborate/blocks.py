@@ -13,11 +13,13 @@ import difflib
 from typing import TYPE_CHECKING, Any
 
 from .. import expr as ex
-from ..check import MAX_ROWS, RowContext, _declared
 from ..diagnostics import note
 from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
-from ..schema import BlockRow, BlockSpec, check_identifier
+from ..kinds import CONTAINERS
+from ..kinds.base import RowContext, declared
+from ..spec.models import BlockRow, BlockSpec
+from ..spec.values import MAX_ROWS, check_identifier
 from .emit import cond_of, node_id
 from .memo import Memo, Walked, instance_key
 from .scope import Scope, Value, Written, article, lookup
@@ -205,7 +207,7 @@ class Blocks:
         if step is None:
             return out
         assert out.shape is not None
-        _declared(ctx, out.shape, f"the {name} block's output")
+        declared(ctx, out.shape, f"the {name} block's output")
         if self.walker.graph:
             scope.steps.append(step)
         return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
@@ -394,7 +396,7 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                 t = r.get("type")
                 if isinstance(t, str) and t in blocks.defs:
                     found.append((t, base + (i,)))
-                if t == "sequential" and isinstance(r.get("layers"), list):
+                if isinstance(t, str) and t in CONTAINERS and isinstance(r.get("layers"), list):
                     stack.append((base + (i, "layers"), r["layers"]))
         uses[name] = found
     for start in blocks.defs:
@@ -420,10 +422,10 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                     todo.append((nxt, [*trail, nxt], where))
 
 
-def _fits(value: Any, kind: str) -> bool:
-    if kind == "bool":
+def _fits(value: Any, type_name: str) -> bool:
+    if type_name == "bool":
         return isinstance(value, bool)
-    if kind == "int":
+    if type_name == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

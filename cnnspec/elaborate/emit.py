@@ -12,11 +12,12 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from .. import expr as ex
-from ..check import SPATIAL, Resolved, RowContext, opt
 from ..diagnostics import Pos
 from ..frozen import Maker, evolve
 from ..ir import INPUT, Group, Node, Step
-from ..registry import KINDS
+from ..kinds import KINDS, SPATIAL
+from ..kinds.base import Resolved, RowContext, opt
+from ..kinds.linear import FLATTEN
 from .scope import Scope, Value, Written, lookup
 from .substitute import written_exprs
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .walker import Walker
 
 _new_node = Maker(Node)
-_ACTIVATION = "activation"  # the registry's family of the activations
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -99,7 +99,7 @@ class Emitter:
             activation_of=of,
             origin=w.origin,
             torch_class=torch_class,
-            is_activation=info.family == _ACTIVATION,
+            is_activation=info.activation,
         )
         self.nodes.append(node)
         return node
@@ -161,11 +161,11 @@ class Emitter:
         scope.flattened = True
         flat = (math.prod(v.shape),)
         name = name or w.name
-        node = self.add_node(scope, w, "flatten", name, Resolved(flat), [v], ctx, module=False)
+        node = self.add_node(scope, w, FLATTEN.name, name, Resolved(flat), [v], ctx, module=False)
         by = f"at layer {w.number} '{w.name}'"
         out = Value(node.id, flat, name, ctx.at(), by)
         if self.walker.graph and (explicit or scope.children not in ("sequential", "flat")):
-            scope.steps.append(Step(name, "flatten", (v.member,), flat, module=False))
+            scope.steps.append(Step(name, FLATTEN.name, (v.member,), flat, module=False))
         return out
 
     def layer(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
@@ -181,7 +181,7 @@ class Emitter:
                 "spatial-after-flatten",
             )
             return evolve(v, shape=None)
-        if kind == "fc" and len(v.shape) != 1:
+        if info.flat_input and len(v.shape) != 1:
             fname = None
             if scope.children not in ("sequential", "flat"):
                 fname = self.fresh_flatten(scope)

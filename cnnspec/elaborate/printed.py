@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..check import RowContext
 from ..diagnostics import Diagnostic
 from ..ir import Node
-from ..schema import printed_value
+from ..kinds import KINDS
+from ..kinds.base import RowContext
+from ..spec.values import printed_value
 
 
 def check_printed(
@@ -77,15 +78,11 @@ def _disagreement(
 
 
 def _weights(node: Node) -> int:
-    """Conv and fc weights, without biases: the count papers print."""
-    if node.kind == "conv" and node.kernel and node.in_maps and node.out_maps:
-        return node.out_maps * (node.in_maps // node.groups) * node.kernel[0] * node.kernel[1]
-    if node.kind == "fc" and node.in_maps and node.out_maps:
-        return node.in_maps * node.out_maps
-    return 0
+    """The weights papers print (the kind's weight rule: biases aside)."""
+    rule = KINDS[node.kind].weights
+    return rule(node) if rule is not None else 0
 
 
 def _weight_macs(node: Node) -> int:
-    if node.kind == "conv":
-        return _weights(node) * node.output_shape[1] * node.output_shape[2]
-    return _weights(node)
+    """Each weight once per output position (H×W for a convolution, once for an fc)."""
+    return _weights(node) * math.prod(node.output_shape[1:])

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..check import RowContext
 from ..diagnostics import Diagnostic, SpecError
+from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
-from ..load import Document
-from ..schema import BlockRow, Spec
+from ..kinds import CONTAINERS, MERGES
+from ..kinds.base import RowContext
+from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
 from .printed import check_printed
 from .scope import Scope, Value
@@ -134,7 +135,8 @@ def is_graph(spec: Spec) -> bool:
         if (
             row.from_ is not None
             or row.if_ is not None
-            or row.type in ("add", "concat", "sequential")
+            or row.type in MERGES
+            or row.type in CONTAINERS
         ):
             return True
         if isinstance(row, BlockRow):

@@ -14,8 +14,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import expr as ex
 from ..diagnostics import Diagnostic
-from ..load import Document
-from ..schema import BlockRow, Layer, _diagnostic, _drop_explained
+from ..frontend.load import Document
+from ..spec.errors import drop_explained, located
+from ..spec.models import BlockRow, Layer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .scope import Scope
@@ -74,9 +75,8 @@ class Materializer:
             view = Document(_nest(path, data), doc.text, doc.value_pos, doc.key_pos, doc.raw)
             found = []
             for err in exc.errors(include_url=False):
-                located = {**err, "loc": path + tuple(err["loc"])}
-                found.append(_diagnostic(view, located))
-            for d in _drop_explained(found):
+                found.append(located(view, {**err, "loc": path + tuple(err["loc"])}))
+            for d in drop_explained(found):
                 diagnostics.append(d.with_notes(scope.notes))
             return None
         if isinstance(model, BlockRow) and model.type not in self.walker.blocks.defs:

@@ -5,7 +5,7 @@ one instance of a block — and carries one :class:`~.scope.Value` per row name:
 node that produced it and its shape. Each row reads the rows its ``from:`` names
 (default: the previous row), is skipped where its ``if:`` is false (its readers
 read its input), and is dispatched on its kind: a layer or a merge applies its
-shape rule (``check.py``, through the registry) and is emitted (:mod:`.emit`), a
+shape rule (its :class:`~cnnspec.kinds.base.LayerKind` record's) and is emitted (:mod:`.emit`), a
 container walks its rows in a scope of its own, a block row instantiates the block
 (:mod:`.blocks`).
 """
@@ -16,19 +16,18 @@ import difflib
 from typing import Any
 
 from .. import expr as ex
-from ..check import MAX_ROWS, SPATIAL, RowContext, _declared, opt
 from ..diagnostics import Diagnostic, Pos, note
+from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ScopeTrace, Step
-from ..load import Document
-from ..registry import KINDS
-from ..schema import BlockRow, Spec
+from ..kinds import FLATTENS, KINDS, MERGES, SPATIAL
+from ..kinds.base import RowContext, declared, opt
+from ..spec.models import BlockRow, Spec
+from ..spec.values import MAX_ROWS
 from .blocks import Blocks
 from .emit import Emitter, cond_of, node_id
 from .printed import check_printed
 from .scope import Scope, Value, Written, article, lookup
-
-_MERGES = frozenset({"add", "concat"})
 
 
 class Walker:
@@ -127,7 +126,7 @@ class Walker:
     def walk(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> Value:
         written = self.expand(scope, rows)
         later = {w.name: w for w in written}
-        scope.last_row = max((w.number for w in written if w.row.type != "flatten"), default=0)
+        scope.last_row = max((w.number for w in written if w.row.type not in FLATTENS), default=0)
         if scope.top and written and not scope.last_row:
             self.error(
                 "the spec has no layers besides the flatten",
@@ -254,15 +253,15 @@ class Walker:
 
     def dispatch(self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext) -> Value:
         """The row by its kind: a block instance, a container, a merge, a flatten, a layer."""
-        kind = w.row.type
         first = inputs[0]
         if isinstance(w.row, BlockRow):
             return self.blocks.row(scope, w, first, ctx)
-        if kind == "sequential":
+        kind = KINDS[w.row.type]
+        if kind.contains:
             return self.container(scope, w, first, ctx)
-        if kind in _MERGES:
+        if kind.is_merge:
             return self.emit.merge(scope, w, inputs, ctx)
-        if kind == "flatten":
+        if kind.flattens:
             return self.emit.flatten(scope, w, first, ctx, explicit=True)
         return self.emit.layer(scope, w, first, ctx)
 
@@ -270,7 +269,7 @@ class Walker:
         """A row may not read a merge whose `if:` is false here (it has no single input to
         stand for it)."""
         for v in inputs:
-            if v.member in scope.absent and scope.absent[v.member].row.type in _MERGES:
+            if v.member in scope.absent and scope.absent[v.member].row.type in MERGES:
                 absent = scope.absent[v.member]
                 self.error(
                     f"'{v.member}' is read here, but its `if:` is false in this instance and "
@@ -285,18 +284,16 @@ class Walker:
         return True
 
     def placed(self, scope: Scope, w: Written, first: Value, ctx: RowContext) -> bool:
-        """A softmax comes last; a spatial row comes before the flatten (False: it does not
-        resolve). A misplaced softmax is reported and resolved still."""
+        """A last-only kind (a softmax) comes last; a spatial row comes before the flatten
+        (False: it does not resolve). A misplaced softmax is reported and resolved still."""
         kind = w.row.type
         act = opt(w.row, "activation")
-        if (kind == "softmax" or act == "softmax") and not (
-            scope.top and w.number == scope.last_row
-        ):
+        last = next((k for k in (kind, act) if k in KINDS and KINDS[k].last), None)
+        if last is not None and not (scope.top and w.number == scope.last_row):
             ctx.error(
-                "softmax may only be the last layer (it turns the final scores into "
-                "probabilities over dim=1)",
+                f"{last} may only be the last layer ({KINDS[last].last})",
                 "softmax-position",
-                "activation" if act == "softmax" else None,
+                "activation" if last == act else None,
             )
         if kind in SPATIAL and first.flattened_by is not None:
             ctx.error(
@@ -309,10 +306,11 @@ class Walker:
 
     def structure_only(self, scope: Scope, w: Written, first: Value, ctx: RowContext) -> Value:
         """An earlier error left an input's shape unknown: only structure is checked."""
-        kind = w.row.type
-        if kind == "flatten" and first.flattened_by is not None:
+        kind = KINDS.get(w.row.type)
+        flattens = kind is not None and (kind.flattens or kind.flat_input)
+        if kind is not None and kind.flattens and first.flattened_by is not None:
             ctx.error(f"the input is already flattened ({first.flattened_by})", "flatten-twice")
-        elif kind in ("flatten", "fc") and first.flattened_by is None:
+        elif flattens and first.flattened_by is None:
             scope.flattened = True
             unknown = _unknown(scope, w, self.doc, first)
             return evolve(unknown, flattened_by=f"at layer {w.number} '{w.name}'")
@@ -363,7 +361,7 @@ class Walker:
         out = self.walk(inner, rows)
         if out.shape is None:
             return Value(node_id(scope, w.name), None, w.name)
-        _declared(ctx, out.shape, "the container's output")
+        declared(ctx, out.shape, "the container's output")
         self.emit.add_group(
             path,
             w.name,

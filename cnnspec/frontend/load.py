@@ -418,18 +418,18 @@ class _Builder:
             tag = _resolve_plain(value)
             if tag == _TAG + "bool":
                 self.doc.raw[path] = value
-        kind = tag[len(_TAG) :] if tag.startswith(_TAG) else None
-        if kind == "str":
+        yaml_type = tag[len(_TAG) :] if tag.startswith(_TAG) else None
+        if yaml_type == "str":
             return value
-        if kind == "null":
+        if yaml_type == "null":
             return None
-        if kind == "bool":
+        if yaml_type == "bool":
             lowered = value.lower()
             if lowered in ("true", "yes", "on", "y"):
                 return True
             if lowered in ("false", "no", "off", "n"):
                 return False
-        if kind == "int":
+        if yaml_type == "int":
             text = value.replace("_", "") if "_" in value and value[-1] != "_" else value
             if _DECIMAL.match(text):
                 digits = len(text.lstrip("+-"))
@@ -444,7 +444,7 @@ class _Builder:
                     )
                 return int(text)
             raise _Abort(_error(_odd_int(value), "yaml-number", event.start_mark))
-        if kind == "float":
+        if yaml_type == "float":
             text = value.replace("_", "").lower()
             if ":" in text:
                 raise _Abort(
@@ -469,7 +469,7 @@ class _Builder:
                         event.start_mark,
                     )
                 ) from None
-        if kind == "bool":
+        if yaml_type == "bool":
             raise _Abort(
                 _error(
                     f"'{clip(value)}' is tagged !!bool but is not true or false",
@@ -477,7 +477,7 @@ class _Builder:
                     event.start_mark,
                 )
             )
-        if kind == "timestamp":
+        if yaml_type == "timestamp":
             raise _Abort(
                 _error(
                     f"YAML reads '{clip(value)}' as a date; quote it if you mean text",
@@ -485,7 +485,7 @@ class _Builder:
                     event.start_mark,
                 )
             )
-        if kind == "value":
+        if yaml_type == "value":
             return value
         raise _Abort(_error(f"unsupported YAML tag {_short(tag)}", "yaml-tag", event.start_mark))
 

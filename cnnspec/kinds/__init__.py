@@ -34,10 +34,13 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_LABELS",
     "DECLARED_MAPS",
+    "CONTAINERS",
     "ELEMENTWISE",
     "FAMILY_LEGEND",
     "FIELD_KEY",
+    "FLATTENS",
     "HYPER",
+    "JOINS",
     "KINDS",
     "LABELS",
     "LAYER_TYPES",
@@ -103,6 +106,12 @@ ACTIVATIONS: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.acti
 SPATIAL = _kinds(lambda k: k.spatial)
 #: Kinds that read two or more inputs.
 MERGES = _kinds(lambda k: k.is_merge)
+#: Merges that join their inputs along the maps (their output maps are the inputs' sum).
+JOINS = _kinds(lambda k: k.joins)
+#: The kinds that flatten a maps×H×W tensor into a vector.
+FLATTENS = _kinds(lambda k: k.flattens)
+#: Kinds that hold rows of their own.
+CONTAINERS = _kinds(lambda k: k.contains)
 #: One-input kinds whose output has the input's shape (activations, norms, dropout).
 ELEMENTWISE = _kinds(lambda k: k.elementwise)
 #: Kinds a diagram draws inside the node they follow.

@@ -45,7 +45,7 @@ def activation_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape)
 
 
-def _activation(name: str, model: type, torch_class: str, label: str) -> LayerKind:
+def _activation(name: str, model: type, torch_class: str, label: str, last: str = "") -> LayerKind:
     return LayerKind(
         name,
         model,
@@ -57,6 +57,7 @@ def _activation(name: str, model: type, torch_class: str, label: str) -> LayerKi
         torch_class=torch_class,
         label=label,
         rider=True,
+        last=last,
     )
 
 
@@ -66,7 +67,13 @@ KINDS = (
     _activation("leaky_relu", LeakyReLU, "LeakyReLU", "Leaky ReLU"),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
-    _activation("softmax", Softmax, "Softmax", "Softmax"),
+    _activation(
+        "softmax",
+        Softmax,
+        "Softmax",
+        "Softmax",
+        "it turns the final scores into probabilities over dim=1",
+    ),
 )
 
 #: The kinds an `activation:` shorthand may name.

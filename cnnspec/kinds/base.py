@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ..diagnostics import Diagnostic, Pos
-from ..load import Document
+from ..frontend.load import Document
 
 Shape = tuple[int, ...]
 
@@ -96,6 +96,8 @@ class Resolved:
 ShapeRule = Callable[[RowContext, Any], Resolved]
 #: (input shape or shapes, the shape rule's answer) → multiply-accumulates for one image
 MacRule = Callable[[Any, Resolved], int]
+#: a resolved node (:class:`~cnnspec.ir.Node`) → the weights a paper prints for it
+WeightRule = Callable[[Any], int]
 
 
 def no_macs(shape: Any, res: Resolved) -> int:
@@ -208,6 +210,14 @@ class LayerKind:
     #: the template macro that writes its constructor call (``_layers.jinja``); "" means
     #: named like the kind for a module, none for a module-less operation
     macro: str | None = ""
+    #: reads a vector: a maps×H×W input is flattened first (an fc after the convolutions)
+    flat_input: bool = False
+    #: why it may only be the network's last layer ("" when it may be anywhere)
+    last: str = ""
+    #: the weights a paper prints for its node, biases aside; a kind that has the rule is
+    #: a textbook's weight layer (a convolution, a fully connected layer), which a chain's
+    #: diagram starts a line with and labels with its in→out maps; None for the others
+    weights: WeightRule | None = None
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -224,6 +234,26 @@ class LayerKind:
     @property
     def is_merge(self) -> bool:
         return self.inputs is None
+
+    @property
+    def combines(self) -> bool:
+        """A merge of inputs of one shape, element by element (an add)."""
+        return self.is_merge and self.maps == "same"
+
+    @property
+    def joins(self) -> bool:
+        """A merge that joins its inputs along the maps (a concat)."""
+        return self.is_merge and self.maps == "sum"
+
+    @property
+    def flattens(self) -> bool:
+        """Its output is every input element in one vector (the flatten)."""
+        return self.maps == "flat"
+
+    @property
+    def contains(self) -> bool:
+        """It holds rows of its own, which the walker walks (a container)."""
+        return self.maps == "inner"
 
     @property
     def rule(self) -> ShapeRule | None:

@@ -262,6 +262,13 @@ def deconv_macs(shape: Shape, res: Resolved) -> int:
     return (res.params - bias) * h * w + bias * oh * ow
 
 
+def conv_weights(node: Any) -> int:
+    """The weights a paper prints for a convolution: C_out·(C_in/groups)·K_h·K_w."""
+    if not (node.kernel and node.in_maps and node.out_maps):
+        return 0
+    return node.out_maps * (node.in_maps // node.groups) * node.kernel[0] * node.kernel[1]
+
+
 # --------------------------------------------------------------------------- the kinds
 
 _HYPER = ("in_maps", "out_maps", "kernel", "stride", "padding", "dilation", "groups", "bias")
@@ -274,6 +281,7 @@ CONV = LayerKind(
     "conv",
     "convolution",
     macs=conv_macs,
+    weights=conv_weights,
     spatial=True,
     maps="declared",
     maps_key="maps",

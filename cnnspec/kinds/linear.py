@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -49,6 +49,11 @@ def dropout_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape, fields=dict(p=ctx.spec_row.p))
 
 
+def fc_weights(node: Any) -> int:
+    """The weights a paper prints for a fully connected layer: inputs × units."""
+    return node.in_maps * node.out_maps if node.in_maps and node.out_maps else 0
+
+
 FC_KIND = LayerKind(
     "fc",
     FC,
@@ -56,6 +61,8 @@ FC_KIND = LayerKind(
     "fc",
     "fully connected",
     macs=param_macs,
+    weights=fc_weights,
+    flat_input=True,
     maps="declared",
     maps_key="size",
     torch_class="Linear",

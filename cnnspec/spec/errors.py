@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from ..diagnostics import Diagnostic
+from ..frontend.load import Document, clip
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE
-from ..load import Document, clip
 from .models import BLOCK, Input, Spec, row_keys
 from .values import DIGITS, foreign_digits
 
@@ -135,16 +135,16 @@ _FLOAT_TEXT = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+\s*\
 def located(doc: Document, err: Any) -> tuple[Diagnostic, tuple, str | None]:
     """A pydantic error → (located diagnostic, its path, the key it suggests if any)."""
     path, value, parent = _walk(doc.data, err["loc"])
-    kind = err["type"]
+    etype = err["type"]
     raw = doc.raw.get(path)
     key = path[-1] if path and isinstance(path[-1], str) else None
     hint: list[str] = []
-    if kind == "missing":
+    if etype == "missing":
         where = doc.pos(path[:-1])
         subject, _ = _owner(path, parent)
         message = f"{subject} needs '{key}'"
         code = "missing"
-    elif kind == "extra_forbidden":
+    elif etype == "extra_forbidden":
         where = doc.pos(path, key=True)
         subject, fields = _owner(path, parent)
         fields = [f for f in fields if f != "type"]
@@ -155,37 +155,37 @@ def located(doc: Document, err: Any) -> tuple[Diagnostic, tuple, str | None]:
         elif fields:
             message += f"; {subject} takes {', '.join(fields)}"
         code = "unknown-key"
-    elif kind == "union_tag_invalid":
+    elif etype == "union_tag_invalid":
         where = doc.pos(path + ("type",))
         tag = parent.get("type") if isinstance(parent, dict) else value.get("type")
         blocks = doc.data.get("blocks") if isinstance(doc.data, dict) else None
         message = unknown_type_message(tag, list(blocks) if isinstance(blocks, dict) else [])
         code = "unknown-type"
-    elif kind == "union_tag_not_found":
+    elif etype == "union_tag_not_found":
         where = doc.pos(path)
         message = "the row has no 'type'"
         code = "missing"
     else:
         where = doc.pos(path)
-        message = _value_message(kind, err, value, raw)
-        code = "type" if kind.endswith(("_type", "_parsing")) or "boolean" in message else "value"
-    if key is not None and kind not in ("missing", "extra_forbidden"):
+        message = _value_message(etype, err, value, raw)
+        code = "type" if etype.endswith(("_type", "_parsing")) or "boolean" in message else "value"
+    if key is not None and etype not in ("missing", "extra_forbidden"):
         message = f"'{key}': {message}"
     return Diagnostic("error", message, code, where), path, (hint[0] if hint else None)
 
 
-def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
+def _value_message(etype: str, err: dict, value: Any, raw: str | None) -> str:
     ctx = err.get("ctx") or {}
     got = _describe(value, raw)
-    if kind == "value_error":
+    if etype == "value_error":
         message = str(ctx.get("error", err["msg"]))
         if message.startswith("expected") and " got " not in message:
             message += f", got {got}"
         return message
-    if isinstance(value, str) and foreign_digits(value) and kind.endswith(("_type", "_parsing")):
-        number = "an integer" if kind.startswith("int") else "a number"
+    if isinstance(value, str) and foreign_digits(value) and etype.endswith(("_type", "_parsing")):
+        number = "an integer" if etype.startswith("int") else "a number"
         return f"expected {number}, got {got}{foreign_digits(value)}"
-    if kind in ("int_type", "int_parsing"):
+    if etype in ("int_type", "int_parsing"):
         if isinstance(value, str) and DIGITS.match(value):
             return f"expected an integer, got {got} (remove the quotes)"
         if isinstance(value, str) and "$" in value:
@@ -195,15 +195,15 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
         if isinstance(value, float) and value.is_integer():
             return f"expected an integer, got {got} (write {int(value)})"
         return f"expected an integer, got {got}"
-    if kind in ("float_type", "float_parsing"):
+    if etype in ("float_type", "float_parsing"):
         if isinstance(value, str) and _FLOAT_TEXT.match(value):
             return f"expected a number, got {got} ({_EXPONENT_HINT}, or write 0.001)"
         return f"expected a number, got {got}"
-    if kind == "bool_type":
+    if etype == "bool_type":
         return f"expected true or false, got {got}"
-    if kind == "string_type":
+    if etype == "string_type":
         return f"expected text, got {got}"
-    if kind == "literal_error":
+    if etype == "literal_error":
         expected = ctx.get("expected", "")
         options = re.findall(r"'([^']*)'", expected)
         close = (
@@ -213,23 +213,23 @@ def _value_message(kind: str, err: dict, value: Any, raw: str | None) -> str:
         return f"expected one of {', '.join(options)}; got {got}{tail}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"expected a finite number, got {got}"
-    if kind in ("greater_than_equal", "greater_than"):
-        sign = "≥" if kind == "greater_than_equal" else ">"
+    if etype in ("greater_than_equal", "greater_than"):
+        sign = "≥" if etype == "greater_than_equal" else ">"
         bound = ctx.get("ge", ctx.get("gt"))
         return f"must be {sign} {bound}, got {value}"
-    if kind in ("less_than_equal", "less_than"):
+    if etype in ("less_than_equal", "less_than"):
         bound = ctx.get("le", ctx.get("lt"))
-        if kind == "less_than_equal" and isinstance(bound, int) and bound >= 1000:
+        if etype == "less_than_equal" and isinstance(bound, int) and bound >= 1000:
             return f"{value:,} is beyond the limit of {bound:,}"
-        sign = "≤" if kind == "less_than_equal" else "<"
+        sign = "≤" if etype == "less_than_equal" else "<"
         return f"must be {sign} {bound}, got {value}"
-    if kind in ("too_short", "list_type") and isinstance(value, list):
+    if etype in ("too_short", "list_type") and isinstance(value, list):
         return "needs at least one row"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
+    if etype in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping, got {got}"
-    if kind == "list_type":
+    if etype == "list_type":
         return f"expected a list of rows, got {got}"
-    if kind == "string_too_long":
+    if etype == "string_too_long":
         return f"is longer than {ctx.get('max_length')} characters"
     return f"{err['msg']} (got {got})"
 

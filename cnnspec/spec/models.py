@@ -19,8 +19,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, RowModel
+from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE
 from ..kinds.container import Sequential
+from ..kinds.row import RowModel
 from .values import MAX_REPEAT, ClassName, Maps, NotNull, OptMaps, OptSize, Printed, Size
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic
-from ..kinds import MODEL_FOR_TYPE
-from ..load import Document, clip
-from ..table import expand_table
+from ..frontend.load import Document, clip
+from ..frontend.table import expand_table
+from ..kinds import CONTAINERS, MODEL_FOR_TYPE
 from .errors import drop_explained, located, unknown_type_message
 from .models import BLOCK, Spec, row_keys, row_tag
 from .values import check_identifier, class_name
@@ -83,7 +83,7 @@ def _rows_in(data: Any, path: tuple) -> list[tuple[tuple, dict]]:
         for i, row in enumerate(rows):
             if isinstance(row, dict):
                 out.append((where + (i,), row))
-                if row.get("type") == "sequential":
+                if isinstance(row.get("type"), str) and row["type"] in CONTAINERS:
                     stack.append((where + (i, "layers"), row.get("layers")))
     return out
 
@@ -156,10 +156,10 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
     return out
 
 
-def _fits(value: Any, kind: str) -> bool:
-    if kind == "bool":
+def _fits(value: Any, type_name: str) -> bool:
+    if type_name == "bool":
         return isinstance(value, bool)
-    if kind == "int":
+    if type_name == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

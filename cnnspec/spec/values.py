@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from ..load import clip
+from ..frontend.load import clip
 
 #: Largest number of maps or units a row may declare.
 MAX_MAPS = 1_000_000

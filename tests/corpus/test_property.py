@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnnspec
-from cnnspec.registry import KINDS
+from cnnspec.kinds import KINDS
 
 TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 #: the segmentation kinds are drawn by no chain here: U-Net's and FCN's specs exercise them

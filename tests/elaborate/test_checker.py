@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import cnnspec
-from cnnspec.check import Axis
 from cnnspec.diagnostics import SpecError
+from cnnspec.kinds.window import Axis
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"

@@ -9,7 +9,7 @@ import torch
 from spec_text import report, spec
 
 import cnnspec
-from cnnspec.schema import MAX_EXTENT
+from cnnspec.spec.values import MAX_EXTENT
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from cnnspec.schema import json_schema_text
+from cnnspec.spec.jsonschema import json_schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schema" / "cnnspec.schema.json"

@@ -16,6 +16,7 @@ from typing import Literal
 import graphviz
 
 from ...ir import Network, Node, Row
+from ...kinds import KINDS, STAGE_ENDS
 from .. import format as fmt
 from .emit import add_legend, digraph, legend_entries, legend_label, subgraph
 from .labels import io_label
@@ -46,19 +47,27 @@ class Box:
 class Stage:
     """Boxes drawn together: a VGG-style stage or the classifier (a cluster), or loose rows."""
 
-    kind: Literal["stage", "classifier", "loose"]
+    role: Literal["stage", "classifier", "loose"]
     rows: tuple[Row, ...]
     number: int = 0  # a stage's block number, 1-based
 
 
-_POOLS = frozenset({"maxpool", "avgpool"})
+def weight_layer(node: Node) -> bool:
+    """A textbook's weight layer (VGG counts convolutions and fully connected layers):
+    a kind whose record has a weight rule (the weights a paper prints)."""
+    return KINDS[node.kind].weights is not None
+
+
+def convolution(node: Node) -> bool:
+    """A convolution as a stage counts it: a spatial weight layer."""
+    return weight_layer(node) and KINDS[node.kind].spatial
 
 
 def stages(net: Network) -> list[Stage]:
     """Split the rows into VGG-style stages, loose feature rows and the classifier.
 
-    A stage is every feature row since the previous boundary, closed by a max or
-    average pool, holding at least one convolution."""
+    A stage is every feature row since the previous boundary, closed by a kind that
+    ends a stage (a max or average pool), holding at least one convolution."""
     rows = list(net.rows())
     before = {n.id for n in net.features}
     features = [r for r in rows if r.node.id in before]
@@ -69,8 +78,8 @@ def stages(net: Network) -> list[Stage]:
     number = 0
     for row in features:
         pending.append(row)
-        convs = convs or row.node.kind == "conv"
-        if row.node.kind in _POOLS and convs:
+        convs = convs or convolution(row.node)
+        if row.node.kind in STAGE_ENDS and convs:
             number += 1
             out.append(Stage("stage", tuple(pending), number))
             pending, convs = [], False
@@ -126,7 +135,7 @@ def _lines(seq: Sequence[Box], width: float = LINE_WIDTH) -> list[list[Box]]:
     of the last convolution."""
     units: list[list[Box]] = []
     for box in seq:
-        starts = box.first.kind in ("conv", "fc")
+        starts = weight_layer(box.first)
         if units and not starts:
             units[-1].append(box)
         else:
@@ -156,7 +165,7 @@ def conv_word(node: Node) -> str:
 
 def stage_label(number: int, rows: Sequence[Row]) -> str:
     """``block 3 · 3× conv3-256``: the stage's convolutions, runs counted."""
-    words = [conv_word(r.node) for r in rows if r.node.kind == "conv"]
+    words = [conv_word(r.node) for r in rows if convolution(r.node)]
     runs: list[list] = []
     for word in words:
         if runs and runs[-1][0] == word:
@@ -182,8 +191,8 @@ def _params_text(box: Box) -> str:
 def _hyper_text(box: Box) -> str:
     node = box.first
     parts = []
-    folded_convs = node.kind == "conv" and len(box.rows) > 1  # their input maps differ
-    if node.kind in ("conv", "fc") and not folded_convs:
+    folded_convs = convolution(node) and len(box.rows) > 1  # their input maps differ
+    if weight_layer(node) and not folded_convs:
         parts.append(f"{node.in_maps}→{node.out_maps}")
     hyper = fmt.hyper(node)
     if hyper:
@@ -291,10 +300,10 @@ def _draw_stage(
     wiring: _Wiring,
 ) -> None:
     """One stage's boxes, line by line, in its cluster (loose rows: in no cluster)."""
-    if stage.kind == "loose":
+    if stage.role == "loose":
         ctx = subgraph(g, f"loose_{number}")
     else:
-        label = stage_label(stage.number, stage.rows) if stage.kind == "stage" else "classifier"
+        label = stage_label(stage.number, stage.rows) if stage.role == "stage" else "classifier"
         style = cluster_style(label, labeljust="r", fontsize="11", margin="10")
         ctx = subgraph(g, f"cluster_{number}", style)
     with ctx as sub:
@@ -304,7 +313,7 @@ def _draw_stage(
                 for col, box in enumerate(line):
                     node_id = next(ids)
                     rank.node(node_id, box_label(box))
-                    flat = net.flatten if stage.kind == "classifier" and box is drawn[0] else None
+                    flat = net.flatten if stage.role == "classifier" and box is drawn[0] else None
                     if flat is not None:  # the first classifier row: the flatten's shapes
                         wiring.prev_shape = (
                             f"{fmt.shape(flat.input_shape)} → {fmt.shape(flat.output_shape)}"

@@ -16,19 +16,15 @@ from typing import Literal
 
 from ...ir import INPUT, Node
 from ...ir import Group as IRGroup
-from .style import family
+from ...kinds import KINDS, MERGES, RIDERS
 from .tree import ModuleTree, Scope, all_nodes, block_name, run_path
-
-_RIDER_FAMILIES = frozenset({"batchnorm", "activation"})
-_RIDER_KINDS = frozenset({"flatten", "dropout"})
-_MERGES = frozenset({"add", "concat"})
 
 
 @dataclass
 class Unit:
     """One drawn node."""
 
-    kind: Literal["layer", "merge", "block", "io"]
+    role: Literal["layer", "merge", "block", "io"]
     nodes: list[Node]  # layer: the lead and its riders; merge: one; block: every node inside
     scope: str  # the module path of the scope it is drawn in
     name: str = ""  # the DOT id: n0, n1, …
@@ -161,9 +157,9 @@ class Drawing:
         if (
             isinstance(only, Unit)
             and len(run) == 1
-            and (only.kind == "layer" or (only.kind == "block" and container))
+            and (only.role == "layer" or (only.role == "block" and container))
         ):
-            if only.kind == "layer":
+            if only.role == "layer":
                 only.title, only.block = scope.path, block_name(scope) or "Sequential"
             else:  # a container around one folded block
                 only.title = scope.path
@@ -178,13 +174,12 @@ class Drawing:
 
     def _node(self, n: Node, scope: str) -> Unit | None:
         """The unit drawing ``n``; None when it rides in an earlier unit."""
-        fam = family(n.kind)
-        if (fam in _RIDER_FAMILIES or n.kind in _RIDER_KINDS) and len(n.inputs) == 1:
+        if n.kind in RIDERS and len(n.inputs) == 1:
             src = n.inputs[0]
             host = self.tail.get(src)
             if (
                 host is not None
-                and (host.kind == "layer" or (host.kind == "merge" and fam == "activation"))
+                and (host.role == "layer" or (host.role == "merge" and KINDS[n.kind].activation))
                 and host.scope == scope
                 and self.tree.consumers.get(src) == [n.id]
             ):
@@ -193,8 +188,8 @@ class Drawing:
                 self.tail[n.id] = host
                 self.unit_of[n.id] = host
                 return None
-        kind: Literal["layer", "merge"] = "merge" if n.kind in _MERGES else "layer"
-        unit = self._add(Unit(kind, [n], scope))
+        role: Literal["layer", "merge"] = "merge" if n.kind in MERGES else "layer"
+        unit = self._add(Unit(role, [n], scope))
         self.unit_of[n.id] = unit
         self.tail[n.id] = unit
         return unit

@@ -133,7 +133,7 @@ def families(drawing: Drawing, labels: Labels) -> list[str]:
     """The colour families a graph's diagram uses, in order of first use."""
     out: list[str] = []
     for u in drawing.units:
-        if u.kind in ("layer", "block"):
+        if u.role in ("layer", "block"):
             fam = labels.colours(u)[0]
             if fam not in out:
                 out.append(fam)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ...ir import Network, Node
+from ...kinds import FLATTENS, KINDS
 from .. import format as fmt
 from .drawing import Cluster, Drawing, Unit
 from .style import (
@@ -153,7 +154,7 @@ def _graph_hyper(n: Node) -> str:
     if n.lrn is not None:
         size, alpha, beta, k = n.lrn
         text = f"size {size} α={alpha:g} β={beta:g} k={k:g}"
-    if n.kind == "upsample":
+    if n.mode is not None:  # a resize: its factor (or "to size") and its mode
         how = f"×{n.scale:g}" if n.scale is not None else "to size"
         text = " ".join(w for w in (how, n.mode or "") if w)
     return text
@@ -171,11 +172,10 @@ def _shares_line(body: Sequence[str], params: str | None, last: bool = False) ->
 
 def _word(n: Node) -> str:
     """How a rider is named in its host's label."""
-    if n.kind == "flatten":
-        return f"flatten → {fmt.shape(n.output_shape)}"
-    if n.kind == "dropout":
-        return f"Dropout p={n.p:g}" if n.p is not None else "Dropout"
-    return n.torch_class or n.kind
+    if n.kind in FLATTENS:
+        return f"{n.kind} → {fmt.shape(n.output_shape)}"
+    word = n.torch_class or n.kind
+    return f"{word} p={n.p:g}" if n.p is not None else word
 
 
 def _merge_label(unit: Unit) -> tuple[str, dict[str, str]]:
@@ -183,8 +183,8 @@ def _merge_label(unit: Unit) -> tuple[str, dict[str, str]]:
     activation that rides on it)."""
     n = unit.nodes[0]
     if len(unit.nodes) > 1:  # an activation rides on it: "+ → ReLU"
-        _, fill, border = FAMILIES["activation"]
-        word = "+" if n.kind == "add" else "concat"
+        _, fill, border = FAMILIES[family(unit.nodes[1].kind)]
+        word = html_text(KINDS[n.kind].label)
         riders = " → ".join(r.torch_class for r in unit.nodes[1:])
         return f"<<b>{word}</b> → {html_text(riders)}>", {
             "shape": "box",
@@ -196,8 +196,8 @@ def _merge_label(unit: Unit) -> tuple[str, dict[str, str]]:
             "color": border,
             "tooltip": plain_text(" → ".join(r.id for r in unit.nodes)),
         }
-    if n.kind == "add":
-        return "+", {
+    if KINDS[n.kind].combines:  # its symbol in a small circle
+        return plain_text(KINDS[n.kind].label), {
             "shape": "circle",
             "width": "0.3",
             "fixedsize": "true",
@@ -207,8 +207,8 @@ def _merge_label(unit: Unit) -> tuple[str, dict[str, str]]:
             "color": MERGE_BORDER,
             "tooltip": plain_text(n.id),
         }
-    word = "concat" + (" (crop)" if n.crop else "")
-    return word, {
+    word = KINDS[n.kind].label + (" (crop)" if n.crop else "")
+    return plain_text(word), {
         "shape": "box",
         "style": "rounded,filled",
         "height": "0.25",
@@ -234,7 +234,7 @@ class Labels:
 
     def lines(self, unit: Unit, parent: str) -> tuple[str, int, list[str], str | None]:
         """(header name, copies, body lines, params text) of a layer or block unit."""
-        if unit.kind == "block":
+        if unit.role == "block":
             assert unit.title is not None
             count = len(unit.instances)
             first = unit.instances[0]
@@ -268,7 +268,7 @@ class Labels:
         return name, 1, body, params
 
     def right(self, unit: Unit) -> str:
-        if unit.kind == "block" and unit.folded and not unit.instances[0].args:
+        if unit.role == "block" and unit.folded and not unit.instances[0].args:
             contents = _contents(unit.folded)
             if len(contents) == 1:  # a container of one kind: "Bottleneck × 36"
                 return contents[0].replace(" ×", " × ")
@@ -278,21 +278,21 @@ class Labels:
         return lead.torch_class or lead.kind
 
     def colours(self, unit: Unit) -> tuple[str, str, str]:
-        fam = "block" if unit.kind == "block" else family(unit.nodes[0].kind)
+        fam = "block" if unit.role == "block" else family(unit.nodes[0].kind)
         _, fill, border = FAMILIES[fam]
         return fam, fill, border
 
     def node(self, unit: Unit, parent: str) -> tuple[str, dict[str, str]]:
         """The label and attributes of a drawn node."""
-        if unit.kind == "io":
+        if unit.role == "io":
             assert unit.io is not None
             return io_label(*unit.io), {}
-        if unit.kind == "merge":
+        if unit.role == "merge":
             return _merge_label(unit)
         _, fill, border = self.colours(unit)
         name, count, body, params = self.lines(unit, parent)
         rows = [_header(name, count, self.right(unit), border)]
-        shared = _shares_line(body, params, last=unit.kind == "block")
+        shared = _shares_line(body, params, last=unit.role == "block")
         for i, line in enumerate(body):
             text = f'<font point-size="10" color="#222222">{html_text(line)}</font>'
             if i == shared:
@@ -304,17 +304,17 @@ class Labels:
 
     def size(self, unit: Unit, parent: str) -> tuple[float, float]:
         """Estimated (width, height) in points of a drawn node."""
-        if unit.kind == "io":
+        if unit.role == "io":
             return 90.0, 40.0
-        if unit.kind == "merge":
+        if unit.role == "merge":
             return (
                 (22.0, 22.0)
-                if len(unit.nodes) == 1 and unit.nodes[0].kind == "add"
+                if len(unit.nodes) == 1 and KINDS[unit.nodes[0].kind].combines
                 else (60.0, 18.0)
             )
         name, count, body, params = self.lines(unit, parent)
         head = len(name) + len(self.right(unit)) + (4 if count > 1 else 0) + 2
-        shared = _shares_line(body, params, last=unit.kind == "block")
+        shared = _shares_line(body, params, last=unit.role == "block")
         if shared is not None:
             body = [f"{line} · {params}" if i == shared else line for i, line in enumerate(body)]
         elif params:

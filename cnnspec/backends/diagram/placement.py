@@ -163,7 +163,7 @@ def u_levels(edges: Sequence[Edge]) -> dict[str, str]:
     into: dict[str, tuple[str, list[Unit]]] = {}  # crop concat → (source id, tails)
     last: dict[str, int] = {}  # crop concat → its last edge's place
     for k, (tail, head, _) in enumerate(edges):
-        if head.kind != "merge" or not head.nodes or head.nodes[0].crop != "center":
+        if head.role != "merge" or not head.nodes or head.nodes[0].crop != "center":
             continue
         concat = head.nodes[0]
         if len(concat.inputs) >= 2:

@@ -13,25 +13,32 @@ import re
 
 import graphviz
 
-from ...registry import KINDS
+from ...kinds import FAMILY_LEGEND, KINDS
 
 FONT = "Helvetica,Arial,sans-serif"
 
-#: The colour of each layer family: (legend text, fill, border).
+#: The colours of each diagram family a kind's record names: (fill, border).
+COLOURS: dict[str, tuple[str, str]] = {
+    "conv": ("#cfe2f3", "#3d85c6"),
+    "maxpool": ("#f4cccc", "#cc0000"),
+    "avgpool": ("#fce5cd", "#e69138"),
+    "adaptive": ("#d9d2e9", "#674ea7"),
+    "batchnorm": ("#fff2cc", "#bf9000"),
+    "activation": ("#ead1dc", "#a64d79"),
+    "fc": ("#d9ead3", "#38761d"),
+    "dropout": ("#efefef", "#666666"),
+    "deconv": ("#c9daf8", "#1155cc"),
+    "lrn": ("#f3f3d0", "#8f8f1f"),
+    "upsample": ("#d0f0ec", "#2f8f83"),
+    "flatten": ("#ffffff", "#888888"),
+    "merge": ("#ffffff", "#444444"),
+}
+#: The colours of a family that has none of its own yet.
+PLAIN = ("#f3f3f3", "#777777")
+#: Each family drawn: (legend text — its kinds' legends, from their records —, fill,
+#: border); and a folded block's.
 FAMILIES: dict[str, tuple[str, str, str]] = {
-    "conv": ("convolution", "#cfe2f3", "#3d85c6"),
-    "maxpool": ("max pool", "#f4cccc", "#cc0000"),
-    "avgpool": ("average pool", "#fce5cd", "#e69138"),
-    "adaptive": ("adaptive pool", "#d9d2e9", "#674ea7"),
-    "batchnorm": ("batch norm", "#fff2cc", "#bf9000"),
-    "activation": ("activation", "#ead1dc", "#a64d79"),
-    "fc": ("fully connected", "#d9ead3", "#38761d"),
-    "dropout": ("dropout", "#efefef", "#666666"),
-    "deconv": ("transposed conv", "#c9daf8", "#1155cc"),
-    "lrn": ("local response norm", "#f3f3d0", "#8f8f1f"),
-    "upsample": ("upsample", "#d0f0ec", "#2f8f83"),
-    "flatten": ("flatten", "#ffffff", "#888888"),
-    "merge": ("add / concat", "#ffffff", "#444444"),
+    **{fam: (text, *COLOURS.get(fam, PLAIN)) for fam, text in FAMILY_LEGEND.items()},
     "block": ("block (folded)", "#e8eaf6", "#3949ab"),
 }
 IO_FILL, IO_BORDER = "#ffffff", "#444444"

@@ -91,7 +91,7 @@ def _check_member(member: Member, names: set[str]) -> None:
 def check_names(net: Network) -> None:
     """Names become code: accept only identifiers (the schema has already made sure),
     and, in a graph, expressions that read nothing but the class's arguments."""
-    from ...schema import GENERATED_GLOBALS
+    from ...spec.values import GENERATED_GLOBALS
 
     for name in (net.name, *(node.name for node in net.nodes)):
         _check_identifier(name)

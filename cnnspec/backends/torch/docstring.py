@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 
 from ...ir import Network
+from ...kinds import CONTAINERS, FLATTENS, OPS
 from .. import format as fmt
 from .linewrap import LINE_LENGTH, width
 
@@ -88,10 +89,10 @@ def _table(net: Network) -> list[str]:
     head = ("#", "Layer", "Module", "Output", "Hyper-parameters", "Params")
     rows = [("", "input", "", fmt.shape(net.input_shape), "", "")]
     for node in net.nodes:
-        if node.kind == "flatten":
+        if node.kind in FLATTENS:
             from_shape = f"from {fmt.shape(node.input_shape)}"
             rows.append(
-                ("", "flatten", "torch.flatten", fmt.shape(node.output_shape), from_shape, "")
+                ("", node.kind, OPS[node.kind], fmt.shape(node.output_shape), from_shape, "")
             )
             continue
         rows.append(
@@ -122,13 +123,10 @@ def _table(net: Network) -> list[str]:
     return out
 
 
-_OPS = {"flatten": "torch.flatten", "add": "+", "concat": "torch.cat", "upsample": "interpolate"}
-
-
 def _graph_rows(net: Network) -> list[tuple[str, str, str, str, str]]:
     """A graph's modules at the top two levels of the module tree, in order: each top
     member (a block instance as one line) and each child of a top container."""
-    containers = {g.path for g in net.groups if g.kind == "sequential" and "." not in g.path}
+    containers = {g.path for g in net.groups if g.kind in CONTAINERS and "." not in g.path}
     position = {node.id: i for i, node in enumerate(net.nodes)}
 
     def shown(path: str) -> bool:
@@ -155,10 +153,10 @@ def _graph_rows(net: Network) -> list[tuple[str, str, str, str, str]]:
             continue
         if node.path is not None:
             cells = (node.torch_class, fmt.count(node.params), fmt.hyper(node))
-        elif node.kind == "flatten":
-            cells = (_OPS[node.kind], "", f"from {fmt.shape(node.input_shape)}")
+        elif node.kind in FLATTENS:
+            cells = (OPS[node.kind], "", f"from {fmt.shape(node.input_shape)}")
         else:
-            cells = (_OPS.get(node.kind, node.kind), "", "of " + ", ".join(node.inputs))
+            cells = (OPS.get(node.kind, node.kind), "", "of " + ", ".join(node.inputs))
         row = (path, cells[0], fmt.shape(node.output_shape), cells[1], cells[2])
         entries.append(((position[node.id], path.count(".")), row))
     return [("input", "", fmt.shape(net.input_shape), "", "")] + [r for _, r in sorted(entries)]

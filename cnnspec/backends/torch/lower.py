@@ -27,6 +27,7 @@ from ...ir import (
     Step,
     Trace,
 )
+from ...kinds import MAPS
 from .maps import Maps, paren, subst, sum_maps
 from .merge import Walked, all_children, finish, merge_column, merge_members, passthrough
 from .nodes import NodeWriter, out_maps
@@ -103,14 +104,15 @@ class Lowering:
         first = maps[inputs[0]] if inputs else maps[INPUT]
         if not step.present:  # readers read its (first) input
             return Member(step.name, step.kind, inputs, "", module=step.module), first
-        if step.kind == "flatten":
+        rule = MAPS.get(step.kind)
+        if rule == "flat":
             shape = _shape(scope, step.shape)
-            return Member(step.name, "flatten", inputs, shape, module=False), step.shape[0]
+            return Member(step.name, step.kind, inputs, shape, module=False), step.shape[0]
         if step.inner is not None:
             kids, sym = self.scope(step.inner, first)
             member = Member(
                 step.name,
-                "sequential",
+                step.kind,
                 inputs,
                 _shape(scope, step.shape, sym),
                 children=all_children(kids),
@@ -121,11 +123,9 @@ class Lowering:
             return self.block_member(scope, step, first)
         node = step.node
         assert node is not None
-        if step.kind == "add":
-            sym = first
-        elif step.kind == "concat":
+        if rule == "sum":
             sym = sum_maps([maps[i] for i in inputs])
-        else:
+        else:  # declared by the row, or its (first) input's
             sym = out_maps(scope, step, node, first)
         member = Member(
             step.name,

@@ -15,8 +15,8 @@ from ... import expr as ex
 from ...diagnostics import Diagnostic
 from ...frozen import evolve
 from ...ir import INPUT, BlockDecl, Member
+from ...kinds import HYPER
 from .maps import dollar
-from .nodes import HYPER
 
 #: one row of one walk: the member, whether this walk has it, its condition
 Walked = tuple[Member, bool, str | None]

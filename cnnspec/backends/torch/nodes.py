@@ -15,68 +15,20 @@ from ...diagnostics import Pos
 from ...expr import Expr, Sym
 from ...frozen import Maker, types_of
 from ...ir import Node, ScopeTrace, Step
+from ...kinds import DECLARED_MAPS, HYPER, KINDS
 from .maps import Maps, as_value
 
-#: Hyper-parameter fields of a node that a generated constructor call reads.
-HYPER = (
-    "in_maps",
-    "out_maps",
-    "kernel",
-    "stride",
-    "padding",
-    "padding_same",
-    "dilation",
-    "groups",
-    "bias",
-    "ceil_mode",
-    "p",
-    "target",
-    "eps",
-    "momentum",
-    "lrn",
-    "crop",
-    "output_padding",
-    "scale",
-    "mode",
-    "align_corners",
-    "functional",
-    "torch_class",
-)
-
-#: Node fields and the row keys they come from, where the row may write an expression.
-_FIELD_KEY = {
-    "kernel": "kernel",
-    "stride": "stride",
-    "padding": "padding",
-    "dilation": "dilation",
-    "groups": "groups",
-    "bias": "bias",
-    "ceil_mode": "ceil_mode",
-    "p": "p",
-    "target": "size",
-    "eps": "eps",
-    "momentum": "momentum",
-    "output_padding": "output_padding",
-    "scale": "scale",
-}
 _hyper = operator.attrgetter(*HYPER)
 _PAIRS = frozenset({"kernel", "stride", "padding", "dilation", "target", "output_padding"})
-#: kinds whose output maps a row writes (``maps:``, an fc's ``size:``)
-_SETS_MAPS = ("conv", "deconv", "fc")
 _new_node = Maker(Node)
-
-
-def maps_key(kind: str) -> str:
-    """The row key that writes a kind's output maps."""
-    return "size" if kind == "fc" else "maps"
 
 
 def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
     """The maps of a layer's output: the formula its block row wrote, the node's number,
     or (a kind that keeps its input's maps) its input's."""
-    kind = node.kind
-    if kind in _SETS_MAPS:
-        written = dict(step.written).get(maps_key(kind))
+    key = DECLARED_MAPS.get(node.kind)
+    if key is not None:
+        written = dict(step.written).get(key)
         if scope.env is not None and isinstance(written, Expr):
             return written.python()
         return node.output_shape[0]
@@ -97,8 +49,9 @@ class NodeWriter:
             written = dict(step.written)
             if hyper["in_maps"] is not None:
                 hyper["in_maps"] = as_value(in_maps)
-            if node.kind in _SETS_MAPS and hyper["out_maps"] is not None:
-                maps = written.get(maps_key(node.kind))
+            key = DECLARED_MAPS.get(node.kind)
+            if key is not None and hyper["out_maps"] is not None:
+                maps = written.get(key)
                 if isinstance(maps, Expr):
                     hyper["out_maps"] = Sym(maps.python())
             if node.activation_of is None:
@@ -127,10 +80,9 @@ class NodeWriter:
 
 
 def _written_fields(hyper: dict[str, Any], written: dict[str, object], kind: str) -> None:
-    """The fields a block row wrote as expressions, as Python over the class's arguments."""
-    for fname, key in _FIELD_KEY.items():
-        if kind == "fc" and key == "size":
-            continue
+    """The fields a block row wrote as expressions, as Python over the class's arguments
+    (those its kind's record reads from a row key)."""
+    for fname, key in KINDS[kind].keys.items():
         value = written.get(key)
         if fname in _PAIRS and isinstance(value, tuple):
             hyper[fname] = tuple(Sym(x.python()) if isinstance(x, Expr) else x for x in value)

@@ -29,6 +29,7 @@ import jinja2
 
 from ...expr import Sym
 from ...ir import Network
+from ...kinds import MACROS
 from .. import format as fmt
 from . import linewrap
 from .checks import check_names
@@ -104,7 +105,11 @@ def render_torch(net: Network) -> str:
         source, class_docs = _render_graph(net, header, docstring_literal(doc_lines))
     else:
         source = _template(TEMPLATE).render(
-            net=net, header=header, docstring=docstring_literal(doc_lines), flatten=net.flatten
+            net=net,
+            header=header,
+            docstring=docstring_literal(doc_lines),
+            flatten=net.flatten,
+            macros=MACROS,
         )
         class_docs = {}
     _self_check(net, source, doc_text, class_docs)

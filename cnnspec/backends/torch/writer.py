@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ...ir import INPUT, ClassDef, Member
+from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
 from .errors import RenderError
 from .linewrap import Call, Code
 from .merge import follow
-
-_ELEMENTWISE = ("batchnorm", "dropout", "lrn")
 
 #: names a generated method must not rebind: what its code refers to
 RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
@@ -37,13 +36,28 @@ def _is_function(member: Member) -> bool:
 def _elementwise(member: Member) -> bool:
     """An activation, a normalization or a dropout: its output may keep its input's name."""
     node = member.node
-    return node is not None and (node.is_activation or node.kind in _ELEMENTWISE)
+    return node is not None and node.kind in ELEMENTWISE
+
+
+def _operation(op: str, merge: bool, m: Member, ins: list[str]) -> Code:
+    """A module-less operation's forward expression, from its kind's ``op``: an operator
+    between the inputs (``a + b``); a merge's function of the list of its inputs, along
+    the maps (``torch.cat([a, b], 1)``), each cut to the last one's H×W first under
+    ``crop: center``; a one-input function, the batch dimension kept (``torch.flatten(x, 1)``)."""
+    if not any(ch.isalpha() for ch in op):
+        return f" {op} ".join(ins)
+    if not merge:
+        return Call(op, (ins[0], "1"))
+    if m.node is not None and m.node.crop == "center":
+        like = ins[-1]
+        ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
+    return Call(op, (Call("", tuple(ins), "[]"), "1"))
 
 
 def _writable(member: Member) -> bool:
     if member.kind == "block":
         return member.block is not None
-    if member.kind == "sequential":
+    if member.kind in CONTAINERS:
         return any(_exists(c) for c in member.children)
     return _is_function(member) or member.node is not None
 
@@ -101,11 +115,11 @@ class ClassWriter:
         node = member.node
         if node is None:
             raise RenderError(f"internal error: member {member.name!r} has no layer to write")
-        return linewrap.parse_call(str(getattr(self.macros, node.kind)(node)))
+        return linewrap.parse_call(str(getattr(self.macros, MACROS[node.kind])(node)))
 
     def build(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
         """How ``member``'s module is made: statements first, the expression, its comment."""
-        if member.kind == "sequential":
+        if member.kind in CONTAINERS:
             return self.container(member, member.children, member.named, indent)
         if member.kind == "block" and member.repeat is not None:
             (_, first), (_, rest) = member.copies
@@ -140,7 +154,7 @@ class ClassWriter:
         """A container's child; a nested container or repeated block is built first, in
         a variable of its name, so that the container lists one line per child."""
         pre, expr, comment = self.build(member, indent)
-        if isinstance(expr, Call) and (member.kind == "sequential" or member.copies):
+        if isinstance(expr, Call) and (member.kind in CONTAINERS or member.copies):
             name = self.init_names.fresh(member.name)
             pre += linewrap.lines(expr, indent, f"{name} = ", "", comment)
             expr = name
@@ -230,7 +244,7 @@ class ClassWriter:
             chain.add(name)
             member = by_name[name]
             inputs = member.inputs
-            if member.kind == "concat":
+            if member.kind in JOINS:
                 inputs = tuple(v for v in inputs if v != INPUT)
                 if len(inputs) != 1:
                     break
@@ -296,17 +310,13 @@ class ClassWriter:
         return out
 
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
-        if m.kind == "add":
-            return " + ".join(ins)
-        if m.kind == "concat":
-            if m.node is not None and m.node.crop == "center":
-                like = ins[-1]
-                ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
-            return Call("torch.cat", (Call("", tuple(ins), "[]"), "1"))
-        if m.kind == "flatten":
-            return Call("torch.flatten", (ins[0], "1"))
-        if m.node is not None and m.node.functional:
-            call = self.macros.interpolate(m.node, ins[0], f"{x}.shape[2:]")  # type: ignore[attr-defined]
+        """``m``'s forward expression: its module called, or its kind's operation."""
+        kind = KINDS.get(m.kind)
+        if kind is not None and kind.op and not kind.is_module:
+            return _operation(kind.op, kind.is_merge, m, ins)
+        if m.node is not None and m.node.functional:  # the functional form's own macro
+            assert kind is not None
+            call = getattr(self.macros, kind.op)(m.node, ins[0], f"{x}.shape[2:]")
             return linewrap.parse_call(str(call))
         if len(ins) != 1:
             raise RenderError(f"internal error: module {m.name!r} reads {len(ins)} inputs")

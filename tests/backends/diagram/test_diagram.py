@@ -134,7 +134,7 @@ def test_stages_are_labelled_like_the_book(stem: str) -> None:
     labels = [
         diagram.stage_label(g.number, g.rows)
         for g in diagram.stages(_net(ROOT / "specs" / f"{stem}.yaml"))
-        if g.kind == "stage"
+        if g.role == "stage"
     ]
     assert labels == STAGE_LABELS[stem]
 

@@ -16,7 +16,7 @@ from spec_text import spec
 
 import cnnspec
 from cnnspec.diagnostics import SpecError
-from cnnspec.schema import GENERATED_GLOBALS, RESERVED_NAMES
+from cnnspec.spec.values import GENERATED_GLOBALS, RESERVED_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -29,7 +29,7 @@ from cnnspec.backends import torch as backend
 from cnnspec.backends.torch import render
 from cnnspec.backends.torch.linewrap import LINE_LENGTH
 from cnnspec.cli import main
-from cnnspec.registry import KINDS
+from cnnspec.kinds import KINDS
 
 TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_class}
 
@@ -405,7 +405,7 @@ def test_reserved_names_cover_every_nn_module_attribute():
     """A flat model's attribute must not shadow nn.Module's own members."""
     import torch
 
-    from cnnspec.schema import RESERVED_NAMES
+    from cnnspec.spec.values import RESERVED_NAMES
 
     public = {n for n in dir(torch.nn.Module) if not n.startswith("_")}
     assert public <= RESERVED_NAMES, sorted(public - RESERVED_NAMES)
