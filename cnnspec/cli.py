@@ -183,6 +183,10 @@ def _svg_current(svg: bytes | None, dot: bytes | None) -> bool:
 
 
 def cmd_compile(args) -> int:
+    if args.collapse and args.expand:
+        raise UsageError(
+            "--collapse folds repeated rows and --expand draws every one: give one of them"
+        )
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"output {out_dir} exists and is not a directory")
@@ -362,8 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--expand",
         action="store_true",
-        help="a graph's diagram: draw every block instance (by default repeats fold when "
-        "the diagram would pass a page)",
+        help="a graph's diagram: draw every block instance, never folding repeats (by "
+        "default repeats fold when the diagram would pass a page); with --depth N, every "
+        "instance down to depth N; not with --collapse",
     )
     p.add_argument(
         "--depth",
