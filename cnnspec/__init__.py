@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import load as _load_module  # noqa: F401  (see below)
-from .diagnostics import Diagnostic, Pos, SpecError
+from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError
 from .ir import Network, Node, Row
 from .pipeline import load, loads
 
@@ -36,6 +36,7 @@ __all__ = [
     "Pos",
     "Row",
     "SpecError",
+    "SpecFileError",
     "build",
     "diagram",
     "load",
