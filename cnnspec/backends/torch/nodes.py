@@ -33,6 +33,7 @@ HYPER = (
     "target",
     "eps",
     "momentum",
+    "negative_slope",
     "lrn",
     "crop",
     "output_padding",
@@ -56,6 +57,7 @@ _FIELD_KEY = {
     "target": "size",
     "eps": "eps",
     "momentum": "momentum",
+    "negative_slope": "negative_slope",
     "output_padding": "output_padding",
     "scale": "scale",
 }
