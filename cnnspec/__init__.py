@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic, Pos, SpecError
+from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError
 from .ir import Network, Node, Row
 from .pipeline import load, loads
 
@@ -31,6 +31,7 @@ __all__ = [
     "Pos",
     "Row",
     "SpecError",
+    "SpecFileError",
     "build",
     "diagram",
     "load",

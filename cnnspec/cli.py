@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, SpecFileError, printable
 from .pipeline import load
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -25,14 +25,39 @@ class UsageError(Exception):
     """A problem with the command line or the file system (exit 2)."""
 
 
+class _Streams:
+    """Where the command writes. Every line is escaped (:func:`printable`): text from a
+    spec or a path never reaches a terminal as control characters. A stream that is
+    closed (``>&-``) or whose reader went away (``| head``) is written no more, and the
+    command carries on: its exit status is the one it would have had."""
+
+    lost: set[str] = set()  # "stdout", "stderr": streams written no more
+
+    @classmethod
+    def write(cls, name: str, text: str, *, json: bool = False) -> None:
+        stream = getattr(sys, name)
+        if stream is None or name in cls.lost:
+            return
+        lines = text.split("\n")
+        try:
+            stream.write("\n".join(printable(line, json=json) for line in lines))
+        except (OSError, ValueError):  # a broken pipe, a closed descriptor; a closed file
+            cls.lost.add(name)
+
+
+def _say(text: str = "", *, end: str = "\n", json: bool = False) -> None:
+    """Standard output: one line (``text`` and ``end``)."""
+    _Streams.write("stdout", text + end, json=json)
+
+
 def _err(message: str) -> None:
-    print(f"cnnspec: {message}", file=sys.stderr)
+    _Streams.write("stderr", f"cnnspec: {message}\n")
 
 
 def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
     for d in diagnostics:
         for line in d.lines(source):
-            print(line, file=sys.stderr)
+            _Streams.write("stderr", line + "\n")
 
 
 def _load(path: str, args):
@@ -46,6 +71,8 @@ def _load(path: str, args):
         raise UsageError(f"cannot read {path}: it is a directory")
     try:
         net = load(path, strict=args.strict, include_root=args.include_root)
+    except SpecFileError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except SpecError as exc:
         _report(exc.diagnostics, exc.filename)
         return None
@@ -183,6 +210,10 @@ def _svg_current(svg: bytes | None, dot: bytes | None) -> bool:
 
 
 def cmd_compile(args) -> int:
+    if args.collapse and args.expand:
+        raise UsageError(
+            "--collapse folds repeated rows and --expand draws every one: give one of them"
+        )
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"output {out_dir} exists and is not a directory")
@@ -230,7 +261,7 @@ def cmd_compile(args) -> int:
                 same.append(name)
                 continue
             if args.check:
-                print(f"would change: {target}")
+                _say(f"would change: {target}")
                 drift = True
                 continue
             changed[target] = data
@@ -238,9 +269,9 @@ def cmd_compile(args) -> int:
         written = [path.name for path in changed]
         if not args.check:
             if written:
-                print(f"{spec}: wrote {', '.join(str(out_dir / n) for n in written)}")
+                _say(f"{spec}: wrote {', '.join(str(out_dir / n) for n in written)}")
             else:
-                print(f"{spec}: {out_dir}/{stem}.* up to date")
+                _say(f"{spec}: {out_dir}/{stem}.* up to date")
     if missing_dot:
         _err(
             "warning: Graphviz's `dot` was not found, so no diagram images were rendered "
@@ -267,7 +298,7 @@ def cmd_check(args) -> int:
         if net is None:
             failed = True
             continue
-        print(
+        _say(
             f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
             f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
             f"{fmt.shape(net.output_shape)}"
@@ -286,9 +317,9 @@ def cmd_summary(args) -> int:
     if net is None:
         return EXIT_SPEC
     if args.depth is not None:
-        sys.stdout.write(render_text(net, depth=args.depth))
+        _say(render_text(net, depth=args.depth), end="")
     else:
-        sys.stdout.write(RENDERERS[args.format](net))
+        _say(RENDERERS[args.format](net), end="", json=args.format == "json")
     return EXIT_OK
 
 
@@ -321,7 +352,7 @@ def _loading_flags(p: argparse.ArgumentParser) -> None:
 def cmd_schema(args) -> int:
     from .spec.jsonschema import json_schema_text
 
-    sys.stdout.write(json_schema_text())
+    _say(json_schema_text(), end="", json=True)
     return EXIT_OK
 
 
@@ -362,8 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--expand",
         action="store_true",
-        help="a graph's diagram: draw every block instance (by default repeats fold when "
-        "the diagram would pass a page)",
+        help="a graph's diagram: draw every block instance, never folding repeats (by "
+        "default repeats fold when the diagram would pass a page); with --depth N, every "
+        "instance down to depth N; not with --collapse",
     )
     p.add_argument(
         "--depth",
@@ -418,6 +450,7 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _Streams.lost.clear()  # this command's streams, whatever an earlier call found
     try:
         return args.func(args)
     except UsageError as exc:
@@ -448,11 +481,12 @@ def run() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # e.g. stdout closed by `| head`: exit as Python would
-        code = 120
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # its reader went away (`| head`): the output is lost,
+            pass  # not the result
     os._exit(code)
 
 

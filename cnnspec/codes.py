@@ -21,6 +21,9 @@ class Code:
 
 CODES: dict[str, Code] = {
     # ---- reading the file (load.py, pipeline.py)
+    "unreadable": Code(
+        "load", "error", "The spec file cannot be read (missing, a directory, a FIFO, …)."
+    ),
     "encoding": Code("load", "error", "The file is not UTF-8 text."),
     "file-too-large": Code("load", "error", "The file is larger than 4 MiB."),
     "too-deep": Code("load", "error", "The YAML nests deeper than 64 levels."),

@@ -17,6 +17,27 @@ from typing import Literal
 Severity = Literal["error", "warning", "note"]
 
 
+def printable(line: str, *, json: bool = False) -> str:
+    """``line`` with every character a terminal would act on written as an escape.
+
+    Control characters (ESC, CR, a newline), bidirectional overrides, lone surrogates
+    and every other character :meth:`str.isprintable` refuses become Python's escapes
+    (``\\x1b``, ``\\u202e``); with ``json``, JSON's (``\\u001b``), so JSON text stays JSON."""
+    if line.isprintable():
+        return line
+    return "".join(ch if ch.isprintable() else _escape(ch, json) for ch in line)
+
+
+def _escape(ch: str, json: bool) -> str:
+    if not json:
+        return repr(ch)[1:-1]
+    code = ord(ch)
+    if code > 0xFFFF:  # a surrogate pair, as JSON writes one
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 @dataclass(frozen=True, order=True)
 class Pos:
     """A 1-based position in the spec file (or in a file it includes: ``file``)."""
@@ -44,10 +65,7 @@ class Diagnostic:
             where = filename
         subject = f"{self.layer}: " if self.layer else ""
         code = f" [{self.code}]" if self.severity != "note" else ""
-        line = f"{where}: {self.severity}: {subject}{self.message}{code}"
-        if not line.isprintable():  # one line, whatever a spec's text smuggled in
-            line = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line)
-        return line
+        return printable(f"{where}: {self.severity}: {subject}{self.message}{code}")
 
     def lines(self, filename: str = "<spec>") -> list[str]:
         """The diagnostic's line and its notes' lines."""
@@ -97,6 +115,28 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         return self.report()
+
+
+class SpecFileError(SpecError, OSError):
+    """The spec file cannot be read: missing, a directory, a FIFO or a device, not
+    permitted, or a path no file can have (a NUL, a lone surrogate). It is a
+    :class:`SpecError` (one ``[unreadable]`` diagnostic) and an :class:`OSError`
+    (``errno`` and ``strerror`` as the system gave them; None for a path no system
+    takes)."""
+
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic],
+        filename: str = "<spec>",
+        errno: int | None = None,
+        strerror: str | None = None,
+    ) -> None:
+        SpecError.__init__(self, diagnostics, filename)
+        self.errno = errno
+        self.strerror = strerror
+
+    def __reduce__(self):
+        return (type(self), (self.diagnostics, self.filename, self.errno, self.strerror))
 
 
 def note(message: str, pos: Pos | None) -> Diagnostic:

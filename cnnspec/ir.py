@@ -78,6 +78,7 @@ class Node:
     target: Pair | None = None  # adaptive pools' output size
     eps: float | None = None  # batchnorm
     momentum: float | None = None  # batchnorm
+    negative_slope: float | None = None  # leaky_relu; None: PyTorch's default (a shorthand)
     lrn: tuple[int, float, float, float] | None = None  # LRN's size, alpha, beta, k
     crop: str | None = None  # concat: "center" when larger inputs are cropped
     output_padding: Pair | None = None  # deconv

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError, printable
 from .frontend.files import NotARegularFile, display_path, read_spec_bytes
 from .frontend.include import include
 from .frontend.load import Document, decode, load_text, too_large
@@ -73,13 +73,38 @@ def load(
 ) -> Network:
     """Read and check a spec file (``include_root``: see :func:`loads`).
 
-    Raises :class:`SpecError` for an invalid spec and ``OSError`` for an unreadable file
-    (:class:`NotARegularFile` for a FIFO, a device or a directory)."""
+    Raises :class:`SpecError` for an invalid spec, and its subclass :class:`SpecFileError`
+    (an ``OSError`` too) for a file that cannot be read: missing, not permitted, a FIFO,
+    a device or a directory, or a path no file can have (a NUL, a lone surrogate)."""
     source = display_path(path)
-    data, size = read_spec_bytes(path)
+    try:
+        data, size = read_spec_bytes(path)
+    except OSError as exc:
+        raise _unreadable(source, exc.strerror or str(exc), exc.errno) from None
+    except ValueError as exc:  # a NUL in the path; a lone surrogate (UnicodeEncodeError)
+        what = "a NUL character" if "null" in str(exc) else "a character no file name can hold"
+        raise _unreadable(source, f"the path holds {what}", None) from None
     if data is None:
         raise SpecError([too_large(size)], source)
     return loads(data, source=source, strict=strict, include_root=include_root)
 
 
-__all__ = ["Diagnostic", "NotARegularFile", "SpecError", "display_path", "load", "loads"]
+def _unreadable(source: str, reason: str, errno: int | None) -> SpecFileError:
+    """The error of a spec file that cannot be read, with its one ``[unreadable]`` line."""
+    shown = printable(source)
+    reason = reason[:1].lower() + reason[1:]
+    message = f"cannot read {shown}: {reason}"
+    return SpecFileError(
+        [Diagnostic("error", message, "unreadable", Pos(1, 1))], shown, errno, reason
+    )
+
+
+__all__ = [
+    "Diagnostic",
+    "NotARegularFile",
+    "SpecError",
+    "SpecFileError",
+    "display_path",
+    "load",
+    "loads",
+]

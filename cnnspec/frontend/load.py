@@ -115,12 +115,31 @@ def too_large(size: int) -> Diagnostic:
     )
 
 
+#: Byte-order marks of the encodings a spec is not in, longest first (UTF-32's starts
+#: like UTF-16's).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+
+
 def decode(data: bytes) -> tuple[str | None, list[Diagnostic]]:
     """Bytes → text, or a diagnostic locating the first bad byte or an oversized file."""
     if len(data) > MAX_FILE_BYTES:
         return None, [too_large(len(data))]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return None, [
+                _error(
+                    f"the file is {encoding} text, with its byte-order mark; specs are "
+                    "UTF-8: save it as UTF-8",
+                    "encoding",
+                )
+            ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -166,6 +185,12 @@ def load_text(text: str) -> tuple[Document | None, list[Diagnostic]]:
                 f"the file contains the control character U+{ord(char):04X}", "encoding", pos=pos
             )
         ]
+    except UnicodeEncodeError as exc:  # a lone surrogate: text no file can hold
+        before = text[: exc.start]
+        pos = Pos(before.count("\n") + 1, exc.start - (before.rfind("\n") + 1) + 1)
+        char = f"U+{ord(text[exc.start]):04X}"
+        message = f"the text holds a lone surrogate ({char}), which is not Unicode text"
+        return None, [_error(message, "encoding", pos=pos)]
     except yaml.YAMLError as exc:  # pragma: no cover - every libyaml error carries a mark
         return None, [_error(f"YAML: {exc}", "yaml-syntax")]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from ..spec.values import NotNull, any_case
 from .base import LayerKind, Resolved, RowContext
@@ -25,6 +25,11 @@ class ReLU6(RowModel):
 
 class LeakyReLU(RowModel):
     type: Literal["leaky_relu"]
+    negative_slope: float = Field(
+        0.01,
+        allow_inf_nan=False,
+        description="Slope for negative inputs (nn.LeakyReLU's negative_slope), default 0.01.",
+    )
 
 
 class Sigmoid(RowModel):
@@ -45,11 +50,15 @@ def activation_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape)
 
 
-def _activation(name: str, model: type, torch_class: str, label: str, last: str = "") -> LayerKind:
+def leaky_relu_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape, fields=dict(negative_slope=ctx.spec_row.negative_slope))
+
+
+def _activation(name: str, model: type, torch_class: str, label: str, **more: Any) -> LayerKind:
     return LayerKind(
         name,
         model,
-        activation_rule,
+        more.pop("rule", activation_rule),
         "activation",
         "activation",
         elementwise=True,
@@ -57,14 +66,22 @@ def _activation(name: str, model: type, torch_class: str, label: str, last: str 
         torch_class=torch_class,
         label=label,
         rider=True,
-        last=last,
+        **more,
     )
 
 
 KINDS = (
     _activation("relu", ReLU, "ReLU", "ReLU"),
     _activation("relu6", ReLU6, "ReLU6", "ReLU6"),
-    _activation("leaky_relu", LeakyReLU, "LeakyReLU", "Leaky ReLU"),
+    _activation(
+        "leaky_relu",
+        LeakyReLU,
+        "LeakyReLU",
+        "Leaky ReLU",
+        rule=leaky_relu_rule,
+        hyper=("negative_slope",),
+        keys={"negative_slope": "negative_slope"},
+    ),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
     _activation(
@@ -72,7 +89,7 @@ KINDS = (
         Softmax,
         "Softmax",
         "Softmax",
-        "it turns the final scores into probabilities over dim=1",
+        last="it turns the final scores into probabilities over dim=1",
     ),
 )
 

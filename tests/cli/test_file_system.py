@@ -46,8 +46,9 @@ def test_a_fifo_is_refused_at_once(tmp_path):
     proc = child("-c", f"import cnnspec; cnnspec.load({str(fifo)!r})")
     assert proc.returncode == 1
     assert (
-        "NotARegularFile: [Errno 22] it is a FIFO (named pipe), not a regular file" in proc.stderr
-    )
+        "SpecFileError: net.yaml:1:1: error: cannot read net.yaml: it is a FIFO (named pipe), "
+        "not a regular file [unreadable]"
+    ) in proc.stderr
 
 
 def test_the_same_file_twice_is_compiled_once(tmp_path, monkeypatch, capsys):

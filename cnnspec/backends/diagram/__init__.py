@@ -66,7 +66,11 @@ def render_diagram(
     A graph (layout ``graph``): see :func:`graph_plan` — by default repeated block
     instances fold, then deeper blocks, until the diagram fits a page; ``expand``
     draws everything; ``depth=N`` draws every block or container at depth N (1: a
-    row of the network) as one node; ``collapse`` folds repeats whatever the size."""
+    row of the network) as one node; ``collapse`` folds repeats whatever the size.
+    ``expand`` with ``depth`` draws every instance down to depth N, never folding;
+    ``collapse`` with ``expand`` contradicts itself: a ValueError."""
+    if collapse and expand:
+        raise ValueError("collapse folds repeats and expand draws every one: give one of them")
     if net.layout == "graph":
         return graph_plan(net, collapse=collapse, expand=expand, depth=depth).digraph
     return render_chain(net, collapse=collapse)
