@@ -165,6 +165,10 @@ class Member:
     #: a repeat count written as an expression (``n``): then ``copies`` holds the first
     #: copy and the arguments every other copy shares, and the class writes a loop
     repeat: str | None = None
+    #: under such a loop, copies whose input maps change copy by copy: (the maps after
+    #: the first copy, one copy's output maps over the maps it reads, named
+    #: ``_copy_maps``); the other copies' ``in_maps`` argument is then that running value
+    loop: tuple[str, str] | None = None
     children: tuple[Member, ...] = ()  # a container's children, in order
     named: bool = False  # children as named attributes (OrderedDict) or indexed
     module: bool = True  # holds an nn.Module (False for add, concat, flatten)
@@ -234,6 +238,7 @@ class Step:
     rest: BlockArgs | None = None
     repeat: Expr | None = None  # a `repeat` count written as an expression
     named: bool = False  # a container's (or repeated block row's) children are named
+    names: str | None = None  # a repeated block row's `names:` pattern (``layer{i}``)
 
 
 @dataclass(frozen=True)

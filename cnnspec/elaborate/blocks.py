@@ -19,7 +19,7 @@ from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
 from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
 from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import MAX_ROWS, check_identifier
+from ..spec.values import MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
 from .emit import cond_of, node_id
 from .memo import Memo, Walked, instance_key
 from .scope import Scope, Value, Written, article, lookup
@@ -254,23 +254,22 @@ class Blocks:
                 return evolve(v, shape=None), None
             these = first if k == 0 else args
             depth = scope.depth + 2
+            before = self.walker.rows_total
             out, walk = self.instance(scope, w, block, these, cur, f"{path}.{child}", ctx, depth)
             if out.shape is None or walk is None:
                 return Value(node_id(scope, w.name), None, w.name), None
             calls.append(BlockCall(child if row.names is not None else None, these, walk))
             cur = evolve(out, member=w.name)
+            # the copies that share the row's arguments have as many rows as the first
+            # of them: past the limit, they are not walked
+            shared = 0 if row.first is None else 1
+            if k == shared and self.too_many(w, ctx, k, self.walker.rows_total - before):
+                return Value(node_id(scope, w.name), None, w.name), None
         raw_repeat = lookup(self.doc.data, w.path + ("repeat",))
         count = None
         if scope.env is not None and ex.is_expr(raw_repeat):
             # a count that varies per instance: the class writes the first copy and a
             # loop over the others (whose arguments are then all the same)
-            if row.names is not None:
-                ctx.error(
-                    "'names' needs a fixed `repeat`; this one is an expression",
-                    "block-varies",
-                    "names",
-                )
-                return evolve(v, shape=None), None
             count = ex.parse(raw_repeat)
         self.walker.emit.add_group(
             path,
@@ -294,22 +293,51 @@ class Blocks:
             rest=args,
             repeat=count,
             named=row.names is not None,
+            names=row.names,
         )
         return cur, step
 
+    def too_many(self, w: Written, ctx: RowContext, k: int, rows: int) -> bool:
+        """Whether the copies after copy ``k``, at its ``rows`` each, would take the spec
+        past the row limit (then reported, once, at the row's `repeat`)."""
+        assert w.row.repeat is not None
+        total = self.walker.rows_total + rows * (w.row.repeat - 1 - k)
+        if total <= MAX_ROWS:
+            return False
+        if not self.walker.too_large:
+            self.walker.too_large = True
+            ctx.error(
+                f"the spec expands to more than {MAX_ROWS:,} rows (the limit): {w.row.repeat:,} "
+                f"copies of block '{w.row.type}', of {rows:,} rows each",
+                "too-large",
+                "repeat",
+            )
+        return True
+
     def copy_name(self, row: BlockRow, k: int, ctx: RowContext) -> str | None:
         """The name of copy ``k`` (0-based): ``names`` with ``{i}`` numbered from 1, or
-        the index (None once an error is reported)."""
+        the index (None once an error is reported). A copy's name obeys the rules of a
+        row's, and of a child of the nn.Sequential that holds the copies."""
         if row.names is None:
             return str(k)
+        if "{i}" not in row.names:
+            # one copy too: a computed count may be more in other instances, and a
+            # pattern that names one module is a row name (write the row without repeat)
+            ctx.error("'names' needs {i} to number the copies", "value", "names")
+            return None
+        child = row.names.replace("{i}", str(k + 1))
         try:
-            child = row.names.replace("{i}", str(k + 1))
             check_identifier(child, "copy name")
         except ValueError as exc:
             ctx.error(f"'names': {exc}", "value", "names")
             return None
-        if "{i}" not in row.names and row.repeat is not None and row.repeat > 1:
-            ctx.error("'names' needs {i} to number the copies", "value", "names")
+        if child in RESERVED_NAMES or child in SEQUENTIAL_NAMES:
+            ctx.error(
+                f"'names': copy name '{child}' is already an attribute of the nn.Sequential "
+                "that holds the copies",
+                "value",
+                "names",
+            )
             return None
         return child
 

@@ -18,7 +18,7 @@ from ..ir import INPUT, Group, Node, Step
 from ..kinds import KINDS, SPATIAL
 from ..kinds.base import Resolved, RowContext, opt
 from ..kinds.linear import FLATTEN
-from .scope import Scope, Value, Written, lookup
+from .scope import Scope, Value, Written, lookup, maps_after
 from .substitute import written_exprs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -191,7 +191,8 @@ class Emitter:
         assert info.rule is not None
         res = info.rule(ctx, v.shape)
         if res.output_shape is None:
-            return evolve(v, shape=None, flattened_by=v.flattened_by)
+            known = v.shape[0] if v.shape is not None and len(v.shape) == 3 else None
+            return evolve(v, shape=None, maps=maps_after(row, info, known))
         node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
         out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by)
         graph = self.walker.graph

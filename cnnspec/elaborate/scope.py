@@ -18,6 +18,19 @@ class Value:
     member: str  # the step of the scope that holds it (INPUT: the scope's input)
     pos: Pos | None = None  # where the row producing it is written
     flattened_by: str | None = None  # "at layer 5 'flatten1'", once flattened
+    #: a layer's maps where an error left its size unknown (later rows' maps still check)
+    maps: int | None = None
+
+
+def maps_after(row: Any, info: Any, maps: int | None) -> int | None:
+    """The maps a layer gives whatever its size: its input's ``maps`` for a kind that keeps
+    them, its own `maps` for a kind that declares them; None when they are not known."""
+    if info.maps == "same":
+        return maps
+    if info.maps == "declared" and info.maps_key == "maps":
+        value = getattr(row, "maps", None)
+        return value if isinstance(value, int) else None
+    return None
 
 
 @dataclass

@@ -21,13 +21,13 @@ from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ScopeTrace, Step
 from ..kinds import FLATTENS, KINDS, MERGES, SPATIAL
-from ..kinds.base import RowContext, declared, opt
+from ..kinds.base import RowContext, check_maps, declared, opt
 from ..spec.models import BlockRow, Spec
-from ..spec.values import MAX_ROWS
+from ..spec.values import MAX_ROWS, SEQUENTIAL_NAMES
 from .blocks import Blocks
 from .emit import Emitter, cond_of, node_id
 from .printed import check_printed
-from .scope import Scope, Value, Written, article, lookup
+from .scope import Scope, Value, Written, article, lookup, maps_after
 
 
 class Walker:
@@ -40,6 +40,7 @@ class Walker:
         self.graph = graph
         self.diagnostics: list[Diagnostic] = []
         self.rows_total = 0
+        self.too_large = False  # the `[too-large]` error is reported
         self.input_size: tuple[int, int] | None = (
             tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
         )
@@ -62,26 +63,35 @@ class Walker:
 
     # ------------------------------------------------------------------ rows of a scope
 
-    def expand(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> list[Written]:
-        """`repeat` on a layer row → copies; names given to every row of the scope."""
+    def expand(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> list[Written] | None:
+        """`repeat` on a layer row → copies; names given to every row of the scope (None:
+        the spec is too large, reported once)."""
         out: list[Written] = []
         total = sum(1 if isinstance(r, BlockRow) else r.repeat for _, r in rows)
         self.rows_total += total
         if self.rows_total > MAX_ROWS:
-            at = rows[0][0][:-1] if rows else ("layers",)
-            self.error(
-                f"the spec expands to {self.rows_total:,} rows; the limit is {MAX_ROWS:,}",
-                "too-large",
-                self.doc.pos(at),
-                scope,
-            )
-            return []
+            if not self.too_large:  # every scope walked after it is as far past the limit
+                self.too_large = True
+                at = rows[0][0][:-1] if rows else ("layers",)
+                self.error(
+                    f"the spec expands to {'' if scope.top else 'at least '}"
+                    f"{self.rows_total:,} rows; the limit is {MAX_ROWS:,}",
+                    "too-large",
+                    self.doc.pos(at),
+                    scope,
+                )
+            return None
         for path, row in rows:
-            copies = 1 if isinstance(row, BlockRow) else row.repeat
+            block = isinstance(row, BlockRow)  # its copies are made by the block's row
+            copies = 1 if block else row.repeat
+            numbered = not block and "repeat" in row.model_fields_set  # `repeat: 1` too
             for copy in range(1, copies + 1):
-                named = row
-                if row.name is not None and copies > 1:
-                    named = row.model_copy(update={"name": f"{row.name}_{copy}"})
+                # the copies are a chain: the first reads what the row reads (its `from:`),
+                # each other the copy before it
+                update: dict[str, Any] = {} if copy == 1 else {"from_": None}
+                if row.name is not None and numbered:
+                    update["name"] = f"{row.name}_{copy}"
+                named = row.model_copy(update=update) if update else row
                 out.append(Written(named, len(out) + 1, path, (path[-1], copy)))
         self.name_rows(scope, out)
         return out
@@ -125,6 +135,8 @@ class Walker:
 
     def walk(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> Value:
         written = self.expand(scope, rows)
+        if written is None:
+            return evolve(scope.input, shape=None)
         later = {w.name: w for w in written}
         scope.last_row = max((w.number for w in written if w.row.type not in FLATTENS), default=0)
         if scope.top and written and not scope.last_row:
@@ -314,7 +326,16 @@ class Walker:
             scope.flattened = True
             unknown = _unknown(scope, w, self.doc, first)
             return evolve(unknown, flattened_by=f"at layer {w.number} '{w.name}'")
-        return _unknown(scope, w, self.doc, first)
+        if isinstance(w.row, BlockRow):
+            self.blocks.used.add(w.row.type)  # its rows are not walked here, but a row uses it
+        info = kind
+        if info is None or info.shape is None or info.inputs != 1 or first.maps is None:
+            return _unknown(scope, w, self.doc, first)
+        # the size is unknown, the maps are not: a row that keeps them is checked still
+        if info.maps == "same":
+            check_maps(ctx, first.maps, f"a {info.name}")
+        maps = maps_after(w.row, info, first.maps)
+        return evolve(_unknown(scope, w, self.doc, first), maps=maps)
 
     def absent(self, scope: Scope, w: Written, inputs: list[Value]) -> Value:
         """A row whose `if:` is false here: readers read its (first) input instead."""
@@ -345,6 +366,16 @@ class Walker:
                     "for named scopes (blocks and the network)",
                     "from-in-sequential",
                     self.doc.pos(w.path + ("layers", j, "from")),
+                    scope,
+                )
+                return evolve(v, shape=None)
+            numbered = not isinstance(child, BlockRow) and "repeat" in child.model_fields_set
+            if row.children == "named" and child.name in SEQUENTIAL_NAMES and not numbered:
+                self.error(
+                    f"name '{child.name}' is already an attribute of the nn.Sequential that "
+                    "holds a named container's rows",
+                    "value",
+                    self.doc.pos(w.path + ("layers", j, "name")),
                     scope,
                 )
                 return evolve(v, shape=None)

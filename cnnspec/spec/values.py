@@ -50,6 +50,10 @@ RESERVED_NAMES = frozenset(
     """.split()
 )
 
+#: What an nn.Sequential has beyond every nn.Module's attributes: a module of one of these
+#: names cannot be its child (the copies of a repeated block, a named container's rows).
+SEQUENTIAL_NAMES = frozenset({"append", "extend", "insert", "pop"})
+
 #: The globals the generated module's code looks up when it runs, and what a class of
 #: that name would replace: ``class super(nn.Module)`` makes ``super().__init__()`` call
 #: the class itself, forever. A test derives this set from the generated source.

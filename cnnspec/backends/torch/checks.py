@@ -14,6 +14,7 @@ import keyword
 from ...expr import Sym
 from ...ir import Member, Network
 from .errors import RenderError
+from .maps import RUNNING
 from .writer import RESERVED
 
 #: what an expression of a block may hold: arithmetic, comparisons and logic over names
@@ -71,13 +72,17 @@ def _check_member(member: Member, names: set[str]) -> None:
         _check_expr(member.cond, names, "condition")
     if member.repeat is not None:
         _check_expr(member.repeat, names, "repeat count")
+    if member.loop is not None:
+        _check_expr(member.loop[0], names, "maps")
+        _check_expr(member.loop[1], names | {RUNNING}, "maps")
     if member.block is not None:
         _check_identifier(member.block)
     _check_args(member.args, names, "argument")
+    running = names | {RUNNING} if member.loop is not None else names
     for copy, args in member.copies:
-        if copy is not None:
-            _check_identifier(copy)
-        _check_args(args, names, "argument")
+        if copy is not None:  # a name, or the `names:` pattern of a loop's copies
+            _check_identifier(copy.replace("{i}", "1") if member.repeat else copy)
+        _check_args(args, running, "argument")
     if member.node is not None:
         for field in dataclasses.fields(member.node):
             value = getattr(member.node, field.name)

@@ -28,7 +28,7 @@ from ...ir import (
     Trace,
 )
 from ...kinds import MAPS
-from .maps import Maps, paren, subst, sum_maps
+from .maps import RUNNING, Maps, paren, repeated_maps, subst, sum_maps
 from .merge import Walked, all_children, finish, merge_column, merge_members, passthrough
 from .nodes import NodeWriter, out_maps
 
@@ -165,11 +165,11 @@ class Lowering:
             copies.append((call.child, args))
             if k == 0:
                 rest = (None, _call_args(decl, cur, step.rest))
-        repeat = None
+        repeat = loop = None
         if step.repeat is not None and rest is not None:
             # a count that varies per instance: the first copy, then a loop over the others
             repeat = step.repeat.python()
-            copies = [copies[0], rest]
+            copies, cur, loop = self.loop(decl, step, in_maps, copies[0], repeat)
         member = Member(
             step.name,
             "block",
@@ -179,9 +179,43 @@ class Lowering:
             copies=tuple(copies),
             named=step.named,
             repeat=repeat,
+            loop=loop,
             env=env,
         )
         return member, cur
+
+    def loop(
+        self, decl: BlockDecl, step: Step, in_maps: Maps, first: tuple, count: str
+    ) -> tuple[list, Maps, tuple[str, str] | None]:
+        """A repeat count written as an expression: the first copy, the arguments of the
+        others, the maps after all of them, and (when each copy reads other maps than
+        the one before) the running maps the class's loop keeps."""
+        assert step.rest is not None
+        call0 = step.calls[0]
+        after_first = self.instance_maps(call0, in_maps)
+        # one copy after the first as this instance walked it; with a single copy, the
+        # first's rows with the others' arguments
+        other = step.calls[1] if len(step.calls) > 1 else BlockCall(None, step.rest, call0.walk)
+        running = self.instance_maps(other, RUNNING)
+        total = repeated_maps(after_first, running, count)
+        if total is None:
+            self.problems.append(
+                Diagnostic(
+                    "error",
+                    f"the copies of block '{decl.name}' in row '{step.name}' read maps that "
+                    f"change by the rule {running} (the maps the copy before gives are "
+                    f"{RUNNING}), which a `repeat` written as an expression cannot follow; "
+                    "write the count as a number",
+                    "block-varies",
+                    decl.pos,
+                )
+            )
+            total = after_first
+        if total == after_first:  # every other copy reads what the first gives
+            rest = (step.names, _call_args(decl, after_first, step.rest))
+            return [first, rest], after_first, None
+        rest = (step.names, _call_args(decl, RUNNING, step.rest))
+        return [first, rest], total, (str(after_first), str(running))
 
     def instance_maps(self, call: BlockCall, in_maps: Maps) -> Maps:
         """The maps of an instance's output, its arguments substituted into its block's."""

@@ -149,3 +149,35 @@ def dollar(python: str) -> str:
         if isinstance(n, ast.Name) and n.id != ex.IN_MAPS:
             n.id = "$" + n.id
     return ast.unparse(tree)
+
+
+#: in a loop over the copies of a repeated block: the maps the next copy reads
+RUNNING = "_copy_maps"
+
+
+def repeated_maps(first: Maps, step: Maps, count: str) -> Maps | None:
+    """The maps after ``count`` copies, the first giving ``first`` and each other turning
+    the :data:`RUNNING` maps into ``step``: ``first`` when ``step`` keeps them, the
+    others' when it ignores them, ``first + (count - 1) * d`` when it adds ``d`` to them
+    (a dense block); None for any other rule (no closed form to write)."""
+    if str(subst(step, {RUNNING: first})) == str(first):
+        return first
+    if isinstance(step, int) or RUNNING not in _names_in(step):
+        return f"{paren(step)} if {count} > 1 else {paren(first)}"
+    tree = ast.parse(step, mode="eval")
+    terms: list[ast.AST] = []
+    stack = [tree.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += (n.right, n.left)
+        else:
+            terms.append(n)
+    others = [t for t in terms if not (isinstance(t, ast.Name) and t.id == RUNNING)]
+    if len(others) != len(terms) - 1:
+        return None
+    rest = [ast.unparse(t) for t in others]
+    if any(RUNNING in _names_in(r) for r in rest):
+        return None
+    added = sum_maps([int(r) if r.isdigit() else r for r in rest])
+    return sum_maps([first, f"({count} - 1) * {paren(added)}"])

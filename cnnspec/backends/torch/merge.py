@@ -130,6 +130,7 @@ def _normal_key(m: Member) -> tuple:
         m.args,
         m.copies,
         m.repeat,
+        m.loop,
         m.named,
         m.module,
     )

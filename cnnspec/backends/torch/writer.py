@@ -10,6 +10,7 @@ from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
 from .errors import RenderError
 from .linewrap import Call, Code
+from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
@@ -122,20 +123,7 @@ class ClassWriter:
         if member.kind in CONTAINERS:
             return self.container(member, member.children, member.named, indent)
         if member.kind == "block" and member.repeat is not None:
-            (_, first), (_, rest) = member.copies
-            block = member.block or ""
-            name = self.init_names.fresh(member.name)
-            pad = " " * indent
-            pre = [
-                *linewrap.lines(
-                    Call("", (Call(block, first),), "[]"),
-                    indent,
-                    f"{name}: list[nn.Module] = ",
-                ),
-                f"{pad}for _ in range(1, {member.repeat}):",
-                *linewrap.lines(Call(f"{name}.append", (Call(block, rest),)), indent + 4),
-            ]
-            return pre, f"nn.Sequential(*{name})", _comment(member)
+            return self.loop(member, indent)
         if member.kind == "block" and member.copies:
             blocks = [(child, Call(member.block or "", args)) for child, args in member.copies]
             if member.named:
@@ -149,6 +137,45 @@ class ClassWriter:
         if member.kind == "block":
             return [], Call(member.block or "", member.args), _comment(member)
         return [], self.layer(member), _comment(member)
+
+    def loop(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
+        """A repeat count written as an expression: the first copy, then a loop over the
+        others (named by the ``names:`` pattern, else indexed), each reading the maps the
+        one before gives where they change copy by copy."""
+        (child, first), (pattern, rest) = member.copies
+        block = member.block or ""
+        name = self.init_names.fresh(member.name)
+        pad = " " * indent
+        if member.named:
+            index = self.init_names.fresh("i")
+            pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
+            pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
+            loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
+            into = f'{name}[f"{(pattern or "").replace("{i}", "{" + index + "}")}"] = '
+            made = f"nn.Sequential({name})"
+        else:
+            pre = linewrap.lines(
+                Call("", (Call(block, first),), "[]"), indent, f"{name}: list[nn.Module] = "
+            )
+            loop = f"{pad}for _ in range(1, {member.repeat}):"
+            into = ""
+            made = f"nn.Sequential(*{name})"
+        maps = step = ""
+        if member.loop is not None:  # each copy reads the maps the one before gives
+            maps = self.init_names.fresh(f"{member.name}_maps")
+            after_first, running = member.loop
+            rest = (maps, *rest[1:])
+            step = str(subst(running, {RUNNING: maps}))
+            pre += linewrap.lines(after_first, indent, f"{maps} = ")
+        pre.append(loop)
+        call = Call(block, rest)
+        if into:
+            pre += linewrap.lines(call, indent + 4, into)
+        else:
+            pre += linewrap.lines(Call(f"{name}.append", (call,)), indent + 4)
+        if step:
+            pre += linewrap.lines(step, indent + 4, f"{maps} = ")
+        return pre, made, _comment(member)
 
     def child(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
         """A container's child; a nested container or repeated block is built first, in
