@@ -1,0 +1,39 @@
+"""Generated block classes: their signatures parse, and they do what their signature says."""
+
+from __future__ import annotations
+
+import torch
+
+import cnnspec
+
+REQUIRED_AFTER_DEFAULT = """\
+name: Net
+input: {maps: 3, size: 8x8}
+blocks:
+  Unit:
+    params:
+      s: {type: int, default: 1}
+      m: int
+    layers:
+    - {name: conv, type: conv, maps: $m, kernel: 3, stride: $s, padding: 1}
+layers:
+- {name: unit, type: Unit, m: 4}
+- {name: down, type: Unit, m: 6, s: 2}
+"""
+
+
+def _namespace(net: cnnspec.Network) -> dict:
+    namespace: dict = {}
+    exec(compile(cnnspec.torch_source(net), "<generated>", "exec"), namespace)
+    return namespace
+
+
+def test_required_params_come_before_those_with_defaults():
+    net = cnnspec.loads(REQUIRED_AFTER_DEFAULT)
+    source = cnnspec.torch_source(net)
+    assert "def __init__(self, in_maps: int, m: int, s: int = 1) -> None:" in source
+    assert "self.unit = Unit(3, 4)" in source
+    assert "self.down = Unit(4, 6, s=2)" in source
+    model = _namespace(net)["Net"]()
+    assert tuple(model(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
+    assert tuple(cnnspec.build(net)(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
