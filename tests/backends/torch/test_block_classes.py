@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from spec_text import report
 
 import cnnspec
 
@@ -37,3 +38,30 @@ def test_required_params_come_before_those_with_defaults():
     model = _namespace(net)["Net"]()
     assert tuple(model(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
     assert tuple(cnnspec.build(net)(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
+
+
+MERGE_IN_INDEXED = """\
+name: Net
+input: {maps: 3, size: 8x8}
+blocks:
+  Unit:
+    children: indexed
+    params: {m: int}
+    layers:
+    - {name: a, type: conv, maps: $m, kernel: 1}
+    - {name: b, type: conv, maps: $m, kernel: 3, padding: 1, from: input}
+    - {name: cat, type: concat, from: [a, b]}
+layers:
+- {name: unit, type: Unit, m: 4}
+"""
+
+
+def test_an_indexed_block_runs_as_a_chain():
+    """An indexed block is an nn.Sequential: a row that reads another (a `from:`, a merge)
+    is refused where it is written, once for the block, not at build time."""
+    assert report(MERGE_IN_INDEXED) == [
+        f"t.yaml:{line}:{col}: error: block 'Unit' has indexed children (an nn.Sequential): "
+        "its rows read the previous row; `from` is for named scopes (blocks with named "
+        "children, and the network) [from-in-sequential]"
+        for line, col in ((9, 68), (10, 39))
+    ]
