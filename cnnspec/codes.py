@@ -74,6 +74,9 @@ CODES: dict[str, Code] = {
     "from-in-sequential": Code(
         "graph", "error", "`from:` inside a sequential container or an indexed block."
     ),
+    "fc-in-sequential": Code(
+        "graph", "error", "An fc reading maps×H×W inside an nn.Sequential: write its flatten."
+    ),
     "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
     "unused": Code("graph", "warning", "A row whose output nothing reads."),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),

@@ -357,6 +357,7 @@ class Walker:
             depth=scope.depth + 1,
             children=row.children,
             notes=scope.notes,
+            sequential=True,
         )
         start = len(self.emit.nodes)
         rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]

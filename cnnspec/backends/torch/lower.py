@@ -105,7 +105,7 @@ class Lowering:
         first = maps[inputs[0]] if inputs else maps[INPUT]
         if not step.present:  # readers read its (first) input
             return Member(step.name, step.kind, inputs, "", module=step.module), first
-        if step.kind == "flatten":
+        if step.kind == "flatten" and not step.module:
             shape = _shape(scope, step.shape)
             return Member(step.name, "flatten", inputs, shape, module=False), step.shape[0]
         if step.inner is not None:

@@ -80,6 +80,8 @@ def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
         if scope.env is not None and isinstance(written, Expr):
             return written.python()
         return node.output_shape[0]
+    if kind == "flatten":  # nn.Flatten: its input's every element
+        return node.output_shape[0]
     return in_maps
 
 

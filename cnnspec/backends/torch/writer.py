@@ -303,7 +303,7 @@ class ClassWriter:
                 like = ins[-1]
                 ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
             return Call("torch.cat", (Call("", tuple(ins), "[]"), "1"))
-        if m.kind == "flatten":
+        if m.kind == "flatten" and not m.module:
             return Call("torch.flatten", (ins[0], "1"))
         if m.node is not None and m.node.functional:
             call = self.macros.interpolate(m.node, ins[0], f"{x}.shape[2:]")  # type: ignore[attr-defined]

@@ -65,3 +65,39 @@ def test_an_indexed_block_runs_as_a_chain():
         "children, and the network) [from-in-sequential]"
         for line, col in ((9, 68), (10, 39))
     ]
+
+
+FLATTEN_IN_SEQUENTIAL = """\
+name: Net
+input: {maps: 3, size: 8x8}
+layers:
+- {name: features, type: conv, maps: 4, kernel: 3, padding: 1}
+- {name: pool, type: adaptive_avgpool, size: 1}
+- name: classifier
+  type: sequential
+  layers:
+  - {type: flatten}
+  - {type: fc, size: 10}
+"""
+
+
+def test_a_flatten_inside_an_nn_sequential_is_an_nn_flatten():
+    """torchvision's classifiers: nn.Sequential(nn.Flatten(), nn.Linear(4, 10))."""
+    net = cnnspec.loads(FLATTEN_IN_SEQUENTIAL)
+    flat = next(n for n in net.nodes if n.kind == "flatten")
+    assert (flat.path, flat.torch_class) == ("classifier.0", "Flatten")
+    source = cnnspec.torch_source(net)
+    assert "nn.Flatten(),  # -> 4\n            nn.Linear(4, 10),  # -> 10\n" in source
+    x = torch.randn(2, 3, 8, 8)
+    for model in (cnnspec.build(net), _namespace(net)["Net"]()):
+        assert list(model.state_dict())[-2:] == ["classifier.1.weight", "classifier.1.bias"]
+        assert tuple(model(x).shape) == (2, 10)
+
+
+def test_an_fc_reading_maps_inside_an_nn_sequential_asks_for_its_flatten():
+    text = FLATTEN_IN_SEQUENTIAL.replace("  - {type: flatten}\n", "")
+    assert report(text) == [
+        "t.yaml:9:5: error: layer 1 'fc1' (fc): an fc inside an nn.Sequential (a container, "
+        "an indexed block) reads 4×1×1: write a `flatten` row before it (nn.Flatten, a child "
+        "of its own) or before the container [fc-in-sequential]"
+    ]
