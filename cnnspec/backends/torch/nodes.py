@@ -105,6 +105,8 @@ class NodeWriter:
                     hyper["out_maps"] = Sym(maps.python())
             if node.activation_of is None:
                 _written_fields(hyper, written, node.kind)
+            if hyper["padding_same"]:  # the class writes padding="same", whatever the kernel
+                hyper["padding"] = None
         # rows written alike share one Node: the classes' merge then compares by identity
         values = tuple(hyper.values())
         memo = (node.name, node.kind, values, types_of(values))

@@ -101,3 +101,76 @@ def test_an_fc_reading_maps_inside_an_nn_sequential_asks_for_its_flatten():
         "an indexed block) reads 4×1×1: write a `flatten` row before it (nn.Flatten, a child "
         "of its own) or before the container [fc-in-sequential]"
     ]
+
+
+def _block(body: str, rows: str) -> str:
+    return f"name: Net\ninput: {{maps: 3, size: 8x8}}\nblocks:\n  Unit:\n{body}layers:\n{rows}"
+
+
+ACTIVATION_ON_AN_IF_ROW = _block(
+    """\
+    params:
+      t: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: $t * in_maps, kernel: 1, activation: relu, if: $t != 1}
+    - {name: conv, type: conv, maps: 4, kernel: 3, padding: 1}
+""",
+    "- {name: units, type: Unit, repeat: 2, first: {t: 3}}\n",
+)
+
+PADDING_SAME_WITH_A_KERNEL_PARAM = _block(
+    """\
+    params: {k: int}
+    layers:
+    - {name: conv, type: conv, maps: 4, kernel: $k, padding: same}
+""",
+    "- {name: small, type: Unit, k: 3}\n- {name: large, type: Unit, k: 5}\n",
+)
+
+MAPS_AFTER_AN_IF_ROW = _block(
+    """\
+    params:
+      t: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: 8, kernel: 1, if: $t != 1}
+    - {name: conv, type: conv, maps: 4, kernel: 3, padding: 1}
+""",
+    "- {name: plain, type: Unit}\n- {name: wide, type: Unit, t: 6}\n",
+)
+
+
+def _runs(net: cnnspec.Network) -> dict:
+    """The network built both ways runs to its declared output; the exec'd classes."""
+    namespace = _namespace(net)
+    x = torch.randn(1, *net.input_shape)
+    for model in (cnnspec.build(net), namespace[net.name]()):
+        assert tuple(model(x).shape[1:]) == net.output_shape
+    return namespace
+
+
+def test_an_activation_on_an_if_row_is_optional_with_its_row():
+    net = cnnspec.loads(ACTIVATION_ON_AN_IF_ROW)
+    source = cnnspec.torch_source(net)
+    assert "        if t != 1:\n            self.relu1 = nn.ReLU()" in source
+    unit = _runs(net)["Unit"]
+    assert [type(m).__name__ for m in unit(3, t=3).children()] == ["Conv2d", "ReLU", "Conv2d"]
+    assert [type(m).__name__ for m in unit(3).children()] == ["Conv2d"]
+
+
+def test_padding_same_is_one_class_whatever_the_kernel():
+    net = cnnspec.loads(PADDING_SAME_WITH_A_KERNEL_PARAM)
+    source = cnnspec.torch_source(net)
+    assert 'nn.Conv2d(in_maps, 4, kernel_size=k, padding="same")' in source
+    unit = _runs(net)["Unit"]
+    assert unit(3, 7).conv.padding == "same"
+
+
+def test_maps_after_an_if_row_follow_its_condition():
+    """The row after an optional one reads in_maps where it is absent, its maps where not."""
+    net = cnnspec.loads(MAPS_AFTER_AN_IF_ROW)
+    assert "nn.Conv2d(8 if t != 1 else in_maps, 4, kernel_size=3, padding=1)" in (
+        cnnspec.torch_source(net)
+    )
+    unit = _runs(net)["Unit"]
+    assert unit(5).conv.in_channels == 5
+    assert unit(5, t=2).conv.in_channels == 8
