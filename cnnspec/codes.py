@@ -74,7 +74,12 @@ CODES: dict[str, Code] = {
     "repeat-override": Code("graph", "error", "`first:`/`names:` on a row without `repeat`."),
     "block-recursion": Code("graph", "error", "A block that instantiates itself."),
     "block-varies": Code("graph", "error", "A block whose instances need different code."),
-    "from-in-sequential": Code("graph", "error", "`from:` inside a sequential container."),
+    "from-in-sequential": Code(
+        "graph", "error", "`from:` inside a sequential container or an indexed block."
+    ),
+    "fc-in-sequential": Code(
+        "graph", "error", "An fc reading maps×H×W inside an nn.Sequential: write its flatten."
+    ),
     "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
     "unused": Code("graph", "warning", "A row whose output nothing reads."),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),

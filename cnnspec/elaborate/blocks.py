@@ -371,6 +371,7 @@ class Blocks:
             depth=depth,
             children=block.children,
             notes=(note(f"instantiated from {label}", ctx.at()),) + scope.notes,
+            sequential=block.children == "indexed",
         )
         start = len(emitted.nodes)
         key = instance_key(name, values, v, depth)

@@ -161,11 +161,15 @@ class Emitter:
         scope.flattened = True
         flat = (math.prod(v.shape),)
         name = name or w.name
-        node = self.add_node(scope, w, FLATTEN.name, name, Resolved(flat), [v], ctx, module=False)
+        # in an nn.Sequential the flatten is a child like any other: nn.Flatten
+        module = self.walker.graph and scope.sequential
+        res = Resolved(flat, fields={"torch_class": "Flatten"} if module else {})
+        node = self.add_node(scope, w, FLATTEN.name, name, res, [v], ctx, module=module)
         by = f"at layer {w.number} '{w.name}'"
         out = Value(node.id, flat, name, ctx.at(), by)
         if self.walker.graph and (explicit or scope.children not in ("sequential", "flat")):
-            scope.steps.append(Step(name, FLATTEN.name, (v.member,), flat, module=False))
+            step = Step(name, FLATTEN.name, (v.member,), flat, module=module, node=node)
+            scope.steps.append(step)
         return out
 
     def layer(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
@@ -182,6 +186,14 @@ class Emitter:
             )
             return evolve(v, shape=None)
         if info.flat_input and len(v.shape) != 1:
+            if self.walker.graph and scope.sequential:
+                ctx.error(
+                    f"an fc inside an nn.Sequential (a container, an indexed block) reads "
+                    f"{shape_text(v.shape)}: write a `flatten` row before it (nn.Flatten, a "
+                    "child of its own) or before the container",
+                    "fc-in-sequential",
+                )
+                return evolve(v, shape=None)
             fname = None
             if scope.children not in ("sequential", "flat"):
                 fname = self.fresh_flatten(scope)

@@ -71,6 +71,8 @@ class Scope:
     #: a chain: the position of the last row that is not a flatten (for softmax)
     last_row: int = 0
     top: bool = False
+    #: the scope is an nn.Sequential (a container, an indexed block): every row a module
+    sequential: bool = False
 
     @property
     def env_items(self) -> tuple[tuple[str, object], ...] | None:

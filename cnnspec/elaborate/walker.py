@@ -352,7 +352,14 @@ class Walker:
                 module=info is None or info.is_module,
             )
             scope.steps.append(step)
-        return evolve(inputs[0], member=w.name)
+        if not w.act_name:
+            return evolve(inputs[0], member=w.name)
+        # its `activation:` is absent with it: readers read what the activation would be
+        scope.passthrough[w.act_name] = w.name
+        if self.graph:
+            act = opt(w.row, "activation")
+            scope.steps.append(Step(w.act_name, act, (w.name,), present=False, cond=cond_of(w)))
+        return evolve(inputs[0], member=w.act_name)
 
     # ------------------------------------------------------------------ containers
 
@@ -386,6 +393,7 @@ class Walker:
             depth=scope.depth + 1,
             children=row.children,
             notes=scope.notes,
+            sequential=True,
         )
         start = len(self.emit.nodes)
         rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]

@@ -153,7 +153,26 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
                 )
         if block.layers is None and block.table is None:
             out.append(Diagnostic("error", f"block '{name}' has no 'layers'", "missing", where))
+        if block.children == "indexed":
+            out += _from_in_indexed(doc, name, block.layers or [])
     return out
+
+
+def _from_in_indexed(doc: Document, name: str, rows: list[dict[str, Any]]) -> list[Diagnostic]:
+    """An indexed block is an nn.Sequential: its rows run as a chain, none reads another
+    row (merges included: they read the rows their `from:` names)."""
+    return [
+        Diagnostic(
+            "error",
+            f"block '{name}' has indexed children (an nn.Sequential): its rows read the "
+            "previous row; `from` is for named scopes (blocks with named children, and the "
+            "network)",
+            "from-in-sequential",
+            doc.pos(("blocks", name, "layers", i, "from")),
+        )
+        for i, row in enumerate(rows)
+        if "from" in row
+    ]
 
 
 def _fits(value: Any, type_name: str) -> bool:

@@ -71,9 +71,11 @@ class Lowering:
         members = merge_members(decl, runs, self.problems)
         if members is None:
             return None
+        # Python takes the required arguments first: the spec's order otherwise (a call
+        # passes the required ones by position, in this order, and the others by keyword)
         params = tuple(
             Param(p, kind, None if default is None else repr(default))
-            for p, kind, default in decl.params
+            for p, kind, default in sorted(decl.params, key=lambda p: p[2] is not None)
         )
         output = passthrough(walks[0].output, runs[0], members)
         return ClassDef(
@@ -105,7 +107,7 @@ class Lowering:
         if not step.present:  # readers read its (first) input
             return Member(step.name, step.kind, inputs, "", module=step.module), first
         rule = MAPS.get(step.kind)
-        if rule == "flat":
+        if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
             return Member(step.name, step.kind, inputs, shape, module=False), step.shape[0]
         if step.inner is not None:
@@ -238,13 +240,14 @@ def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs) -> tuple[str, ..
     texts = _texts(args)
     values = dict(args.values)
     out = [str(in_maps)]
+    keywords = []
     for name, _, default in decl.params:
         text = texts.get(name)
         if default is None:
             out.append(text if text is not None else repr(values.get(name)))
         elif text is not None and (isinstance(text, ex.Sym) or values.get(name) != default):
-            out.append(f"{name}={text}")
-    return tuple(out)
+            keywords.append(f"{name}={text}")
+    return (*out, *keywords)
 
 
 def _shape(scope: ScopeTrace, shape: tuple[int, ...], sym: Maps | None = None) -> str:

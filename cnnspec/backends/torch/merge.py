@@ -43,6 +43,8 @@ def merge_members(
         )
         return None
     merged: list[tuple[Member, bool, str | None]] = []
+    #: the block's conditions: a value may differ between instances through one of them
+    conds = tuple(dict.fromkeys(c for _, _, c in first if c))
     for i, (member, _, cond) in enumerate(first):
         states = [r[i][1] for r in runs]
         present = [r[i][0] for r in runs if r[i][1]]
@@ -50,7 +52,7 @@ def merge_members(
             merged.append((member, False, None))
             continue
         try:
-            chosen = merge_column(present)
+            chosen = merge_column(present, conds)
         except Varies as exc:
             problems.append(
                 Diagnostic(
@@ -136,12 +138,13 @@ def _normal_key(m: Member) -> tuple:
     )
 
 
-def merge_column(column: list[Member]) -> Member:
+def merge_column(column: list[Member], conds: tuple[str, ...] = ()) -> Member:
     """One row as every instance that has it walked it → the row of the class.
 
     Shape comments that differ become generic; a container's children present in every
-    instance lose their condition, those present in some keep it, the others go."""
-    column = _reconcile(column)
+    instance lose their condition, those present in some keep it, the others go. A value
+    may be chosen by one of the block's conditions ``conds`` (see :func:`_reconcile`)."""
+    column = _reconcile(column, conds)
     chosen = column[0]
     key = _normal_key(chosen)
     for other in column[1:]:
@@ -159,7 +162,7 @@ def merge_column(column: list[Member]) -> Member:
         if not present:
             continue
         try:
-            merged = merge_column(present)
+            merged = merge_column(present, conds)
         except Varies as exc:
             raise Varies(str(exc), f"{chosen.name}.{exc.name}") from None
         children.append(evolve(merged, cond=kids[0].cond, present=True))
@@ -204,7 +207,24 @@ def _agrees(value: Any, env: dict, actual: Any) -> bool:
     return value == actual
 
 
-def _reconcile(column: list[Member]) -> list[Member]:
+def _either(a: Any, b: Any, cond: str) -> Any:
+    """``a if cond else b`` as a class's value (pairs element by element)."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(x if x == y else _either(x, y, cond) for x, y in zip(a, b))
+    a, b, cond = (f"({v})" if " if " in str(v) else str(v) for v in (a, b, cond))
+    return ex.Sym(f"{a} if {cond} else {b}")
+
+
+def _candidates(values: set, conds: tuple[str, ...]) -> list[Any]:
+    """The values a class may write for a field its instances resolve to ``values``: one
+    of them, or — where a row before it exists only under a condition (its maps are
+    in_maps where the row is absent, the row's where present) — two chosen by one."""
+    ordered = sorted(values, key=str)
+    pairs = [(a, b) for a in ordered for b in ordered if a != b and None not in (a, b)]
+    return ordered + [_either(a, b, c) for c in conds for a, b in pairs]
+
+
+def _reconcile(column: list[Member], conds: tuple[str, ...] = ()) -> list[Member]:
     """Instances may write one value two ways (``in_maps`` where t = 1, ``t * in_maps``
     where t = 6): keep the expression that gives every instance its real value."""
     column = _reconcile_args(column)
@@ -219,7 +239,7 @@ def _reconcile(column: list[Member]) -> list[Member]:
         values = {getattr(n, name) for n in distinct}
         if len(values) < 2:
             continue
-        for candidate in sorted(values, key=str):
+        for candidate in _candidates(values, conds):
             if all(_agrees(candidate, dict(m.env), getattr(m.actual, name)) for m in column):
                 fixed[name] = candidate
                 break

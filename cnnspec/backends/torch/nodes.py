@@ -15,7 +15,7 @@ from ...diagnostics import Pos
 from ...expr import Expr, Sym
 from ...frozen import Maker, types_of
 from ...ir import Node, ScopeTrace, Step
-from ...kinds import DECLARED_MAPS, HYPER, KINDS
+from ...kinds import DECLARED_MAPS, HYPER, KINDS, MAPS
 from .maps import Maps, as_value
 
 _hyper = operator.attrgetter(*HYPER)
@@ -31,6 +31,8 @@ def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
         written = dict(step.written).get(key)
         if scope.env is not None and isinstance(written, Expr):
             return written.python()
+        return node.output_shape[0]
+    if MAPS.get(node.kind) == "flat":  # nn.Flatten: its input's every element
         return node.output_shape[0]
     return in_maps
 
@@ -56,6 +58,8 @@ class NodeWriter:
                     hyper["out_maps"] = Sym(maps.python())
             if node.activation_of is None:
                 _written_fields(hyper, written, node.kind)
+            if hyper["padding_same"]:  # the class writes padding="same", whatever the kernel
+                hyper["padding"] = None
         # rows written alike share one Node: the classes' merge then compares by identity
         values = tuple(hyper.values())
         memo = (node.name, node.kind, values, types_of(values))

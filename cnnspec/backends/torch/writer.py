@@ -339,7 +339,7 @@ class ClassWriter:
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
-        if kind is not None and kind.op and not kind.is_module:
+        if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro
             assert kind is not None

@@ -1,0 +1,176 @@
+"""Generated block classes: their signatures parse, and they do what their signature says."""
+
+from __future__ import annotations
+
+import torch
+from spec_text import report
+
+import cnnspec
+
+REQUIRED_AFTER_DEFAULT = """\
+name: Net
+input: {maps: 3, size: 8x8}
+blocks:
+  Unit:
+    params:
+      s: {type: int, default: 1}
+      m: int
+    layers:
+    - {name: conv, type: conv, maps: $m, kernel: 3, stride: $s, padding: 1}
+layers:
+- {name: unit, type: Unit, m: 4}
+- {name: down, type: Unit, m: 6, s: 2}
+"""
+
+
+def _namespace(net: cnnspec.Network) -> dict:
+    namespace: dict = {}
+    exec(compile(cnnspec.torch_source(net), "<generated>", "exec"), namespace)
+    return namespace
+
+
+def test_required_params_come_before_those_with_defaults():
+    net = cnnspec.loads(REQUIRED_AFTER_DEFAULT)
+    source = cnnspec.torch_source(net)
+    assert "def __init__(self, in_maps: int, m: int, s: int = 1) -> None:" in source
+    assert "self.unit = Unit(3, 4)" in source
+    assert "self.down = Unit(4, 6, s=2)" in source
+    model = _namespace(net)["Net"]()
+    assert tuple(model(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
+    assert tuple(cnnspec.build(net)(torch.randn(1, 3, 8, 8)).shape) == (1, 6, 4, 4)
+
+
+MERGE_IN_INDEXED = """\
+name: Net
+input: {maps: 3, size: 8x8}
+blocks:
+  Unit:
+    children: indexed
+    params: {m: int}
+    layers:
+    - {name: a, type: conv, maps: $m, kernel: 1}
+    - {name: b, type: conv, maps: $m, kernel: 3, padding: 1, from: input}
+    - {name: cat, type: concat, from: [a, b]}
+layers:
+- {name: unit, type: Unit, m: 4}
+"""
+
+
+def test_an_indexed_block_runs_as_a_chain():
+    """An indexed block is an nn.Sequential: a row that reads another (a `from:`, a merge)
+    is refused where it is written, once for the block, not at build time."""
+    assert report(MERGE_IN_INDEXED) == [
+        f"t.yaml:{line}:{col}: error: block 'Unit' has indexed children (an nn.Sequential): "
+        "its rows read the previous row; `from` is for named scopes (blocks with named "
+        "children, and the network) [from-in-sequential]"
+        for line, col in ((9, 68), (10, 39))
+    ]
+
+
+FLATTEN_IN_SEQUENTIAL = """\
+name: Net
+input: {maps: 3, size: 8x8}
+layers:
+- {name: features, type: conv, maps: 4, kernel: 3, padding: 1}
+- {name: pool, type: adaptive_avgpool, size: 1}
+- name: classifier
+  type: sequential
+  layers:
+  - {type: flatten}
+  - {type: fc, size: 10}
+"""
+
+
+def test_a_flatten_inside_an_nn_sequential_is_an_nn_flatten():
+    """torchvision's classifiers: nn.Sequential(nn.Flatten(), nn.Linear(4, 10))."""
+    net = cnnspec.loads(FLATTEN_IN_SEQUENTIAL)
+    flat = next(n for n in net.nodes if n.kind == "flatten")
+    assert (flat.path, flat.torch_class) == ("classifier.0", "Flatten")
+    source = cnnspec.torch_source(net)
+    assert "nn.Flatten(),  # -> 4\n            nn.Linear(4, 10),  # -> 10\n" in source
+    x = torch.randn(2, 3, 8, 8)
+    for model in (cnnspec.build(net), _namespace(net)["Net"]()):
+        assert list(model.state_dict())[-2:] == ["classifier.1.weight", "classifier.1.bias"]
+        assert tuple(model(x).shape) == (2, 10)
+
+
+def test_an_fc_reading_maps_inside_an_nn_sequential_asks_for_its_flatten():
+    text = FLATTEN_IN_SEQUENTIAL.replace("  - {type: flatten}\n", "")
+    assert report(text) == [
+        "t.yaml:9:5: error: layer 1 'fc1' (fc): an fc inside an nn.Sequential (a container, "
+        "an indexed block) reads 4×1×1: write a `flatten` row before it (nn.Flatten, a child "
+        "of its own) or before the container [fc-in-sequential]"
+    ]
+
+
+def _block(body: str, rows: str) -> str:
+    return f"name: Net\ninput: {{maps: 3, size: 8x8}}\nblocks:\n  Unit:\n{body}layers:\n{rows}"
+
+
+ACTIVATION_ON_AN_IF_ROW = _block(
+    """\
+    params:
+      t: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: $t * in_maps, kernel: 1, activation: relu, if: $t != 1}
+    - {name: conv, type: conv, maps: 4, kernel: 3, padding: 1}
+""",
+    "- {name: units, type: Unit, repeat: 2, first: {t: 3}}\n",
+)
+
+PADDING_SAME_WITH_A_KERNEL_PARAM = _block(
+    """\
+    params: {k: int}
+    layers:
+    - {name: conv, type: conv, maps: 4, kernel: $k, padding: same}
+""",
+    "- {name: small, type: Unit, k: 3}\n- {name: large, type: Unit, k: 5}\n",
+)
+
+MAPS_AFTER_AN_IF_ROW = _block(
+    """\
+    params:
+      t: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: 8, kernel: 1, if: $t != 1}
+    - {name: conv, type: conv, maps: 4, kernel: 3, padding: 1}
+""",
+    "- {name: plain, type: Unit}\n- {name: wide, type: Unit, t: 6}\n",
+)
+
+
+def _runs(net: cnnspec.Network) -> dict:
+    """The network built both ways runs to its declared output; the exec'd classes."""
+    namespace = _namespace(net)
+    x = torch.randn(1, *net.input_shape)
+    for model in (cnnspec.build(net), namespace[net.name]()):
+        assert tuple(model(x).shape[1:]) == net.output_shape
+    return namespace
+
+
+def test_an_activation_on_an_if_row_is_optional_with_its_row():
+    net = cnnspec.loads(ACTIVATION_ON_AN_IF_ROW)
+    source = cnnspec.torch_source(net)
+    assert "        if t != 1:\n            self.relu1 = nn.ReLU()" in source
+    unit = _runs(net)["Unit"]
+    assert [type(m).__name__ for m in unit(3, t=3).children()] == ["Conv2d", "ReLU", "Conv2d"]
+    assert [type(m).__name__ for m in unit(3).children()] == ["Conv2d"]
+
+
+def test_padding_same_is_one_class_whatever_the_kernel():
+    net = cnnspec.loads(PADDING_SAME_WITH_A_KERNEL_PARAM)
+    source = cnnspec.torch_source(net)
+    assert 'nn.Conv2d(in_maps, 4, kernel_size=k, padding="same")' in source
+    unit = _runs(net)["Unit"]
+    assert unit(3, 7).conv.padding == "same"
+
+
+def test_maps_after_an_if_row_follow_its_condition():
+    """The row after an optional one reads in_maps where it is absent, its maps where not."""
+    net = cnnspec.loads(MAPS_AFTER_AN_IF_ROW)
+    assert "nn.Conv2d(8 if t != 1 else in_maps, 4, kernel_size=3, padding=1)" in (
+        cnnspec.torch_source(net)
+    )
+    unit = _runs(net)["Unit"]
+    assert unit(5).conv.in_channels == 5
+    assert unit(5, t=2).conv.in_channels == 8
