@@ -92,4 +92,6 @@ FLATTEN = LayerKind(
     maps="flat",
     op="torch.flatten",
     rider=True,
+    # a module only inside an nn.Sequential (a container, an indexed block): nn.Flatten
+    macro="flatten",
 )
