@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from .. import expr as ex
 from ..diagnostics import Diagnostic
 from ..frontend.load import Document
+from ..kinds import on_change
 from ..spec.errors import drop_explained, located
 from ..spec.models import BlockRow, Layer
 
@@ -23,6 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .walker import Walker
 
 _LAYER = TypeAdapter(Layer)
+
+
+def _rebuild() -> None:
+    """The row validator, rebuilt with the kinds registered now."""
+    global _LAYER
+    _LAYER = TypeAdapter(Layer)
+
+
+on_change(_rebuild)
 
 #: keys of a block row that substitution leaves as written
 VERBATIM = ("type", "name", "from", "if", "names", "crop")

@@ -6,24 +6,22 @@ records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
 ``activation``, ``merge`` (add, concat) and ``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
-This module lists the records in the order messages and the JSON Schema name them,
-and derives from them every set the rest of the compiler consults, so that no other
-module keeps a list of kinds of its own.
+This module registers the records, in the order messages and the JSON Schema name
+them, and derives from them every set the rest of the compiler consults, so that no
+other module keeps a list of kinds of its own. The derived sets are refreshed in
+place whenever a kind is registered (:func:`register`) or removed
+(:func:`unregister`), and the modules that build something from the kinds (the row
+union of :mod:`cnnspec.spec.models`, the diagram's families) rebuild it then
+(:func:`on_change`).
 
-Adding a kind:
-
-1. in its family's module (or a new one), its row model (a :class:`RowModel` with a
-   ``type: Literal["…"]`` tag), its shape rule (or a reused one), its MAC rule if it
-   multiplies, and its :class:`LayerKind` record;
-2. the record in :data:`KINDS` below;
-3. a macro named like the kind in ``cnnspec/templates/_layers.jinja``, if it is a
-   module (it writes the constructor call).
+Adding a kind: see "Adding a layer kind" in docs/contributing.md (the steps
+tests/test_new_kind.py takes).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 from ..ir import Node
 from . import activation, container, conv, linear, merge, norm, pool, resize
@@ -33,8 +31,8 @@ from .row import RowModel
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_LABELS",
-    "DECLARED_MAPS",
     "CONTAINERS",
+    "DECLARED_MAPS",
     "ELEMENTWISE",
     "FAMILY_LEGEND",
     "FIELD_KEY",
@@ -56,35 +54,59 @@ __all__ = [
     "RowModel",
     "SPATIAL",
     "STAGE_ENDS",
+    "on_change",
     "opt",
+    "register",
+    "unregister",
 ]
 
 #: Every kind, in the order messages ("known: conv, deconv, …") and the JSON Schema list them.
-KINDS: dict[str, LayerKind] = {
-    k.name: k
-    for k in (
-        conv.CONV,
-        conv.DECONV,
-        pool.MAXPOOL,
-        pool.AVGPOOL,
-        pool.ADAPTIVE_AVGPOOL,
-        pool.ADAPTIVE_MAXPOOL,
-        linear.FC_KIND,
-        linear.DROPOUT,
-        norm.BATCHNORM,
-        norm.LRN_KIND,
-        resize.UPSAMPLE,
-        linear.FLATTEN,
-        merge.ADD,
-        merge.CONCAT,
-        container.SEQUENTIAL,
-        *activation.KINDS,
-    )
-}
+KINDS: dict[str, LayerKind] = {}
 
+# The derived sets. Each is one object for the life of the process (modules import it
+# by name), filled by _derive(); read-only to everyone else.
 
-def _kinds(test) -> frozenset[str]:
-    return frozenset(name for name, k in KINDS.items() if test(k))
+#: The `type` of every row that is not a block instance.
+LAYER_TYPES: Sequence[str] = []
+#: The row model of every kind (block rows excepted).
+MODEL_FOR_TYPE: Mapping[str, type[RowModel]] = {}
+#: Kinds that read a maps×H×W tensor: an error after the flatten.
+SPATIAL: Set[str] = set()
+#: Kinds that read two or more inputs.
+MERGES: Set[str] = set()
+#: Merges that join their inputs along the maps (their output maps are the inputs' sum).
+JOINS: Set[str] = set()
+#: The kinds that flatten a maps×H×W tensor into a vector.
+FLATTENS: Set[str] = set()
+#: Kinds that hold rows of their own.
+CONTAINERS: Set[str] = set()
+#: One-input kinds whose output has the input's shape (activations, norms, dropout).
+ELEMENTWISE: Set[str] = set()
+#: Kinds a diagram draws inside the node they follow.
+RIDERS: Set[str] = set()
+#: Kinds that end a diagram's VGG-style stage.
+STAGE_ENDS: Set[str] = set()
+#: The forward expression of each module-less operation (and functional form).
+OPS: Mapping[str, str] = {}
+#: How summaries and diagrams name each kind.
+LABELS: Mapping[str, str] = {}
+#: The template macro of each kind that has one.
+MACROS: Mapping[str, str] = {}
+#: How each kind's output maps follow from its inputs (the walker's maps expressions).
+MAPS: Mapping[str, MapsRule] = {}
+#: Kinds whose output maps the row declares, and the key it declares them by.
+DECLARED_MAPS: Mapping[str, str] = {}
+#: Node fields and the row keys they come from, where a block's row may write a
+#: `$param` expression (the union over the kinds), in the Node's order.
+FIELD_KEY: Mapping[str, str] = {}
+#: The legend text of every diagram family a kind belongs to.
+FAMILY_LEGEND: Mapping[str, str] = {}
+
+#: The kinds an `activation:` shorthand may name, in order. Fixed: the row models'
+#: `activation` fields are typed with them when they are built.
+ACTIVATIONS: tuple[str, ...] = activation.NAMES
+#: The textbook's spelling of each activation.
+ACTIVATION_LABELS: Mapping[str, str] = {k.name: k.label for k in activation.KINDS}
 
 
 def _in_node_order(names: Iterable[str]) -> tuple[str, ...]:
@@ -96,45 +118,45 @@ def _in_node_order(names: Iterable[str]) -> tuple[str, ...]:
     return order
 
 
-#: The `type` of every row that is not a block instance.
-LAYER_TYPES: tuple[str, ...] = tuple(KINDS)
-#: The row model of every kind (block rows excepted).
-MODEL_FOR_TYPE: dict[str, type[RowModel]] = {name: k.model for name, k in KINDS.items()}
-#: The kinds an `activation:` shorthand may name, in order.
-ACTIVATIONS: tuple[str, ...] = tuple(name for name, k in KINDS.items() if k.activation)
-#: Kinds that read a maps×H×W tensor: an error after the flatten.
-SPATIAL = _kinds(lambda k: k.spatial)
-#: Kinds that read two or more inputs.
-MERGES = _kinds(lambda k: k.is_merge)
-#: Merges that join their inputs along the maps (their output maps are the inputs' sum).
-JOINS = _kinds(lambda k: k.joins)
-#: The kinds that flatten a maps×H×W tensor into a vector.
-FLATTENS = _kinds(lambda k: k.flattens)
-#: Kinds that hold rows of their own.
-CONTAINERS = _kinds(lambda k: k.contains)
-#: One-input kinds whose output has the input's shape (activations, norms, dropout).
-ELEMENTWISE = _kinds(lambda k: k.elementwise)
-#: Kinds a diagram draws inside the node they follow.
-RIDERS = _kinds(lambda k: k.rider)
-#: Kinds that end a diagram's VGG-style stage.
-STAGE_ENDS = _kinds(lambda k: k.closes_stage)
-#: The forward expression of each module-less operation (and functional form).
-OPS: dict[str, str] = {name: k.op for name, k in KINDS.items() if k.op}
-#: How summaries and diagrams name each kind.
-LABELS: dict[str, str] = {name: k.label for name, k in KINDS.items()}
-#: The textbook's spelling of each activation.
-ACTIVATION_LABELS: dict[str, str] = {name: LABELS[name] for name in ACTIVATIONS}
-#: The template macro of each kind that has one.
-MACROS: dict[str, str] = {name: k.macro for name, k in KINDS.items() if k.macro}
-#: How each kind's output maps follow from its inputs (the walker's maps expressions).
-MAPS: dict[str, MapsRule] = {name: k.maps for name, k in KINDS.items()}
-#: Kinds whose output maps the row declares, and the key it declares them by.
-DECLARED_MAPS: dict[str, str] = {
-    name: k.maps_key for name, k in KINDS.items() if k.maps == "declared" and k.maps_key
-}
+_BUILTIN = (
+    conv.CONV,
+    conv.DECONV,
+    pool.MAXPOOL,
+    pool.AVGPOOL,
+    pool.ADAPTIVE_AVGPOOL,
+    pool.ADAPTIVE_MAXPOOL,
+    linear.FC_KIND,
+    linear.DROPOUT,
+    norm.BATCHNORM,
+    norm.LRN_KIND,
+    resize.UPSAMPLE,
+    linear.FLATTEN,
+    merge.ADD,
+    merge.CONCAT,
+    container.SEQUENTIAL,
+    *activation.KINDS,
+)
 #: The node fields some kind's constructor call reads (summaries and diagrams print
-#: them; two instances of a block differ where these do), in the Node's order.
-HYPER: tuple[str, ...] = _in_node_order(f for k in KINDS.values() for f in k.hyper)
+#: them; two instances of a block differ where these do), in the Node's order. Fixed:
+#: a new hyper-parameter is a new field of the IR's Node, read by a kind shipped here.
+HYPER: tuple[str, ...] = _in_node_order(f for k in _BUILTIN for f in k.hyper)
+
+
+def _refill(target: object, items: Iterable) -> None:
+    """Replace the contents of one derived set, list or dict in place."""
+    if isinstance(target, dict):
+        target.clear()
+        target.update(items)
+    elif isinstance(target, list):
+        target[:] = list(items)
+    else:
+        assert isinstance(target, set)
+        target.clear()
+        target.update(items)
+
+
+def _names(test: Callable[[LayerKind], bool]) -> list[str]:
+    return [name for name, k in KINDS.items() if test(k)]
 
 
 def _field_keys() -> dict[str, str]:
@@ -143,11 +165,6 @@ def _field_keys() -> dict[str, str]:
         for f, key in k.keys.items():
             assert keys.setdefault(f, key) == key, f"kinds read the node's {f} from two keys"
     return {f: keys[f] for f in _in_node_order(keys)}
-
-
-#: Node fields and the row keys they come from, where a block's row may write a
-#: `$param` expression (the union over the kinds), in the Node's order.
-FIELD_KEY: dict[str, str] = _field_keys()
 
 
 def _legends() -> dict[str, str]:
@@ -159,7 +176,91 @@ def _legends() -> dict[str, str]:
     return {family: " / ".join(words) for family, words in texts.items() if words}
 
 
-#: The legend text of every diagram family a kind belongs to.
-FAMILY_LEGEND: dict[str, str] = _legends()
+def _derive() -> None:
+    """Every derived set, from the records."""
+    _refill(LAYER_TYPES, KINDS)
+    _refill(MODEL_FOR_TYPE, ((n, k.model) for n, k in KINDS.items()))
+    for target, test in (
+        (SPATIAL, lambda k: k.spatial),
+        (MERGES, lambda k: k.is_merge),
+        (JOINS, lambda k: k.joins),
+        (FLATTENS, lambda k: k.flattens),
+        (CONTAINERS, lambda k: k.contains),
+        (ELEMENTWISE, lambda k: k.elementwise),
+        (RIDERS, lambda k: k.rider),
+        (STAGE_ENDS, lambda k: k.closes_stage),
+    ):
+        _refill(target, _names(test))
+    _refill(OPS, ((n, k.op) for n, k in KINDS.items() if k.op))
+    _refill(LABELS, ((n, k.label) for n, k in KINDS.items()))
+    _refill(MACROS, ((n, k.macro) for n, k in KINDS.items() if k.macro))
+    _refill(MAPS, ((n, k.maps) for n, k in KINDS.items()))
+    declared = ((n, k.maps_key) for n, k in KINDS.items() if k.maps == "declared" and k.maps_key)
+    _refill(DECLARED_MAPS, declared)
+    _refill(FIELD_KEY, _field_keys())
+    _refill(FAMILY_LEGEND, _legends())
 
-assert ACTIVATIONS == activation.NAMES, "the activation records and the Activation type disagree"
+
+#: What rebuilds something from the kinds when they change (see :func:`on_change`).
+_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever a kind is registered or removed (after the derived
+    sets are refreshed): a module that builds something from the kinds (a model, a
+    table) rebuilds it there."""
+    _LISTENERS.append(listener)
+
+
+def _changed() -> None:
+    _derive()
+    for listener in _LISTENERS:
+        listener()
+
+
+def _check(kind: LayerKind) -> None:
+    if kind.name in KINDS:
+        raise ValueError(f"a kind named {kind.name!r} is registered already")
+    if not kind.name.isidentifier() or not kind.name.islower():
+        raise ValueError(f"a kind's name is a lower-case identifier, not {kind.name!r}")
+    tag = kind.model.model_fields.get("type")
+    if tag is None or getattr(tag.annotation, "__args__", None) != (kind.name,):
+        raise ValueError(f"the row model of {kind.name!r} needs `type: Literal[{kind.name!r}]`")
+    if kind.activation and kind.name not in ACTIVATIONS:
+        raise ValueError(
+            f"{kind.name!r}: the kinds an `activation:` shorthand names are fixed when the "
+            "row models are built (list it in cnnspec/kinds/activation.py)"
+        )
+    unknown = set(kind.hyper) - set(HYPER)
+    if unknown:
+        raise ValueError(f"{kind.name!r} reads node fields no kind prints: {sorted(unknown)}")
+
+
+def register(kind: LayerKind) -> LayerKind:
+    """Add ``kind`` to :data:`KINDS` (after the others); every derived set, the row
+    union and the diagram's families follow. Returns the record."""
+    _check(kind)
+    KINDS[kind.name] = kind
+    try:
+        _changed()
+    except Exception:
+        del KINDS[kind.name]
+        _changed()
+        raise
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove the kind ``name`` (one :func:`register` added): the sets follow."""
+    if name not in KINDS or KINDS[name] in _BUILTIN:
+        raise ValueError(f"{name!r} is not a registered kind of one's own")
+    del KINDS[name]
+    _changed()
+
+
+for _kind in _BUILTIN:
+    _check(_kind)
+    KINDS[_kind.name] = _kind
+_derive()
+
+assert ACTIVATIONS == tuple(_names(lambda k: k.activation)), "activation records disagree"

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from ..diagnostics import Diagnostic, Pos
 from ..frontend.load import Document
+from .row import RowModel
 
 Shape = tuple[int, ...]
 
@@ -168,7 +169,7 @@ class LayerKind:
     derived from these records in :mod:`cnnspec.kinds`."""
 
     name: str  # the `type` a row writes
-    model: type  # its pydantic row model
+    model: type[RowModel]  # its pydantic row model
     #: the shape rule; None for a kind the walker resolves itself (flatten, sequential)
     shape: ShapeRule | None
     #: the diagram's colour family, and the text of the family's legend entry ("" for a

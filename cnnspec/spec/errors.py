@@ -45,7 +45,12 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
         elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
             parent, here = here, here[part]
             path.append(part)
-        elif isinstance(here, dict) and isinstance(part, str) and part not in _TAGS:
+        elif (
+            isinstance(here, dict)
+            and isinstance(part, str)
+            and part not in _TAGS
+            and part not in MODEL_FOR_TYPE
+        ):
             # a missing or an unknown key: the path names it, the value is absent
             path.append(part)
             parent, here = here, _ABSENT
@@ -53,14 +58,9 @@ def _walk(data: Any, loc: tuple) -> tuple[tuple, Any, Any]:
 
 
 _ABSENT = object()
-_TAGS = frozenset(LAYER_TYPES) | {
-    BLOCK,
-    "function-before",
-    "tuple[int, int]",
-    "literal['same']",
-    "str",
-    "bool",
-}
+#: pydantic's names for the members of a union, which its ``loc`` holds (besides the
+#: row union's tags, the kinds' names)
+_TAGS = frozenset({BLOCK, "function-before", "tuple[int, int]", "literal['same']", "str", "bool"})
 
 
 #: What people call the layer types elsewhere (PyTorch, Keras, papers).

@@ -2,7 +2,8 @@
 
 ``Layer``, the model of one row, is a union tagged by the row's `type`: the row model
 of every kind in :data:`cnnspec.kinds.KINDS`, and :class:`BlockRow` for a row whose
-type names a block.
+type names a block. The union is built from the kinds whenever a model that holds
+rows is built, and those models are rebuilt when a kind is registered or removed.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetCoreSchemaHandler,
     Tag,
     WithJsonSchema,
 )
 
-from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE
+from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, on_change
 from ..kinds.container import Sequential
 from ..kinds.row import RowModel
 from .values import MAX_REPEAT, ClassName, Maps, NotNull, OptMaps, OptSize, Printed, Size
@@ -68,16 +70,30 @@ def row_tag(value: Any) -> str | None:
     return "?"  # not a tag: reported as an unknown type
 
 
-if TYPE_CHECKING:  # pragma: no cover
-    Layer = RowModel  # every row model is a RowModel; pydantic sees the tagged union below
-else:
-    Layer = Annotated[
+def row_union() -> Any:
+    """The type of one row: the registered kinds' row models and the block row, tagged."""
+    return Annotated[
         Union[  # noqa: UP007 (a tagged union needs the Union form)
             tuple(Annotated[m, Tag(t)] for t, m in MODEL_FOR_TYPE.items())
             + (Annotated[BlockRow, Tag(BLOCK)],)
         ],
         Discriminator(row_tag),
     ]
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    Layer = RowModel  # every row model is a RowModel; pydantic sees the tagged union
+else:
+
+    class Layer:
+        """A row: pydantic validates it against :func:`row_union` as it stands when the
+        model holding it is built."""
+
+        @classmethod
+        def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+            return handler.generate_schema(row_union())
+
+
 Sequential.model_rebuild(_types_namespace={"Layer": Layer})
 
 
@@ -226,3 +242,12 @@ class Spec(BaseModel):
         None,
         description="The whole network's multiply-adds as the paper prints it (`3.8e9`).",
     )
+
+
+def _rebuild() -> None:
+    """The models that hold rows, rebuilt with the row union of the kinds registered now."""
+    Sequential.model_rebuild(force=True, _types_namespace={"Layer": Layer})
+    Spec.model_rebuild(force=True)
+
+
+on_change(_rebuild)

@@ -13,7 +13,7 @@ import re
 
 import graphviz
 
-from ...kinds import FAMILY_LEGEND, KINDS
+from ...kinds import FAMILY_LEGEND, KINDS, on_change
 
 FONT = "Helvetica,Arial,sans-serif"
 
@@ -36,11 +36,18 @@ COLOURS: dict[str, tuple[str, str]] = {
 #: The colours of a family that has none of its own yet.
 PLAIN = ("#f3f3f3", "#777777")
 #: Each family drawn: (legend text — its kinds' legends, from their records —, fill,
-#: border); and a folded block's.
-FAMILIES: dict[str, tuple[str, str, str]] = {
-    **{fam: (text, *COLOURS.get(fam, PLAIN)) for fam, text in FAMILY_LEGEND.items()},
-    "block": ("block (folded)", "#e8eaf6", "#3949ab"),
-}
+#: border); and a folded block's. Refreshed when a kind is registered.
+FAMILIES: dict[str, tuple[str, str, str]] = {}
+
+
+def _families() -> None:
+    FAMILIES.clear()
+    FAMILIES.update((fam, (text, *COLOURS.get(fam, PLAIN))) for fam, text in FAMILY_LEGEND.items())
+    FAMILIES["block"] = ("block (folded)", "#e8eaf6", "#3949ab")
+
+
+_families()
+on_change(_families)
 IO_FILL, IO_BORDER = "#ffffff", "#444444"
 CLUSTER_FILL, CLUSTER_BORDER = "#f8f9fb", "#9aa4b1"
 EDGE_COLOR, EDGE_FONT_COLOR = "#555555", "#333333"

@@ -2,7 +2,8 @@
 
 - :mod:`.lower` — a graph network's trace → the classes to write (pure: ``check``
   runs it for its ``[block-varies]`` diagnostics, without jinja2 or torch);
-- :mod:`.render` — templates, the self-check, :func:`render_torch`, :func:`build_module`;
+- :mod:`.render` — templates (:func:`add_macros`: the macros of a kind registered at run
+  time), the self-check, :func:`render_torch`, :func:`build_module`;
 - :mod:`.writer` — one generated class's ``__init__`` and ``forward``;
 - :mod:`.docstring` — header, docstrings and layer tables; :mod:`.checks` — names
   and expressions before they become code; :mod:`.linewrap` — statements laid out
@@ -19,16 +20,39 @@ from typing import TYPE_CHECKING, Any
 from .errors import RenderError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .render import GRAPH_TEMPLATE, TEMPLATE, build_module, environment, render_torch
+    from .render import (
+        GRAPH_TEMPLATE,
+        LAYERS,
+        TEMPLATE,
+        add_macros,
+        build_module,
+        environment,
+        remove_macros,
+        render_torch,
+    )
 
-_RENDER = frozenset({"GRAPH_TEMPLATE", "TEMPLATE", "build_module", "environment", "render_torch"})
+_RENDER = frozenset(
+    {
+        "GRAPH_TEMPLATE",
+        "LAYERS",
+        "TEMPLATE",
+        "add_macros",
+        "build_module",
+        "environment",
+        "remove_macros",
+        "render_torch",
+    }
+)
 
 __all__ = [
     "GRAPH_TEMPLATE",
+    "LAYERS",
     "TEMPLATE",
     "RenderError",
+    "add_macros",
     "build_module",
     "environment",
+    "remove_macros",
     "render_torch",
 ]
 

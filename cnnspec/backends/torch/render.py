@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TEMPLATE = "model.py.jinja"
 GRAPH_TEMPLATE = "graph.py.jinja"
+#: the template of the kinds' constructor calls: one macro per kind
+LAYERS = "_layers.jinja"
 
 # --------------------------------------------------------------------------- filters
 
@@ -72,10 +74,38 @@ def layer_line(
 # --------------------------------------------------------------------------- rendering
 
 
+#: macros added with :func:`add_macros`, in order: jinja source appended to LAYERS
+_ADDED: list[str] = []
+
+
+class _Templates(jinja2.PackageLoader):
+    """The package's templates, :data:`LAYERS` with the macros :func:`add_macros` added."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple:
+        source, filename, uptodate = super().get_source(environment, template)
+        if template == LAYERS and _ADDED:
+            source += "".join(f"\n{text}\n" for text in _ADDED)
+        return source, filename, uptodate
+
+
+def add_macros(text: str) -> None:
+    """Add jinja macros to :data:`LAYERS` — ``{% macro hardtanh(n) %}nn.Hardtanh(){%
+    endmacro %}``: the constructor call of a kind registered at run time (a kind that
+    ships with cnnspec writes its macro in ``templates/_layers.jinja`` itself)."""
+    _ADDED.append(text)
+    environment.cache_clear()
+
+
+def remove_macros(text: str) -> None:
+    """Take back what :func:`add_macros` added."""
+    _ADDED.remove(text)
+    environment.cache_clear()
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("cnnspec", "templates"),
+        loader=_Templates("cnnspec", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -129,7 +159,7 @@ class ClassSource:
 
 
 def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
-    macros = _template("_layers.jinja").module
+    macros = _template(LAYERS).module
     names = {c.name for c in net.classes}
     classes, docs = [], {}
     for i, cls in enumerate(net.classes):
@@ -206,4 +236,12 @@ def build_module(net: Network) -> torch.nn.Module:
     return namespace[net.name]()
 
 
-__all__ = ["RenderError", "build_module", "environment", "render_torch"]
+__all__ = [
+    "LAYERS",
+    "RenderError",
+    "add_macros",
+    "build_module",
+    "environment",
+    "remove_macros",
+    "render_torch",
+]
