@@ -69,3 +69,47 @@ def test_the_reserved_name_is_the_irs_input():
         graph("- {name: inputs, type: relu}\n- {type: add, from: [inputs, input]}\n")
     )
     assert [n.kind for n in net.layers] == ["relu"]
+
+
+# --------------------------------------------------------------------------- absent rows
+
+RES = """\
+  Res:
+    params:
+      m: int
+      s: {type: int, default: 1}
+    layers:
+    - {name: conv, type: conv, maps: $m, kernel: 3, stride: $s, padding: 1}
+    - {name: add, type: add, from: [conv, input], if: $s == 1 and in_maps == $m}
+    - {name: relu, type: relu%s}
+"""
+
+
+def test_an_absent_merge_read_as_the_previous_row_passes_its_first_input_on():
+    """The docs: rows that read an absent row read its first input. An absent `add` read by
+    the next row (no `from:`) was refused as [if-read]."""
+    import torch
+
+    text = graph(
+        "- {name: res1, type: Res, m: 3}\n- {name: res2, type: Res, m: 8, s: 2}\n", RES % ""
+    )
+    net = cnnspec.loads(text)
+    assert net.output_shape == (8, 4, 4)
+    relu = next(n for n in net.layers if n.id == "res2.relu")
+    assert relu.inputs == ("res2.conv",)
+    model = cnnspec.build(net)
+    namespace: dict = {}
+    exec(cnnspec.torch_source(net), namespace)
+    again = namespace["Net"]()
+    again.load_state_dict(model.state_dict())
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.equal(model.eval()(x), again.eval()(x))
+
+
+def test_an_absent_merge_read_by_name_is_still_if_read():
+    text = graph("- {name: res2, type: Res, m: 8, s: 2}\n", RES % ", from: add")
+    [line, written, instance] = report(text)
+    assert line.startswith("t.yaml:11:38:") and line.endswith("[if-read]"), line
+    assert "'add' is read here, but its `if:` is false" in line
+    assert written == "t.yaml:10:7: note: 'add' is written here"
+    assert instance == "t.yaml:13:3: note: instantiated from res2 (Res)"
