@@ -113,3 +113,58 @@ def test_an_absent_merge_read_by_name_is_still_if_read():
     assert "'add' is read here, but its `if:` is false" in line
     assert written == "t.yaml:10:7: note: 'add' is written here"
     assert instance == "t.yaml:13:3: note: instantiated from res2 (Res)"
+
+
+# --------------------------------------------------------------------------- expressions
+
+UNIT = """\
+  Unit:
+    params: {a: {type: int, default: 2}, b: {type: int, default: 3}}
+    layers:
+    - {name: dw, type: conv, maps: in_maps, kernel: 3, padding: 1, groups: in_maps}
+    - {name: squeeze, type: conv, maps: in_maps // 2, kernel: 1}
+    - {name: wide, type: Wide, m: in_maps}
+  Wide:
+    params: {m: int}
+    layers:
+    - {name: conv, type: conv, maps: %s, kernel: 1}
+"""
+
+
+def test_in_maps_is_an_expression_without_a_dollar():
+    """`maps: in_maps`, `groups: in_maps`, `in_maps // 2` and a block argument `m: in_maps`
+    were read as strings ([type], [block-param]) unless a `$` appeared in the text."""
+    net = cnnspec.loads(graph("- {name: unit, type: Unit}\n", UNIT % "$m"))
+    dw, squeeze, conv = net.layers
+    assert (dw.output_shape, dw.groups) == ((3, 8, 8), 3)
+    assert squeeze.output_shape == (1, 8, 8)
+    assert conv.output_shape == (3, 8, 8)  # m: in_maps is Unit's in_maps (3), not Wide's (1)
+    source = cnnspec.torch_source(net)
+    assert "groups=in_maps" in source and "nn.Conv2d(in_maps, in_maps // 2" in source
+
+
+@pytest.mark.parametrize(
+    "maps, message",
+    [
+        ('"$a + a"', "unknown name 'a' (a param is written $a) [expr]"),
+        ('"$b + a"', "unknown name 'a' (a param is written $a) [expr]"),
+        ('"a"', "expected an integer, got the string 'a' [type]"),
+        ('"in_maps + ｉｎ_maps"', "is not an expression (expressions are written in ASCII) [expr]"),
+    ],
+)
+def test_a_param_is_always_written_with_its_dollar(maps, message):
+    """`"$a + a"` was read as 2·a (a bare name passed once the same name had a `$`), while
+    `"$b + a"` was refused."""
+    blocks = UNIT.replace("maps: in_maps // 2", f"maps: {maps}")
+    line, note, *rest = report(graph("- {name: unit, type: Unit}\n", blocks % "$m"))
+    assert line.startswith("t.yaml:8:41: error: 'maps': ") and line.endswith(message), line
+    assert note == "t.yaml:15:3: note: instantiated from unit (Unit)"
+    assert all(": warning: block 'Wide' is defined but no row uses it" in r for r in rest)
+
+
+def test_in_maps_outside_a_block_is_refused_with_a_hint():
+    [line] = report(HEAD + "layers:\n- {type: conv, maps: in_maps, kernel: 1}\n")
+    assert line == (
+        "t.yaml:4:22: error: 'maps': expected an integer, got the string 'in_maps' "
+        "(an in_maps expression belongs in a block) [type]"
+    )
