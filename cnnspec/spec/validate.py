@@ -146,7 +146,8 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
                 out.append(
                     Diagnostic(
                         "error",
-                        f"the default {decl.default!r} of '{param}' is not a {decl.type}",
+                        f"the default {_literal(decl.default)} of '{param}' is not "
+                        f"{'an' if decl.type == 'int' else 'a'} {decl.type}",
                         "block-param",
                         doc.pos(("blocks", name, "params", param, "default")),
                     )
@@ -154,6 +155,11 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
         if block.layers is None and block.table is None:
             out.append(Diagnostic("error", f"block '{name}' has no 'layers'", "missing", where))
     return out
+
+
+def _literal(value: Any) -> str:
+    """A default as the spec writes it: ``true``, ``3``, ``0.5``."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def _fits(value: Any, kind: str) -> bool:
