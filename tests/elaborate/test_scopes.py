@@ -168,3 +168,48 @@ def test_in_maps_outside_a_block_is_refused_with_a_hint():
         "t.yaml:4:22: error: 'maps': expected an integer, got the string 'in_maps' "
         "(an in_maps expression belongs in a block) [type]"
     )
+
+
+@pytest.mark.parametrize("cond", ["false", '"1 == 2"'])
+def test_a_network_row_whose_if_is_false_is_left_out_of_the_module(cond):
+    """`[conv, {type: relu, if: false}, conv]` checked ok and its source raised
+    KeyError: 'relu1'; a last row absent too."""
+    import torch
+
+    text = HEAD + (
+        "layers:\n- {type: conv, maps: 4, kernel: 3}\n"
+        f"- {{type: relu, if: {cond}}}\n- {{type: conv, maps: 4, kernel: 3}}\n"
+        f"- {{name: tail, type: relu, if: {cond}}}\n"
+    )
+    net = cnnspec.loads(text)
+    source = cnnspec.torch_source(net)
+    assert "relu" not in source.split("class Net", 1)[1]
+    assert "        x = self.conv2(x)  # -> 4×4×4\n        return x\n" in source
+    model = cnnspec.build(net)
+    namespace: dict = {}
+    exec(source, namespace)
+    again = namespace["Net"]()
+    again.load_state_dict(model.state_dict())
+    x = torch.randn(2, 3, 8, 8)
+    assert model(x).shape == (2, 4, 4, 4)
+    assert torch.equal(model(x), again(x))
+    assert "conv2" in cnnspec.diagram(net).source
+
+
+# --------------------------------------------------------------------------- params
+
+
+def test_a_default_written_as_an_expression_is_one_error():
+    """It drew three contradictory errors: expected a number, an integer, true or false."""
+    blocks = "  U:\n    params:\n      m: {type: int, default: $n * 2}\n    layers:\n"
+    [line] = report(graph("- {type: U}\n", blocks + "    - {type: relu}\n"))
+    assert line == (
+        "t.yaml:6:31: error: 'default': expected a number or true/false: a default cannot "
+        "read params or in_maps (got the string '$n * 2') [type]"
+    )
+
+
+def test_a_default_of_the_wrong_type_takes_the_right_article():
+    blocks = "  U:\n    params:\n      m: {type: int, default: true}\n    layers:\n"
+    [line] = report(graph("- {type: U}\n", blocks + "    - {type: relu}\n"))
+    assert line == "t.yaml:6:31: error: the default true of 'm' is not an int [block-param]"
