@@ -9,12 +9,14 @@ pure and torch-free), here because their merge reports ``[block-varies]``, which
 from __future__ import annotations
 
 from .backends.torch.lower import lower
+from .deep import deep_stack
 from .elaborate import elaborate
 from .ir import Network
 from .load import Document
 from .schema import Spec
 
 
+@deep_stack
 def check_spec(
     spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False
 ) -> Network:

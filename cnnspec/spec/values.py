@@ -32,6 +32,9 @@ MAX_NAME_LENGTH = 40
 #: Most rows after `repeat` expansion.
 MAX_ROWS = 100_000
 
+#: Deepest nesting of modules (blocks using blocks, containers, repeats' copies).
+MAX_NESTING = 3_000
+
 #: The name `from:` gives the scope's input (the network's, or a block's); no row takes it.
 INPUT_NAME = "input"
 

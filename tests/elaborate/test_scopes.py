@@ -8,6 +8,7 @@ import pytest
 from spec_text import report
 
 import cnnspec
+from cnnspec.deep import deep_stack
 from cnnspec.ir import INPUT
 from cnnspec.spec.values import INPUT_NAME
 
@@ -213,3 +214,43 @@ def test_a_default_of_the_wrong_type_takes_the_right_article():
     blocks = "  U:\n    params:\n      m: {type: int, default: true}\n    layers:\n"
     [line] = report(graph("- {type: U}\n", blocks + "    - {type: relu}\n"))
     assert line == "t.yaml:6:31: error: the default true of 'm' is not an int [block-param]"
+
+
+# --------------------------------------------------------------------------- deep nesting
+
+
+def nested(levels: int) -> str:
+    """A chain of blocks, each using the one before: B0 is a relu, the network uses the last."""
+    rows = ["  B0:\n    layers:\n    - {type: relu}\n"]
+    rows += [f"  B{i}:\n    layers:\n    - {{type: B{i - 1}}}\n" for i in range(1, levels)]
+    return graph(f"- {{type: B{levels - 1}}}\n", "".join(rows))
+
+
+def test_blocks_nested_a_thousand_deep_check_compile_and_run():
+    """About 250 levels ended in a RecursionError traceback; the cycle search was cubic."""
+    import torch
+
+    net = cnnspec.loads(nested(1000))
+    assert [n.kind for n in net.layers] == ["relu"]
+    assert max(g.depth for g in net.groups) == 1000
+    source = cnnspec.torch_source(net)
+    assert "class B999(nn.Module):" in source
+    assert "conv" not in source and max(map(len, source.splitlines())) <= 100
+    assert "b999" in cnnspec.diagram(net).source
+    model = cnnspec.build(net)
+    x = torch.randn(1, 3, 8, 8)
+    # PyTorch's forward through 1,000 nested modules needs a deep stack of its own
+    assert torch.equal(deep_stack(lambda t: model(t))(x), torch.relu(x))
+
+
+def test_nesting_past_the_limit_is_too_deep(monkeypatch):
+    from cnnspec.elaborate import blocks
+
+    monkeypatch.setattr(blocks, "MAX_NESTING", 20)
+    lines = report(nested(30))
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1, lines
+    assert errors[0].endswith(
+        "modules nest 21 levels deep here (blocks using blocks); the limit is 20 [too-deep]"
+    )
+    assert len(lines) == 3  # the instance it is in, and the network's row
