@@ -26,7 +26,9 @@ CODES: dict[str, Code] = {
     ),
     "encoding": Code("load", "error", "The file is not UTF-8 text."),
     "file-too-large": Code("load", "error", "The file is larger than 4 MiB."),
-    "too-deep": Code("load", "error", "The YAML nests deeper than 64 levels."),
+    "too-deep": Code(
+        "load", "error", "The YAML nests deeper than 64 levels, or modules deeper than 3,000."
+    ),
     "too-large": Code("load", "error", "Too many rows, nodes or included files."),
     "yaml-syntax": Code("load", "error", "The text is not valid YAML."),
     "yaml-documents": Code("load", "error", "The file holds more than one YAML document."),

@@ -29,6 +29,12 @@ MAX_EXPR = 200
 MAX_VALUE = 10**12
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_IN_MAPS_WORD = re.compile(r"(?<![A-Za-z0-9_$])in_maps(?![A-Za-z0-9_])")
+
+#: What ``$`` becomes while the text is parsed, so that a name written with ``$`` (a param)
+#: stays apart from one written without (only ``in_maps`` may be): a letter no expression
+#: holds, since an expression is ASCII.
+_MARK = "\u0436"
 
 
 class ExprError(ValueError):
@@ -36,8 +42,9 @@ class ExprError(ValueError):
 
 
 def is_expr(value: object) -> bool:
-    """A spec value is an expression when it is text holding a ``$param``."""
-    return isinstance(value, str) and "$" in value
+    """A spec value is an expression when it is text holding a ``$param`` or the name
+    ``in_maps`` (``maps: in_maps``, ``in_maps // 4``, ``$t * in_maps``)."""
+    return isinstance(value, str) and ("$" in value or _IN_MAPS_WORD.search(value) is not None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,18 +103,26 @@ def parse(text: str, params: Mapping[str, object] | None = None) -> Expr:
 def _parse(text: str) -> Expr:
     if len(text) > MAX_EXPR:
         raise ExprError(f"the expression is longer than {MAX_EXPR} characters")
+    if not text.isascii():
+        raise ExprError(f"'{text.strip()}' is not an expression (expressions are written in ASCII)")
     dollared = set(_PARAM.findall(text))
-    source = _PARAM.sub(r"\1", text)
+    source = _PARAM.sub(_MARK + r"\1", text)
     if "$" in source:
         raise ExprError("'$' must be followed by a param name")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError:
         raise ExprError(f"'{text.strip()}' is not an expression") from None
-    _allowed(tree.body, frozenset(dollared))
+    bare = []  # names written without `$`: only in_maps may be
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in dollared and node.id != IN_MAPS:
-            raise ExprError(f"unknown name '{node.id}' (a param is written ${node.id})")
+        if isinstance(node, ast.Name):
+            if node.id.startswith(_MARK):
+                node.id = node.id[len(_MARK) :]
+            elif node.id != IN_MAPS:
+                bare.append(node.id)
+    _allowed(tree.body, frozenset(dollared))
+    if bare:
+        raise ExprError(f"unknown name '{bare[0]}' (a param is written ${bare[0]})")
     return Expr(text, tree)
 
 

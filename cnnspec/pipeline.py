@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from .deep import deep_stack
 from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError, printable
 from .frontend.files import NotARegularFile, display_path, read_spec_bytes
 from .frontend.include import include
@@ -51,6 +52,7 @@ def loads(
     return check(spec, doc, source=source, strict=strict)
 
 
+@deep_stack
 def check(spec: Spec, doc: Document, *, source: str = "<spec>", strict: bool = False) -> Network:
     """Stage 3: resolve and check every row; raise :class:`SpecError` listing every problem.
 

@@ -19,7 +19,7 @@ from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
 from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
 from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
+from ..spec.values import MAX_NESTING, MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
 from .emit import cond_of, node_id
 from .memo import Memo, Walked, instance_key
 from .scope import Scope, Value, Written, article, lookup
@@ -341,6 +341,25 @@ class Blocks:
             return None
         return child
 
+    def reachable(self, name: str) -> set[str]:
+        """The blocks ``name``'s rows use, and those theirs use, and so on."""
+        found: set[str] = set()
+        todo = [name]
+        while todo:
+            block = self.defs.get(todo.pop())
+            rows = list(block.layers or []) if block is not None else []
+            while rows:
+                r = rows.pop()
+                if not isinstance(r, dict):
+                    continue
+                t = r.get("type")
+                if isinstance(t, str) and t in self.defs and t not in found:
+                    found.add(t)
+                    todo.append(t)
+                if isinstance(r.get("layers"), list):
+                    rows.extend(r["layers"])
+        return found
+
     # ------------------------------------------------------------------ instances
 
     def instance(
@@ -361,6 +380,19 @@ class Blocks:
         name = w.row.type
         values = dict(args.values)
         depth = scope.depth + 1 if depth is None else depth
+        if depth > MAX_NESTING:
+            outer = scope.notes[-1:] if len(scope.notes) > 1 else ()
+            walker.error(
+                f"modules nest {depth:,} levels deep here (blocks using blocks); the limit is "
+                f"{MAX_NESTING:,}",
+                "too-deep",
+                ctx.at(),
+                None,
+                ctx.label,
+                scope.notes[:1] + outer,
+            )
+            self.used.update(self.reachable(name))  # used, though not walked this deep
+            return evolve(v, shape=None), None
         env = dict(values)
         env[ex.IN_MAPS] = v.shape[0]
         label = f"{path} ({name})"
@@ -428,13 +460,19 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                 if isinstance(t, str) and t in CONTAINERS and isinstance(r.get("layers"), list):
                     stack.append((base + (i, "layers"), r["layers"]))
         uses[name] = found
+    on_cycle = _on_cycles(uses)
     for start in blocks.defs:
-        # depth-first search for a path back to `start`
+        if start not in on_cycle:
+            continue
+        # depth-first search for a path back to `start` (through blocks on its cycles only:
+        # no other leads back to it)
         todo: list[tuple[str, list[str], tuple | None]] = [(start, [start], None)]
         seen: set[str] = set()
         while todo:
             cur, trail, at = todo.pop()
             for nxt, path in uses.get(cur, []):
+                if on_cycle.get(nxt) != on_cycle[start]:
+                    continue
                 where = at or path
                 if nxt == start:
                     cycle = " → ".join([*trail, start])
@@ -449,6 +487,51 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                 elif nxt not in seen:
                     seen.add(nxt)
                     todo.append((nxt, [*trail, nxt], where))
+
+
+def _on_cycles(uses: dict[str, list[tuple[str, tuple]]]) -> dict[str, int]:
+    """The blocks on a cycle of ``uses``, each with its strongly connected component's
+    number (Tarjan's algorithm, iterative: a chain of blocks may be thousands long)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: dict[str, int] = {}
+    for root in uses:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            edges = uses.get(node, [])
+            if i < len(edges):
+                work.append((node, i + 1))
+                nxt = edges[i][0]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    component.append(top)
+                    if top == node:
+                        break
+                looped = any(t == node for t, _ in uses.get(node, []))
+                if len(component) > 1 or looped:
+                    for member in component:
+                        found[member] = index[node]
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found
 
 
 def _fits(value: Any, type_name: str) -> bool:

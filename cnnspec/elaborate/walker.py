@@ -278,8 +278,10 @@ class Walker:
         return self.emit.layer(scope, w, first, ctx)
 
     def readable(self, scope: Scope, w: Written, inputs: list[Value]) -> bool:
-        """A row may not read a merge whose `if:` is false here (it has no single input to
-        stand for it)."""
+        """A row may not read by name a merge whose `if:` is false here (it has no single
+        input to stand for it); read as the previous row, it passes its first input on."""
+        if w.row.from_ is None:
+            return True
         for v in inputs:
             if v.member in scope.absent and scope.absent[v.member].row.type in MERGES:
                 absent = scope.absent[v.member]

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..diagnostics import Diagnostic
+from ..expr import is_expr
 from ..frontend.load import Document, clip
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE
 from .models import BLOCK, Input, Spec, row_keys
@@ -190,6 +191,8 @@ def _value_message(etype: str, err: dict, value: Any, raw: str | None) -> str:
             return f"expected an integer, got {got} (remove the quotes)"
         if isinstance(value, str) and "$" in value:
             return f"expected an integer, got {got} (a $param expression belongs in a block)"
+        if is_expr(value):
+            return f"expected an integer, got {got} (an in_maps expression belongs in a block)"
         if isinstance(value, str) and _FLOAT_TEXT.match(value):
             return f"expected an integer, got {got} ({_EXPONENT_HINT}; write the number out)"
         if isinstance(value, float) and value.is_integer():

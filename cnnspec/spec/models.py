@@ -20,7 +20,9 @@ from pydantic import (
     Tag,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
+from ..expr import is_expr
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, on_change
 from ..kinds.container import Sequential
 from ..kinds.row import RowModel
@@ -107,13 +109,23 @@ def row_keys(model: type[BaseModel]) -> list[str]:
     return [k for k in keys if k not in _GRAPH_KEYS] + [k for k in keys if k in _GRAPH_KEYS]
 
 
+def _param_default(value: Any) -> Any:
+    """A default is a literal: one error for anything else (not one per type it is not)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    why = ": a default cannot read params or in_maps" if is_expr(value) else ""
+    raise PydanticCustomError("default_type", f"expected a number or true/false{why}")
+
+
 class ParamSpec(BaseModel):
     """A block param: its type, and a default that makes it optional."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     type: Literal["int", "bool", "float"] = Field(description="int, bool or float.")
-    default: int | bool | float | None = Field(None, description="Value when a row omits it.")
+    default: Annotated[int | bool | float | None, BeforeValidator(_param_default)] = Field(
+        None, description="Value when a row omits it."
+    )
     description: str | None = Field(None, max_length=2000, description="What it means.")
 
 

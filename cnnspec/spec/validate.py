@@ -146,7 +146,8 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
                 out.append(
                     Diagnostic(
                         "error",
-                        f"the default {decl.default!r} of '{param}' is not a {decl.type}",
+                        f"the default {_literal(decl.default)} of '{param}' is not "
+                        f"{'an' if decl.type == 'int' else 'a'} {decl.type}",
                         "block-param",
                         doc.pos(("blocks", name, "params", param, "default")),
                     )
@@ -173,6 +174,11 @@ def _from_in_indexed(doc: Document, name: str, rows: list[dict[str, Any]]) -> li
         for i, row in enumerate(rows)
         if "from" in row
     ]
+
+
+def _literal(value: Any) -> str:
+    """A default as the spec writes it: ``true``, ``3``, ``0.5``."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def _fits(value: Any, type_name: str) -> bool:

@@ -32,6 +32,12 @@ MAX_NAME_LENGTH = 40
 #: Most rows after `repeat` expansion.
 MAX_ROWS = 100_000
 
+#: Deepest nesting of modules (blocks using blocks, containers, repeats' copies).
+MAX_NESTING = 3_000
+
+#: The name `from:` gives the scope's input (the network's, or a block's); no row takes it.
+INPUT_NAME = "input"
+
 # Attribute names a layer may not take: nn.Module's own members, which a layer of that
 # name would replace in a flat model (a test compares this list with dir(torch.nn.Module)
 # and builds a model for every name it lets through).
@@ -249,6 +255,11 @@ def _layer_name(value: Any) -> str:
     value = check_identifier(value)
     if value in RESERVED_NAMES:
         raise ValueError(f"name '{value}' is already an attribute of every nn.Module")
+    if value == INPUT_NAME:
+        raise ValueError(
+            f"name '{INPUT_NAME}' is reserved: `from: {INPUT_NAME}` reads the scope's input "
+            "(the network's, or the block's), so a row cannot take it"
+        )
     return value
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import graphviz
 
+from ...deep import deep_stack
 from ...ir import Network
 from .chain import LINE_WIDTH, Box, Stage, boxes, render_chain, stage_label, stages
 from .image import GraphvizError, dot_digest, render_image, stamp_svg, svg_is_current
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 
+@deep_stack
 def render_diagram(
     net: Network, *, collapse: bool = False, expand: bool = False, depth: int | None = None
 ) -> graphviz.Digraph:
@@ -76,6 +78,7 @@ def render_diagram(
     return render_chain(net, collapse=collapse)
 
 
+@deep_stack
 def render_dot(
     net: Network, *, collapse: bool = False, expand: bool = False, depth: int | None = None
 ) -> str:

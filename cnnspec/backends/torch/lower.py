@@ -62,8 +62,10 @@ class Lowering:
                 out.append(made)
         trace = self.trace
         top, _ = self.scope(trace.top, trace.top.input_shape[0])
-        members = finish([(merge_column([m]), present, c) for m, present, c in top if present])
-        network = ClassDef(trace.name, (), False, members, trace.top.output, title=trace.title)
+        # a row whose `if:` is false is left out, its readers reading its first input
+        members = finish([(merge_column([m]) if p else m, p, c if p else None) for m, p, c in top])
+        output = passthrough(trace.top.output, top, members)
+        network = ClassDef(trace.name, (), False, members, output, title=trace.title)
         return (*out, network), self.problems
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from ...deep import deep_stack
 from ...expr import Sym
 from ...ir import Network
 from ...kinds import MACROS
@@ -126,6 +127,7 @@ def _template(name: str) -> jinja2.Template:
         ) from None
 
 
+@deep_stack
 def render_torch(net: Network) -> str:
     """The generated module file for ``net``: deterministic, ruff-clean, parse-checked."""
     check_names(net)
@@ -222,6 +224,7 @@ def _self_check(
             raise RenderError(f"internal error: the docstring of {cls.name} is not as intended")
 
 
+@deep_stack
 def build_module(net: Network) -> torch.nn.Module:
     """Compile the generated source and return a fresh instance of its (network) class.
 

@@ -358,7 +358,7 @@ def test_flat_layout_names_attributes_and_flattens_where_the_network_says():
     net = layers(
         "{name: x, type: conv, maps: 4, kernel: 2x3, stride: [1, 2]}",
         "{type: batchnorm}",
-        "{name: input, type: flatten}",
+        "{name: inputs, type: flatten}",
         "{type: fc, size: 3, activation: tanh}",
         "{type: batchnorm}",
         layout="flat",
