@@ -15,7 +15,7 @@ union of :mod:`cnnspec.spec.models`, the diagram's families) rebuild it then
 (:func:`on_change`).
 
 Adding a kind: see "Adding a layer kind" in docs/contributing.md (the steps
-tests/test_new_kind.py takes).
+tests/kinds/test_new_kind.py takes).
 """
 
 from __future__ import annotations

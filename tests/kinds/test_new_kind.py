@@ -28,7 +28,7 @@ from cnnspec.kinds.base import LayerKind
 from cnnspec.kinds.row import RowModel
 from cnnspec.spec.jsonschema import json_schema_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- the recipe
 
