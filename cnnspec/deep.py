@@ -4,9 +4,10 @@ run in a worker thread with a large stack and a raised recursion limit.
 A block may use blocks that use blocks; the walk, the lowering, the writers and the
 diagram recurse once per level, so a generated spec a thousand blocks deep needs more
 than the default stack. :func:`deep_stack` runs a stage in a thread whose stack and
-recursion limit allow the nesting the spec format allows (``MAX_BLOCK_DEPTH`` levels,
+recursion limit allow the nesting the spec format allows (``MAX_NESTING`` levels,
 checked with a located ``[too-deep]`` error by the walk); a stage called from inside
-another runs directly.
+another runs directly, and the caller's trace and profile functions (a debugger's,
+coverage's) follow the stage into the thread.
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ def deep_stack(fn: F) -> F:
         if getattr(_local, "deep", False):
             return fn(*args, **kwargs)
         result: dict[str, Any] = {}
+        trace, profile = sys.gettrace(), sys.getprofile()  # a debugger's, coverage's
 
         def run() -> None:
             _local.deep = True
+            sys.settrace(trace)
+            sys.setprofile(profile)
             try:
                 result["value"] = fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 — raised again in the caller

@@ -254,3 +254,17 @@ def test_nesting_past_the_limit_is_too_deep(monkeypatch):
         "modules nest 21 levels deep here (blocks using blocks); the limit is 20 [too-deep]"
     )
     assert len(lines) == 3  # the instance it is in, and the network's row
+
+
+def test_a_deep_stage_returns_and_raises_as_if_called_directly():
+    import sys
+
+    def boom() -> None:
+        raise KeyError("inner")
+
+    assert deep_stack(lambda: sys.getrecursionlimit())() >= 100_000
+    before = sys.getrecursionlimit()
+    with pytest.raises(KeyError, match="inner"):
+        deep_stack(boom)()
+    assert sys.getrecursionlimit() == before  # restored once the stage ends
+    assert deep_stack(lambda: deep_stack(lambda: 7)())() == 7  # nested: run directly
