@@ -19,7 +19,8 @@ spec:
 - now and then torchinfo's params and MACs on the twin.
 
 Counts: ``CNNSPEC_GRAPH_ORACLE_N`` specs (300, locally and in CI, while kinds of
-disagreement are still open (``OPEN``); 20,000 or more on demand), seeds ``CNNSPEC_GRAPH_ORACLE_SEED-0 …``.
+disagreement are still open (``OPEN``); 20,000 or more on demand), seeds
+``CNNSPEC_GRAPH_ORACLE_SEED-0 …``.
 ``-s`` prints the counts. ``python tests/graph_oracle.py --n 3000 --shrink DIR`` writes a
 minimised spec per kind of disagreement; the ones found so far are in
 tests/corpus/graph_oracle_repros/ (``python tests/graph_oracle.py --judge FILE`` judges one again).
