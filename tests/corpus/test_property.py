@@ -52,8 +52,8 @@ PROFILE = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else 
 
 ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh"]
 # user names, some of them the names the checker would give other rows (conv1,
-# relu2), some of them awkward in the generated code (x, input, super)
-NAMES = ["conv1", "relu2", "fc1", "block_a", "head", "x", "input", "super", "Layer9", "n_0"]
+# relu2), some of them awkward in the generated code (x, id, super; `input` is refused)
+NAMES = ["conv1", "relu2", "fc1", "block_a", "head", "x", "id", "super", "Layer9", "n_0"]
 TITLES = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
 ) | st.sampled_from(
