@@ -1,7 +1,7 @@
-"""Block rows: their arguments, their instances (one walk each), and block recursion.
+"""Block rows: their instances (one walk each), their copies, and block recursion.
 
 A row whose type names a block instantiates it: its other keys are the block's
-params (checked against the block's declarations), ``repeat`` makes copies (``first``
+params (bound and checked by :mod:`.arguments`), ``repeat`` makes copies (``first``
 overrides the first copy's params, ``names`` names the copies), and each instance
 walks the block's rows in a scope of its own, its params substituted
 (:mod:`.substitute`), or is replayed from an instance that walked alike (:mod:`.memo`).
@@ -9,7 +9,6 @@ walks the block's rows in a scope of its own, its params substituted
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, Any
 
 from .. import expr as ex
@@ -20,28 +19,38 @@ from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
 from ..spec.models import BlockRow, BlockSpec
 from ..spec.values import MAX_NESTING, MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
-from .emit import cond_of, node_id
+from .arguments import bind, bind_first
+from .emit import Emitter, cond_of, node_id
 from .memo import Memo, Walked, instance_key
-from .scope import Scope, Value, Written, article, lookup
+from .scope import Scope, Value, Written, lookup
 from .substitute import Materializer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .walker import Walker
+    from collections.abc import Callable
+
+    from .state import WalkState
+
+    #: walks a scope's rows (the walker's own walk: an instance's rows are a scope)
+    Walk = Callable[[Scope, list[tuple[tuple, Any]]], Value]
 
 
 class Blocks:
     """The spec's blocks and every instance the walk makes of them."""
 
-    def __init__(self, walker: Walker, defs: dict[str, BlockSpec]) -> None:
-        self.walker = walker
-        self.doc = walker.doc
+    def __init__(
+        self, state: WalkState, emit: Emitter, walk: Walk, defs: dict[str, BlockSpec]
+    ) -> None:
+        self.state = state
+        self.emit = emit
+        self.walk = walk
+        self.doc = state.doc
         self.defs = defs
         self.used: set[str] = set()  # blocks some row instantiates
         self.cyclic: set[str] = set()
         #: every instance's walk, in the order the walks completed
         self.log: list[tuple[str, ScopeTrace]] = []
         self.memo = Memo()
-        self.rows = Materializer(walker)
+        self.rows = Materializer(state, defs)
 
     def decls(self) -> tuple[BlockDecl, ...]:
         """The blocks as their generated classes need them."""
@@ -56,126 +65,6 @@ class Blocks:
             for name, block in self.defs.items()
         )
 
-    # ------------------------------------------------------------------ arguments
-
-    def args(self, scope: Scope, w: Written, block: BlockSpec, ctx: RowContext) -> BlockArgs | None:
-        """The instance's params: their values, and which the row writes (and how)."""
-        row: BlockRow = w.row
-        given = dict(row.model_extra or {})
-        defined = note(
-            f"block '{row.type}' is defined here", self.doc.pos(("blocks", row.type), key=True)
-        )
-        ok = self._known(scope, w, block, given, ctx, defined)
-        values: dict[str, Any] = {}
-        written: dict[str, ex.Expr] = {}
-        raw_row = lookup(self.doc.data, w.path) or {}
-        for name, decl in block.params.items():
-            if name in given:
-                raw = raw_row.get(name, given[name]) if isinstance(raw_row, dict) else given[name]
-                value = given[name]
-                if isinstance(raw, str) and ex.is_expr(raw):
-                    try:
-                        written[name] = ex.parse(raw, scope.env or {})
-                    except ex.ExprError:
-                        pass
-                if not _fits(value, decl.type):
-                    self.walker.error(
-                        f"param '{name}' of block '{row.type}' is {article(decl.type)}, got "
-                        f"{_describe(value)}",
-                        "block-param",
-                        self.doc.pos(w.path + (name,)),
-                        scope,
-                        ctx.label,
-                        (defined,),
-                    )
-                    ok = False
-                values[name] = value
-            elif decl.default is not None:
-                values[name] = decl.default
-            else:
-                self.walker.error(
-                    f"block '{row.type}' needs param '{name}' ({decl.type})",
-                    "block-param",
-                    self.doc.pos(w.path),
-                    scope,
-                    ctx.label,
-                    (defined,),
-                )
-                ok = False
-        if not ok:
-            return None
-        given_names = tuple(n for n in block.params if n in given)
-        return BlockArgs(tuple(values.items()), given_names, tuple(written.items()))
-
-    def _known(
-        self, scope: Scope, w: Written, block: BlockSpec, given: dict, ctx: RowContext, defined
-    ) -> bool:
-        """Whether every key the row gives is a param of the block (else each is reported)."""
-        ok = True
-        for key in given:
-            if key not in block.params:
-                close = difflib.get_close_matches(key, list(block.params), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                known = ", ".join(block.params) or "none"
-                self.walker.error(
-                    f"block '{w.row.type}' has no param '{key}'{hint}; its params: {known}",
-                    "block-param",
-                    self.doc.pos(w.path + (key,), key=True),
-                    scope,
-                    ctx.label,
-                    (defined,),
-                )
-                ok = False
-        return ok
-
-    def first(
-        self, scope: Scope, w: Written, block: BlockSpec, ctx: RowContext, args: BlockArgs
-    ) -> BlockArgs | None:
-        """The first copy's params: ``first:`` overrides those of every copy."""
-        row: BlockRow = w.row
-        name = row.type
-        values = dict(args.values)
-        given = list(args.given)
-        written = dict(args.written)
-        env = scope.env or {}
-        for key, value in (row.first or {}).items():
-            if key not in block.params:
-                close = difflib.get_close_matches(key, list(block.params), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.walker.error(
-                    f"block '{name}' has no param '{key}'{hint}",
-                    "block-param",
-                    self.doc.pos(w.path + ("first", key), key=True),
-                    scope,
-                    ctx.label,
-                )
-                return None
-            raw = lookup(self.doc.data, w.path + ("first", key))
-            parsed = None
-            if isinstance(raw, str) and ex.is_expr(raw):
-                try:
-                    parsed = ex.parse(raw, env)
-                    value = parsed.evaluate(env)
-                except ex.ExprError as exc:
-                    ctx.error(f"'first': {exc}", "expr", "first")
-                    return None
-            if not _fits(value, block.params[key].type):
-                ctx.error(
-                    f"param '{key}' of block '{name}' is {article(block.params[key].type)}, "
-                    f"got {_describe(value)}",
-                    "block-param",
-                    "first",
-                )
-                return None
-            values[key] = value
-            if key not in given:
-                given.append(key)
-            if parsed is None:
-                written.pop(key, None)
-            else:
-                written[key] = parsed
-        return BlockArgs(tuple(values.items()), tuple(given), tuple(written.items()))
-
     # ------------------------------------------------------------------ rows
 
     def row(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
@@ -186,7 +75,7 @@ class Blocks:
         if name in self.cyclic:
             return evolve(v, shape=None)
         block = self.defs[name]
-        args = self.args(scope, w, block, ctx)
+        args = bind(self.state, scope, w, block, ctx)
         if args is None:
             return evolve(v, shape=None)
         if row.repeat is None and (row.first is not None or row.names is not None):
@@ -197,7 +86,7 @@ class Blocks:
                 key,
             )
             return evolve(v, shape=None)
-        first = self.first(scope, w, block, ctx, args) if row.first else args
+        first = bind_first(self.state, scope, w, block, ctx, args) if row.first else args
         if first is None:
             return evolve(v, shape=None)
         if row.repeat is None:
@@ -208,14 +97,14 @@ class Blocks:
             return out
         assert out.shape is not None
         declared(ctx, out.shape, f"the {name} block's output")
-        if self.walker.graph:
+        if self.state.graph:
             scope.steps.append(step)
         return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
 
     def single(
         self, scope: Scope, w: Written, block: BlockSpec, args: BlockArgs, v: Value, ctx
     ) -> tuple[Value, Step | None]:
-        path = self.walker.emit.module_path(scope, w.name)
+        path = self.emit.module_path(scope, w.name)
         out, walk = self.instance(scope, w, block, args, v, path, ctx)
         if out.shape is None or walk is None:
             return Value(node_id(scope, w.name), None, w.name), None
@@ -244,8 +133,8 @@ class Blocks:
         """``repeat`` copies of the block, in a container named after the row."""
         row: BlockRow = w.row
         assert row.repeat is not None
-        start = len(self.walker.emit.nodes)
-        path = self.walker.emit.module_path(scope, w.name)
+        start = len(self.emit.nodes)
+        path = self.emit.module_path(scope, w.name)
         calls = []
         cur = v
         for k in range(row.repeat):
@@ -254,7 +143,7 @@ class Blocks:
                 return evolve(v, shape=None), None
             these = first if k == 0 else args
             depth = scope.depth + 2
-            before = self.walker.rows_total
+            before = self.state.rows_total
             out, walk = self.instance(scope, w, block, these, cur, f"{path}.{child}", ctx, depth)
             if out.shape is None or walk is None:
                 return Value(node_id(scope, w.name), None, w.name), None
@@ -263,7 +152,7 @@ class Blocks:
             # the copies that share the row's arguments have as many rows as the first
             # of them: past the limit, they are not walked
             shared = 0 if row.first is None else 1
-            if k == shared and self.too_many(w, ctx, k, self.walker.rows_total - before):
+            if k == shared and self.too_many(w, ctx, k, self.state.rows_total - before):
                 return Value(node_id(scope, w.name), None, w.name), None
         raw_repeat = lookup(self.doc.data, w.path + ("repeat",))
         count = None
@@ -271,7 +160,7 @@ class Blocks:
             # a count that varies per instance: the class writes the first copy and a
             # loop over the others (whose arguments are then all the same)
             count = ex.parse(raw_repeat)
-        self.walker.emit.add_group(
+        self.emit.add_group(
             path,
             w.name,
             "sequential",
@@ -301,11 +190,11 @@ class Blocks:
         """Whether the copies after copy ``k``, at its ``rows`` each, would take the spec
         past the row limit (then reported, once, at the row's `repeat`)."""
         assert w.row.repeat is not None
-        total = self.walker.rows_total + rows * (w.row.repeat - 1 - k)
+        total = self.state.rows_total + rows * (w.row.repeat - 1 - k)
         if total <= MAX_ROWS:
             return False
-        if not self.walker.too_large:
-            self.walker.too_large = True
+        if not self.state.too_large:
+            self.state.too_large = True
             ctx.error(
                 f"the spec expands to more than {MAX_ROWS:,} rows (the limit): {w.row.repeat:,} "
                 f"copies of block '{w.row.type}', of {rows:,} rows each",
@@ -375,14 +264,14 @@ class Blocks:
     ) -> tuple[Value, ScopeTrace | None]:
         """Walk one instance of ``block`` at module path ``path``."""
         assert v.shape is not None
-        walker = self.walker
-        emitted = walker.emit
+        state = self.state
+        emitted = self.emit
         name = w.row.type
         values = dict(args.values)
         depth = scope.depth + 1 if depth is None else depth
         if depth > MAX_NESTING:
             outer = scope.notes[-1:] if len(scope.notes) > 1 else ()
-            walker.error(
+            state.error(
                 f"modules nest {depth:,} levels deep here (blocks using blocks); the limit is "
                 f"{MAX_NESTING:,}",
                 "too-deep",
@@ -408,24 +297,13 @@ class Blocks:
         start = len(emitted.nodes)
         key = instance_key(name, values, v, depth)
         memo = self.memo.get(key)
-        if memo is not None and walker.rows_total + memo.rows <= MAX_ROWS:
-            out, walk = self.memo.replay(walker, memo, path + ".", v.id)
+        if memo is not None and state.rows_total + memo.rows <= MAX_ROWS:
+            out, walk = self.memo.replay(state, emitted, self.log, memo, path + ".", v.id)
         else:
-            marks = (len(emitted.groups), len(walker.diagnostics), walker.rows_total, emitted.index)
-            log_mark = len(self.log)
-            rows = []
-            for i, raw in enumerate(block.layers or []):
-                model = self.rows.materialize(inner, ("blocks", name, "layers", i), raw)
-                if model is None:
-                    return evolve(v, shape=None), None
-                rows.append((("blocks", name, "layers", i), model))
-            out = walker.walk(inner, rows)
-            if out.shape is None:
+            walked = self.walk_afresh(inner, name, block, v, path, key)
+            if walked is None:
                 return evolve(v, shape=None), None
-            walk = ScopeTrace(tuple(inner.steps), out.member, v.shape, tuple(env.items()))
-            if len(walker.diagnostics) == marks[1] and key not in self.memo.walked:
-                made = Walked.record(walker, path + ".", v.id, start, marks, log_mark, out, walk)
-                self.memo.walked[key] = made
+            out, walk = walked
         assert out.shape is not None  # a replayed walk succeeded
         emitted.add_group(
             path,
@@ -442,8 +320,34 @@ class Blocks:
         self.log.append((name, walk))
         return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by), walk
 
+    def walk_afresh(
+        self, inner: Scope, name: str, block: BlockSpec, v: Value, path: str, key: tuple
+    ) -> tuple[Value, ScopeTrace] | None:
+        """Walk an instance's rows in ``inner`` (None when that fails); an instance walked
+        without a diagnostic is recorded for the instances that would walk alike."""
+        state, emitted = self.state, self.emit
+        assert v.shape is not None and inner.env is not None
+        start = len(emitted.nodes)
+        marks = (len(emitted.groups), len(state.diagnostics), state.rows_total, emitted.index)
+        log_mark = len(self.log)
+        rows = []
+        for i, raw in enumerate(block.layers or []):
+            model = self.rows.materialize(inner, ("blocks", name, "layers", i), raw)
+            if model is None:
+                return None
+            rows.append((("blocks", name, "layers", i), model))
+        out = self.walk(inner, rows)
+        if out.shape is None:
+            return None
+        walk = ScopeTrace(tuple(inner.steps), out.member, v.shape, tuple(inner.env.items()))
+        if len(state.diagnostics) == marks[1] and key not in self.memo.walked:
+            self.memo.walked[key] = Walked.record(
+                state, emitted, self.log, path + ".", v.id, start, marks, log_mark, out, walk
+            )
+        return out, walk
 
-def find_cycles(walker: Walker, blocks: Blocks) -> None:
+
+def find_cycles(state: WalkState, blocks: Blocks) -> None:
     """Report every block that instantiates itself, directly or through others."""
     uses: dict[str, list[tuple[str, tuple]]] = {}
     for name, block in blocks.defs.items():
@@ -478,10 +382,10 @@ def find_cycles(walker: Walker, blocks: Blocks) -> None:
                     cycle = " → ".join([*trail, start])
                     if start not in blocks.cyclic:
                         blocks.cyclic.add(start)
-                        walker.error(
+                        state.error(
                             f"block '{start}' instantiates itself ({cycle})",
                             "block-recursion",
-                            walker.doc.pos(where + ("type",)),
+                            state.doc.pos(where + ("type",)),
                             None,
                         )
                 elif nxt not in seen:
@@ -532,19 +436,3 @@ def _on_cycles(uses: dict[str, list[tuple[str, tuple]]]) -> dict[str, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return found
-
-
-def _fits(value: Any, type_name: str) -> bool:
-    if type_name == "bool":
-        return isinstance(value, bool)
-    if type_name == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return f"the string '{value}'"
-    return repr(value)

@@ -22,7 +22,7 @@ from .scope import Scope, Value, Written, lookup, maps_after
 from .substitute import written_exprs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .walker import Walker
+    from .state import WalkState
 
 _new_node = Maker(Node)
 
@@ -38,8 +38,8 @@ def node_id(scope: Scope, name: str) -> str:
 class Emitter:
     """The nodes and groups of the network, in the order the walk makes them."""
 
-    def __init__(self, walker: Walker) -> None:
-        self.walker = walker
+    def __init__(self, state: WalkState) -> None:
+        self.state = state
         self.nodes: list[Node] = []
         self.groups: list[Group] = []
         self.index = 0  # modules so far
@@ -140,7 +140,7 @@ class Emitter:
         """In a block, the row's values written as expressions (for its class)."""
         if scope.env is None:
             return ()
-        return written_exprs(lookup(self.walker.doc.data, w.path))
+        return written_exprs(lookup(self.state.doc.data, w.path))
 
     # ------------------------------------------------------------------ rows
 
@@ -162,12 +162,12 @@ class Emitter:
         flat = (math.prod(v.shape),)
         name = name or w.name
         # in an nn.Sequential the flatten is a child like any other: nn.Flatten
-        module = self.walker.graph and scope.sequential
+        module = self.state.graph and scope.sequential
         res = Resolved(flat, fields={"torch_class": "Flatten"} if module else {})
         node = self.add_node(scope, w, FLATTEN.name, name, res, [v], ctx, module=module)
         by = f"at layer {w.number} '{w.name}'"
         out = Value(node.id, flat, name, ctx.at(), by)
-        if self.walker.graph and (explicit or scope.children not in ("sequential", "flat")):
+        if self.state.graph and (explicit or scope.children not in ("sequential", "flat")):
             step = Step(name, FLATTEN.name, (v.member,), flat, module=module, node=node)
             scope.steps.append(step)
         return out
@@ -186,7 +186,7 @@ class Emitter:
             )
             return evolve(v, shape=None)
         if info.flat_input and len(v.shape) != 1:
-            if self.walker.graph and scope.sequential:
+            if self.state.graph and scope.sequential:
                 ctx.error(
                     f"an fc inside an nn.Sequential (a container, an indexed block) reads "
                     f"{shape_text(v.shape)}: write a `flatten` row before it (nn.Flatten, a "
@@ -207,7 +207,7 @@ class Emitter:
             return evolve(v, shape=None, maps=maps_after(row, info, known))
         node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
         out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by)
-        graph = self.walker.graph
+        graph = self.state.graph
         cond = cond_of(w) if graph else None
         if graph:
             step = Step(
@@ -259,7 +259,7 @@ class Emitter:
         if res.output_shape is None:
             return Value(node_id(scope, w.name), None, w.name)
         node = self.add_node(scope, w, w.row.type, w.name, res, inputs, ctx, module=False)
-        if self.walker.graph:
+        if self.state.graph:
             step = Step(
                 w.name,
                 w.row.type,

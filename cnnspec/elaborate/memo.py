@@ -18,7 +18,8 @@ from ..ir import Group, Node, ScopeTrace
 from .scope import Value
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .walker import Walker
+    from .emit import Emitter
+    from .state import WalkState
 
 _new_node = Maker(Node)
 
@@ -52,7 +53,9 @@ class Walked:
     @classmethod
     def record(
         cls,
-        walker: Walker,
+        state: WalkState,
+        emitted: Emitter,
+        log: list[tuple[str, ScopeTrace]],
         prefix: str,
         input_id: str,
         start: int,
@@ -64,7 +67,6 @@ class Walked:
         """The walk since ``start`` (``marks``: groups, diagnostics, rows and modules before
         it), or None when it reaches outside its own module path."""
         groups, _, rows, index = marks
-        emitted = walker.emit
         nodes = emitted.nodes[start:]
         made = emitted.groups[groups:]
         scope = prefix[:-1]
@@ -82,8 +84,8 @@ class Walked:
             input_id,
             nodes,
             made,
-            walker.blocks.log[log_mark:],
-            walker.rows_total - rows,
+            log[log_mark:],
+            state.rows_total - rows,
             index,
             emitted.index - index,
             out,
@@ -105,12 +107,17 @@ class Memo:
             self.walked[key] = walked
 
     def replay(
-        self, walker: Walker, memo: Walked, prefix: str, input_id: str
+        self,
+        state: WalkState,
+        emitted: Emitter,
+        log: list[tuple[str, ScopeTrace]],
+        memo: Walked,
+        prefix: str,
+        input_id: str,
     ) -> tuple[Value, ScopeTrace]:
         """Append what an instance walked alike before appended, renamed to ``prefix``."""
         old = memo.prefix
         cut = len(old)
-        emitted = walker.emit
 
         def rename(i: str) -> str:
             if i == memo.input_id:
@@ -137,7 +144,7 @@ class Memo:
                     g, path=prefix + g.path[cut:], nodes=tuple(prefix + i[cut:] for i in g.nodes)
                 )
             )
-        walker.blocks.log.extend(memo.instances)
-        walker.rows_total += memo.rows
+        log.extend(memo.instances)
+        state.rows_total += memo.rows
         out = memo.out
         return evolve(out, id=rename(out.id)), memo.walk

@@ -20,8 +20,9 @@ from ..spec.errors import drop_explained, located
 from ..spec.models import BlockRow, Layer
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..spec.models import BlockSpec
     from .scope import Scope
-    from .walker import Walker
+    from .state import WalkState
 
 _LAYER = TypeAdapter(Layer)
 
@@ -41,9 +42,10 @@ VERBATIM = ("type", "name", "from", "if", "names", "crop")
 class Materializer:
     """Substitutes and validates block rows, once per distinct result."""
 
-    def __init__(self, walker: Walker) -> None:
-        self.walker = walker
-        self.doc = walker.doc
+    def __init__(self, state: WalkState, defs: dict[str, BlockSpec]) -> None:
+        self.state = state
+        self.doc = state.doc
+        self.defs = defs
         #: (path, the substituted data) → the validated row
         self.validated: dict[tuple, Any] = {}
         #: a block row's path → the names its expressions read (None: one is unparsable)
@@ -71,7 +73,7 @@ class Materializer:
     def _materialize(self, scope: Scope, path: tuple, raw: Any, env: dict) -> Any:
         problems: list[Diagnostic] = []
         data = self.substitute(raw, path, env, problems, scope)
-        diagnostics = self.walker.diagnostics
+        diagnostics = self.state.diagnostics
         if problems:
             diagnostics.extend(problems)
             return None
@@ -89,7 +91,7 @@ class Materializer:
             for d in drop_explained(found):
                 diagnostics.append(d.with_notes(scope.notes))
             return None
-        if isinstance(model, BlockRow) and model.type not in self.walker.blocks.defs:
+        if isinstance(model, BlockRow) and model.type not in self.defs:
             return None  # reported by the schema stage
         self.validated[key] = model
         return model

@@ -16,7 +16,7 @@ import difflib
 from typing import Any
 
 from .. import expr as ex
-from ..diagnostics import Diagnostic, Pos, note
+from ..diagnostics import note
 from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ScopeTrace, Step
@@ -28,38 +28,20 @@ from .blocks import Blocks
 from .emit import Emitter, cond_of, node_id
 from .printed import check_printed
 from .scope import Scope, Value, Written, article, lookup, maps_after
+from .state import WalkState
 
 
-class Walker:
+class Walker(WalkState):
     """One walk of a spec: its diagnostics, and the IR it emits."""
 
     def __init__(self, spec: Spec, doc: Document, *, graph: bool) -> None:
+        super().__init__(doc, graph=graph)
         self.spec = spec
-        self.doc = doc
-        #: a graph network: its scopes are traced, for the classes the backend writes
-        self.graph = graph
-        self.diagnostics: list[Diagnostic] = []
-        self.rows_total = 0
-        self.too_large = False  # the `[too-large]` error is reported
         self.input_size: tuple[int, int] | None = (
             tuple(spec.input.size) if spec.input is not None else None  # type: ignore[assignment]
         )
         self.emit = Emitter(self)
-        self.blocks = Blocks(self, dict(spec.blocks or {}))
-
-    # ------------------------------------------------------------------ reporting
-
-    def error(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
-        extra = scope.notes if scope else ()
-        self.diagnostics.append(
-            Diagnostic("error", message, code, pos, label, tuple(notes) + extra)
-        )
-
-    def warn(self, message: str, code: str, pos: Pos, scope: Scope | None, label=None, notes=()):
-        extra = scope.notes if scope else ()
-        self.diagnostics.append(
-            Diagnostic("warning", message, code, pos, label, tuple(notes) + extra)
-        )
+        self.blocks = Blocks(self, self.emit, self.walk, dict(spec.blocks or {}))
 
     # ------------------------------------------------------------------ rows of a scope
 

@@ -17,7 +17,7 @@ from ..frontend.table import expand_table
 from ..kinds import CONTAINERS, MODEL_FOR_TYPE
 from .errors import drop_explained, located, unknown_type_message
 from .models import BLOCK, Spec, row_keys, row_tag
-from .values import check_identifier, class_name
+from .values import check_identifier, class_name, fits_param_type
 
 
 def _columns() -> frozenset[str]:
@@ -142,7 +142,7 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
                     raise ValueError(f"param '{param}' would hide a key or name cnnspec uses")
             except ValueError as exc:
                 out.append(Diagnostic("error", str(exc), "block-param", at))
-            if decl.default is not None and not _fits(decl.default, decl.type):
+            if decl.default is not None and not fits_param_type(decl.default, decl.type):
                 out.append(
                     Diagnostic(
                         "error",
@@ -179,14 +179,6 @@ def _from_in_indexed(doc: Document, name: str, rows: list[dict[str, Any]]) -> li
 def _literal(value: Any) -> str:
     """A default as the spec writes it: ``true``, ``3``, ``0.5``."""
     return str(value).lower() if isinstance(value, bool) else repr(value)
-
-
-def _fits(value: Any, type_name: str) -> bool:
-    if type_name == "bool":
-        return isinstance(value, bool)
-    if type_name == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _block_params(blocks: Any) -> frozenset[str]:

@@ -377,3 +377,13 @@ OptSize = Annotated[Size | None, NotNull]
 OptStride = Annotated[Stride | None, NotNull]
 OptPadding = Annotated[Padding | None, NotNull]
 OptPoolPadding = Annotated[PoolPadding | None, NotNull]
+
+
+def fits_param_type(value: Any, type_name: str) -> bool:
+    """Whether ``value`` is of a block param's declared type (``int``, ``float``,
+    ``bool``): a bool is no number, an int is a float."""
+    if type_name == "bool":
+        return isinstance(value, bool)
+    if type_name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
