@@ -105,18 +105,23 @@ def conv_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(
         (row.maps, oh, ow),
         params=params,
-        fields=dict(
-            in_maps=c,
-            out_maps=row.maps,
-            kernel=row.kernel,
-            stride=row.stride,
-            padding=padding,
-            padding_inferred=inferred,
-            padding_same=same,
-            dilation=row.dilation,
-            groups=row.groups,
-            bias=row.bias,
-        ),
+        fields=_fields(row, c, padding, inferred, padding_same=same),
+    )
+
+
+def _fields(row: Any, c: int, padding: Any, inferred: bool, **extra: Any) -> dict[str, Any]:
+    """The node fields a convolution and a transposed one share, and ``extra``."""
+    return dict(
+        in_maps=c,
+        out_maps=row.maps,
+        kernel=row.kernel,
+        stride=row.stride,
+        padding=padding,
+        padding_inferred=inferred,
+        dilation=row.dilation,
+        groups=row.groups,
+        bias=row.bias,
+        **extra,
     )
 
 
@@ -237,18 +242,7 @@ def deconv_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(
         (row.maps, *out),
         params=weights + bias,
-        fields=dict(
-            in_maps=c,
-            out_maps=row.maps,
-            kernel=row.kernel,
-            stride=row.stride,
-            padding=padding,
-            padding_inferred=inferred,
-            output_padding=out_pad,
-            dilation=row.dilation,
-            groups=row.groups,
-            bias=row.bias,
-        ),
+        fields=_fields(row, c, padding, inferred, output_padding=out_pad),
     )
 
 
