@@ -42,6 +42,11 @@ CODES: dict[str, Code] = {
     # ---- the spec's structure and types (schema.py, table.py)
     "schema": Code("schema", "error", "The file is not a mapping with name, input and layers."),
     "missing": Code("schema", "error", "A required key is missing."),
+    "library": Code(
+        "schema",
+        "error",
+        "The file holds blocks only (a library): `check` checks it, `compile` needs a network.",
+    ),
     "unknown-key": Code("schema", "error", "A key (or table column) no row of this type takes."),
     "unknown-type": Code("schema", "error", "A row type that is neither a layer nor a block."),
     "type": Code("schema", "error", 'A value of the wrong type (`maps: "6"`, `name: no`).'),
