@@ -412,6 +412,8 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
     "softmax": lambda: nn.Softmax(dim=1),
 }
 
@@ -1009,7 +1011,7 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh")
+ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid")
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
