@@ -102,7 +102,7 @@ def test_the_derived_sets():
         "lrn",
         "upsample",
     }
-    assert MERGES == {"add", "concat"}
+    assert MERGES == {"add", "concat", "mul"}
     assert ACTIVATIONS == (
         "relu",
         "relu6",
@@ -115,7 +115,7 @@ def test_the_derived_sets():
     )
     assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
-    assert FAMILY_LEGEND["merge"] == "add / concat"
+    assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
     assert FIELD_KEY["target"] == "size"
 
