@@ -75,6 +75,7 @@ CODES: dict[str, Code] = {
     "add-shape": Code("graph", "error", "`add` of inputs whose shapes differ."),
     "concat-shape": Code("graph", "error", "`concat` of inputs whose H×W differ."),
     "crop-grow": Code("graph", "error", "`crop: center` would have to grow a smaller input."),
+    "mul-shape": Code("graph", "error", "`mul` of inputs whose shapes do not broadcast."),
     "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
     "expr": Code("graph", "error", "An expression that cannot be evaluated."),
     "if-read": Code("graph", "error", "A merge read by name while its `if:` is false."),

@@ -148,6 +148,9 @@ class Lowering:
         assert node is not None
         if MAPS.get(step.kind) == "sum":
             sym = sum_maps([maps[i] for i in inputs])
+        elif rule == "broadcast":  # the maps of an input as wide as the output
+            widths = [shape[0] for shape in node.input_shapes]
+            sym = maps[inputs[widths.index(node.output_shape[0])]]
         else:  # declared by the row, or its (first) input's
             sym = out_maps(scope, step, node, first)
         member = Member(
