@@ -40,6 +40,12 @@ class Tanh(RowModel):
     type: Literal["tanh"]
 
 
+class SiLU(RowModel):
+    """SiLU, also called swish: x · sigmoid(x) (nn.SiLU)."""
+
+    type: Literal["silu"]
+
+
 class Softmax(RowModel):
     """Softmax over the class dimension (dim=1); only as the last layer."""
 
@@ -84,6 +90,7 @@ KINDS = (
     ),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
+    _activation("silu", SiLU, "SiLU", "SiLU"),
     _activation(
         "softmax",
         Softmax,

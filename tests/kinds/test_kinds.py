@@ -103,8 +103,8 @@ def test_the_derived_sets():
         "upsample",
     }
     assert MERGES == {"add", "concat"}
-    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
-    assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
+    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "softmax")
+    assert ELEMENTWISE == {"batchnorm", "dropout", "stochastic_depth", "lrn", *ACTIVATIONS}
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
