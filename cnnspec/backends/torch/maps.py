@@ -143,10 +143,17 @@ class _Sub(ast.NodeTransformer):
 
 @functools.lru_cache(maxsize=4096)
 def dollar(python: str) -> str:
-    """Python text over plain names → the evaluator's ``$name`` form."""
+    """Python text over plain names → the evaluator's ``$name`` form (``math.ceil(n * d)``
+    → ``ceil($n * $d)``)."""
     tree = ast.parse(python, mode="eval")
+    calls = set()
     for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS:
+        if isinstance(n, ast.Call):
+            if isinstance(n.func, ast.Attribute):
+                n.func = ast.Name(n.func.attr, ast.Load())
+            calls.add(id(n.func))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS and id(n) not in calls:
             n.id = "$" + n.id
     return ast.unparse(tree)
 
