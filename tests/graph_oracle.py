@@ -784,6 +784,11 @@ class Twin:
             self.tags[f"if: {str(cond).lower()}"] += 1
             if not cond:  # the row does not exist: who reads it reads its first input
                 first = self._resolve(srcs[0], walk) if srcs else prev
+                if not ctx.indexed:  # the names it would take stay taken (a class has it)
+                    if name is None:
+                        ctx.key(None, kind)
+                    if row.get("activation", "none") != "none":
+                        ctx.key(None, row["activation"])
                 if name is not None:
                     walk.alias[name] = first
                     if merge:
