@@ -148,7 +148,8 @@ def _whole(found: list, floats: dict[tuple, str]) -> list:
                     f"'{key}' needs a whole number, but {arithmetic} (make_divisible, "
                     "ceil, floor or round make one)"
                 )
-                d = dataclasses.replace(d, message=message, code="expr-int")
+                code = "expr-int"
+                d = dataclasses.replace(d, message=message, code=code)
                 break
         out.append((d, where, hint))
     return out
