@@ -116,7 +116,18 @@ BLOCK_ROW_KEYS = frozenset(
 )
 #: Names a param may not take: they would hide a name the generated class uses.
 RESERVED_PARAMS = frozenset(
-    {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
+    {
+        "in_maps",
+        "self",
+        "nn",
+        "torch",
+        "x",
+        "out",
+        "super",
+        "OrderedDict",
+        "center_crop",
+        "channel_shuffle",
+    }
 )
 
 

@@ -71,6 +71,7 @@ GENERATED_GLOBALS = {
     "list": "the builtin list a block's optional container children are gathered in",
     "OrderedDict": "the generated module's `from collections import OrderedDict`",
     "center_crop": "the generated module's center_crop helper (U-Net's copy-and-crop)",
+    "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
 }
 
 

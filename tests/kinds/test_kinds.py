@@ -21,8 +21,10 @@ from cnnspec.kinds import (
     HYPER,
     KINDS,
     LAYER_TYPES,
+    MAPS,
     MERGES,
     MODEL_FOR_TYPE,
+    OPERATIONS,
     SPATIAL,
 )
 from cnnspec.kinds.activation import Activation
@@ -104,7 +106,10 @@ def test_the_derived_sets():
     }
     assert MERGES == {"add", "concat"}
     assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
-    assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
+    assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", "channel_shuffle", *ACTIVATIONS}
+    assert OPERATIONS == {"split", "channel_shuffle"}
+    assert MAPS["split"] == "part"
+    assert FAMILY_LEGEND["channels"] == "split / shuffle"
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node

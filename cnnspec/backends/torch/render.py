@@ -36,7 +36,7 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .writer import CENTER_CROP, ClassWriter
+from .writer import HELPERS, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -186,7 +186,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
         header=header,
         docstring=docstring,
         ordered_dict="OrderedDict" in body,
-        center_crop=CENTER_CROP if "center_crop(" in body else "",
+        helpers=[text for name, text in HELPERS.items() if f"{name}(" in body],
         classes=classes,
     )
     return source, docs
@@ -210,8 +210,8 @@ def _self_check(
     if isinstance(tree.body[1], ast.ImportFrom) and tree.body[1].module == "collections":
         imports = ["ImportFrom", *imports]
     helpers = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
-    expected = ["Expr", *imports, *(["FunctionDef"] if helpers else []), *["ClassDef"] * len(names)]
-    if kinds != expected or any(f.name != "center_crop" for f in helpers):
+    expected = ["Expr", *imports, *["FunctionDef"] * len(helpers), *["ClassDef"] * len(names)]
+    if kinds != expected or any(f.name not in HELPERS for f in helpers):
         raise RenderError(f"internal error: unexpected statements in {filename}: {kinds}")
     if ast.get_docstring(tree, clean=False) != doc_text:
         raise RenderError(f"internal error: the docstring of {filename} is not the intended text")

@@ -14,7 +14,9 @@ from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
-RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
+RESERVED = frozenset(
+    {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps"}
+)
 
 CENTER_CROP = '''\
 def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -23,6 +25,17 @@ def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     left = (x.shape[3] - like.shape[3]) // 2
     return x[:, :, top : top + like.shape[2], left : left + like.shape[3]]
 '''
+
+CHANNEL_SHUFFLE = '''\
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """The maps of ``x`` read as ``groups`` groups and interleaved: map j of group g moves to
+    position j * groups + g (ShuffleNet's channel shuffle)."""
+    return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
+'''
+
+#: the module-level functions a generated file may define (each only where its code calls
+#: it), in the order the file defines them
+HELPERS = {"center_crop": CENTER_CROP, "channel_shuffle": CHANNEL_SHUFFLE}
 
 
 def _comment(member: Member) -> str:
@@ -339,6 +352,9 @@ class ClassWriter:
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
+        if kind is not None and kind.forward and not m.module:  # its macro writes it
+            call = getattr(self.macros, kind.forward)(m.node, ins[0])
+            return linewrap.parse_call(str(call))
         if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro
