@@ -60,8 +60,8 @@ def split_rule(ctx: RowContext, shape) -> Resolved:
         return Resolved(None)
     if c % row.parts:
         ctx.error(
-            f"parts={row.parts} must divide the input's maps ({shape_text(shape)}): "
-            f"{c} / {row.parts} = {c / row.parts:g}",
+            f"parts={row.parts} must divide the {c} maps of its input "
+            f"({shape_text(shape)}) into equal parts: {c} / {row.parts} = {c / row.parts:g}",
             "split-parts",
             "parts",
         )
@@ -76,8 +76,8 @@ def shuffle_rule(ctx: RowContext, shape) -> Resolved:
     c = shape[0]
     if c % row.groups:
         ctx.error(
-            f"groups={row.groups} must divide the input's maps ({shape_text(shape)}): "
-            f"{c} / {row.groups} = {c / row.groups:g}",
+            f"groups={row.groups} must divide the {c} maps of its input "
+            f"({shape_text(shape)}) into equal groups: {c} / {row.groups} = {c / row.groups:g}",
             "shuffle-groups",
             "groups",
         )

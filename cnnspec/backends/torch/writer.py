@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ...expr import Sym
 from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
@@ -68,6 +69,15 @@ def _operation(op: str, merge: bool, m: Member, ins: list[str]) -> Code:
     return Call(op, (Call("", tuple(ins), "[]"), "1"))
 
 
+def _stored(member: Member) -> tuple[str, ...]:
+    """The fields of a module-less operation that its block writes as expressions over the
+    constructor's arguments: ``__init__`` keeps their values, which ``forward`` reads."""
+    kind = KINDS.get(member.kind)
+    if kind is None or not kind.forward or member.module or member.node is None:
+        return ()
+    return tuple(f for f in kind.hyper if isinstance(getattr(member.node, f), Sym))
+
+
 def _writable(member: Member) -> bool:
     if member.kind == "block":
         return member.block is not None
@@ -122,6 +132,15 @@ class ClassWriter:
                     flag += "_"
                 attrs.add(flag)
                 self.flags[m.name] = flag
+        #: a module-less operation's fields kept by __init__: member → field → attribute
+        self.stored: dict[str, dict[str, str]] = {}
+        for m in self.members:
+            for f in _stored(m):
+                attr = f"{m.name}_{f}"
+                while attr in attrs:
+                    attr += "_"
+                attrs.add(attr)
+                self.stored.setdefault(m.name, {})[f] = attr
 
     # ------------------------------------------------------------------ __init__
 
@@ -252,7 +271,8 @@ class ClassWriter:
             if m.name in self.flags:
                 flag = f"self.{self.flags[m.name]} = "
                 out += linewrap.condition_lines(flag, m.cond or "", 8, "")
-                continue
+            if m.name in self.stored:
+                out += self.store(m)
             if _is_function(m):
                 continue
             indent = 8
@@ -262,6 +282,17 @@ class ClassWriter:
                 indent = 12
             pre, expr, comment = self.build(m, indent)
             out += pre + linewrap.lines(expr, indent, f"self.{m.name} = ", "", comment)
+        return out
+
+    def store(self, m: Member) -> list[str]:
+        """``self.shuffle_groups = groups``: the values ``forward`` reads (only where the
+        operation exists, so that an expression is not evaluated where it is absent)."""
+        indent, out = 8, []
+        if m.name in self.flags:
+            out.append(f"        if self.{self.flags[m.name]}:")
+            indent = 12
+        for f, attr in self.stored[m.name].items():
+            out += linewrap.lines(str(getattr(m.node, f)), indent, f"self.{attr} = ")
         return out
 
     def signature(self) -> list[str]:
@@ -353,7 +384,11 @@ class ClassWriter:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
         if kind is not None and kind.forward and not m.module:  # its macro writes it
-            call = getattr(self.macros, kind.forward)(m.node, ins[0])
+            node = m.node
+            kept = self.stored.get(m.name, {})
+            if node is not None and kept:
+                node = replace(node, **{f: Sym(f"self.{attr}") for f, attr in kept.items()})
+            call = getattr(self.macros, kind.forward)(node, ins[0])
             return linewrap.parse_call(str(call))
         if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
