@@ -92,6 +92,8 @@ REACH = (
     "required param after a default",
     "flatten",
     "fc flattens",
+    "split",
+    "channel_shuffle",
 )
 
 
