@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ...expr import Sym
 from ...ir import INPUT, ClassDef, Member
@@ -387,7 +388,8 @@ class ClassWriter:
             node = m.node
             kept = self.stored.get(m.name, {})
             if node is not None and kept:
-                node = replace(node, **{f: Sym(f"self.{attr}") for f, attr in kept.items()})
+                fields: dict[str, Any] = {f: Sym(f"self.{attr}") for f, attr in kept.items()}
+                node = replace(node, **fields)
             call = getattr(self.macros, kind.forward)(node, ins[0])
             return linewrap.parse_call(str(call))
         if kind is not None and kind.op and not kind.is_module and not m.module:
