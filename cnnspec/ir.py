@@ -85,6 +85,8 @@ class Node:
     scale: float | None = None  # upsample by a factor
     mode: str | None = None  # upsample: nearest or bilinear; stochastic depth: row or batch
     align_corners: bool | None = None  # upsample
+    parts: int | None = None  # split: into how many equal parts the maps are cut
+    part: int | None = None  # split: which of them (from 0)
     #: an operation written as a function call, without a module (an upsample to the
     #: network's input size)
     functional: bool = False

@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, SpecError
 from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
-from ..kinds import CONTAINERS, MERGES
+from ..kinds import CONTAINERS, MERGES, OPERATIONS
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
@@ -88,8 +88,8 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     walker = Walker(spec, doc, graph=graph)
     if graph and isinstance(doc.data, dict) and "layout" in doc.data:
         walker.error(
-            "a spec with blocks, `from`, merges or containers names its modules itself; "
-            "leave out 'layout'",
+            "a spec with blocks, `from`, merges, containers, splits or shuffles names its "
+            "modules itself; leave out 'layout'",
             "layout",
             doc.pos(("layout",)),
             None,
@@ -128,7 +128,8 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
 
 
 def is_graph(spec: Spec) -> bool:
-    """A graph network: blocks, `from:`, `if:`, merges or containers (else a chain)."""
+    """A graph network: blocks, `from:`, `if:`, merges, containers or module-less
+    operations (a split, a channel shuffle: expressions in its forward); else a chain."""
     if spec.blocks:
         return True
     for row in spec.layers or []:
@@ -137,6 +138,7 @@ def is_graph(spec: Spec) -> bool:
             or row.if_ is not None
             or row.type in MERGES
             or row.type in CONTAINERS
+            or row.type in OPERATIONS
         ):
             return True
         if isinstance(row, BlockRow):

@@ -77,6 +77,7 @@ GENERATED_GLOBALS = {
     "min": "the builtin min() a block's expression calls",
     "max": "the builtin max() a block's expression calls",
     "StochasticDepth": "the generated module's StochasticDepth class (stochastic_depth rows)",
+    "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
 }
 
 

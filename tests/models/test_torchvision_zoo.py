@@ -65,7 +65,6 @@ NOT_YET = {
     ),
     "resnext101_32x8d",
     "resnext101_64x4d",
-    *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
     "wide_resnet101_2",
 }
 

@@ -36,7 +36,7 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .writer import CENTER_CROP, STOCHASTIC_DEPTH, ClassWriter
+from .writer import CENTER_CROP, CHANNEL_SHUFFLE, STOCHASTIC_DEPTH, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: calls, the helper's name, its source), in the order they are written
 HELPERS = (
     ("center_crop(", "center_crop", CENTER_CROP),
+    ("channel_shuffle(", "channel_shuffle", CHANNEL_SHUFFLE),
     ("make_divisible(", "make_divisible", MAKE_DIVISIBLE_SOURCE),
     ("StochasticDepth(", "StochasticDepth", STOCHASTIC_DEPTH),
 )

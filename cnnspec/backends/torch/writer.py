@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
+from ...expr import Sym
 from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
@@ -14,7 +16,9 @@ from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
-RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
+RESERVED = frozenset(
+    {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps"}
+)
 
 CENTER_CROP = '''\
 def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -52,6 +56,13 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}, mode={self.mode}"
 '''
 
+CHANNEL_SHUFFLE = '''\
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """The maps of ``x`` read as ``groups`` groups and interleaved: map j of group g moves to
+    position j * groups + g (ShuffleNet's channel shuffle)."""
+    return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
+'''
+
 
 def _comment(member: Member) -> str:
     return f"-> {member.shape}" if member.shape else ""
@@ -81,6 +92,15 @@ def _operation(op: str, merge: bool, m: Member, ins: list[str]) -> Code:
         like = ins[-1]
         ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
     return Call(op, (Call("", tuple(ins), "[]"), "1"))
+
+
+def _stored(member: Member) -> tuple[str, ...]:
+    """The fields of a module-less operation that its block writes as expressions over the
+    constructor's arguments: ``__init__`` keeps their values, which ``forward`` reads."""
+    kind = KINDS.get(member.kind)
+    if kind is None or not kind.forward or member.module or member.node is None:
+        return ()
+    return tuple(f for f in kind.hyper if isinstance(getattr(member.node, f), Sym))
 
 
 def _writable(member: Member) -> bool:
@@ -137,6 +157,15 @@ class ClassWriter:
                     flag += "_"
                 attrs.add(flag)
                 self.flags[m.name] = flag
+        #: a module-less operation's fields kept by __init__: member → field → attribute
+        self.stored: dict[str, dict[str, str]] = {}
+        for m in self.members:
+            for f in _stored(m):
+                attr = f"{m.name}_{f}"
+                while attr in attrs:
+                    attr += "_"
+                attrs.add(attr)
+                self.stored.setdefault(m.name, {})[f] = attr
 
     # ------------------------------------------------------------------ __init__
 
@@ -267,7 +296,8 @@ class ClassWriter:
             if m.name in self.flags:
                 flag = f"self.{self.flags[m.name]} = "
                 out += linewrap.condition_lines(flag, m.cond or "", 8, "")
-                continue
+            if m.name in self.stored:
+                out += self.store(m)
             if _is_function(m):
                 continue
             indent = 8
@@ -277,6 +307,17 @@ class ClassWriter:
                 indent = 12
             pre, expr, comment = self.build(m, indent)
             out += pre + linewrap.lines(expr, indent, f"self.{m.name} = ", "", comment)
+        return out
+
+    def store(self, m: Member) -> list[str]:
+        """``self.shuffle_groups = groups``: the values ``forward`` reads (only where the
+        operation exists, so that an expression is not evaluated where it is absent)."""
+        indent, out = 8, []
+        if m.name in self.flags:
+            out.append(f"        if self.{self.flags[m.name]}:")
+            indent = 12
+        for f, attr in self.stored[m.name].items():
+            out += linewrap.lines(str(getattr(m.node, f)), indent, f"self.{attr} = ")
         return out
 
     def signature(self) -> list[str]:
@@ -367,6 +408,14 @@ class ClassWriter:
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
+        if kind is not None and kind.forward and not m.module:  # its macro writes it
+            node = m.node
+            kept = self.stored.get(m.name, {})
+            if node is not None and kept:
+                fields: dict[str, Any] = {f: Sym(f"self.{attr}") for f, attr in kept.items()}
+                node = replace(node, **fields)
+            call = getattr(self.macros, kind.forward)(node, ins[0])
+            return linewrap.parse_call(str(call))
         if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro
