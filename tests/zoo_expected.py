@@ -24,6 +24,9 @@ ZOO_PARAMS = {
     "resnet152": 60_192_808,
     "resnext50_32x4d": 25_028_904,
     "wide_resnet50_2": 68_883_240,
+    "resnext101_32x8d": 88_791_336,
+    "resnext101_64x4d": 83_455_272,
+    "wide_resnet101_2": 126_886_696,
     "googlenet": 6_624_904,
     "densenet121": 7_978_856,
     "densenet161": 28_681_000,
@@ -32,6 +35,10 @@ ZOO_PARAMS = {
     "squeezenet1_0": 1_248_424,
     "squeezenet1_1": 1_235_496,
     "mobilenet_v2": 3_504_872,
+    "mnasnet0_5": 2_218_512,
+    "mnasnet0_75": 3_170_208,
+    "mnasnet1_0": 4_383_312,
+    "mnasnet1_3": 6_282_256,
     "fcn_resnet50": 32_957_013,
 }
 
