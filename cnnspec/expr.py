@@ -247,6 +247,11 @@ def _eval(node: ast.AST, env: Mapping[str, object]) -> object:
 
 
 def _int(v: object) -> int:
+    if isinstance(v, tuple):
+        raise ExprError(
+            f"a pair param {v} is no number: a row takes it whole (`kernel: $kernel`), or "
+            "the pair's axes are params of their own"
+        )
     if isinstance(v, bool) or not isinstance(v, int):
         raise ExprError(f"expected a number, got {v!r}")
     return v

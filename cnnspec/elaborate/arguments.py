@@ -14,7 +14,7 @@ from ..diagnostics import note
 from ..ir import BlockArgs
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import fits_param_type
+from ..spec.values import fits_param_type, param_value
 from .scope import Scope, Written, article, lookup
 from .state import WalkState
 
@@ -41,7 +41,8 @@ def bind(
                     written[name] = ex.parse(raw, scope.env or {})
                 except ex.ExprError:
                     pass
-            if not fits_param_type(value, decl.type):
+            fits = fits_param_type(value, decl.type)
+            if not fits:
                 state.error(
                     f"param '{name}' of block '{row.type}' is {article(decl.type)}, got "
                     f"{_describe(value)}",
@@ -52,9 +53,9 @@ def bind(
                     (defined,),
                 )
                 ok = False
-            values[name] = value
+            values[name] = param_value(value, decl.type) if fits else value
         elif decl.default is not None:
-            values[name] = decl.default
+            values[name] = param_value(decl.default, decl.type)
         else:
             state.error(
                 f"block '{row.type}' needs param '{name}' ({decl.type})",
@@ -138,7 +139,7 @@ def bind_first(
                 "first",
             )
             return None
-        values[key] = value
+        values[key] = param_value(value, block.params[key].type)
         if key not in given:
             given.append(key)
         if parsed is None:

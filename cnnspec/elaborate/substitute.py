@@ -116,7 +116,9 @@ class Materializer:
             ]
         if ex.is_expr(raw):
             try:
-                return ex.parse(raw, env).evaluate(env)
+                value = ex.parse(raw, env).evaluate(env)
+                # a pair param stands for the row's two-item list (`kernel: $kernel`)
+                return list(value) if isinstance(value, tuple) else value
             except ex.ExprError as exc:
                 key = next((p for p in reversed(path) if isinstance(p, str)), "")
                 problems.append(

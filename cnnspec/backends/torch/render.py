@@ -50,7 +50,10 @@ LAYERS = "_layers.jinja"
 
 
 def arg(value: tuple[int, int]) -> str:
-    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``."""
+    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``; a
+    block's pair param as its name (``kernel_size=kernel``)."""
+    if isinstance(value, Sym):
+        return str(value)
     a, b = value
     return str(a) if a == b else f"({a}, {b})"
 

@@ -16,6 +16,9 @@ from .merge import follow
 #: names a generated method must not rebind: what its code refers to
 RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
 
+#: a block param's annotation in its class's signature, where it is not the type's name
+ANNOTATIONS = {"pair": "tuple[int, int]"}
+
 CENTER_CROP = '''\
 def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``x`` cut to the height and width of ``like``, centred (U-Net's copy and crop)."""
@@ -256,7 +259,8 @@ class ClassWriter:
         if self.cls.takes_in_maps:
             params.append("in_maps: int")
         for p in self.cls.params:
-            params.append(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else ""))
+            hint = ANNOTATIONS.get(p.type, p.type)
+            params.append(f"{p.name}: {hint}" + (f" = {p.default}" if p.default else ""))
         return linewrap.lines(Call("def __init__", tuple(params)), 4, "", " -> None:")
 
     # ------------------------------------------------------------------ forward
