@@ -51,6 +51,8 @@ def summary_json(net: Network) -> dict:
             entry["p"] = node.p
         entry["params"] = node.params
         entry["macs"] = node.macs
+        if net.training_only(node):  # not run in eval: its MACs are not the network's
+            entry["training_only"] = True
         layers.append(entry)
     data = {
         "name": net.name,
@@ -62,6 +64,8 @@ def summary_json(net: Network) -> dict:
     }
     if graph:
         data["groups"] = [_group_json(g) for g in net.groups]
+    if net.training_outputs:
+        data["training_outputs"] = list(net.training_outputs)
     return data
 
 

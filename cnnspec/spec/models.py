@@ -278,6 +278,12 @@ class Spec(BaseModel):
         None,
         description="How the paper counts the `params` and `macs` figures rows declare.",
     )
+    training_outputs: Annotated[list[str] | None, NotNull] = Field(
+        None,
+        description="Top-level rows computed only in training (auxiliary classifiers): "
+        "forward returns (main output, these…) in training mode and the main output (the "
+        "last row) in eval mode. No row may read them; their MACs are not the network's.",
+    )
     params: Printed | None = Field(
         None,
         description="The whole network's parameter count as the paper prints it (`138M`), "

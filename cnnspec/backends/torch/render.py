@@ -161,6 +161,7 @@ class ClassSource:
     signature: str
     init: str
     forward: str  # "" for an nn.Sequential subclass
+    returns: str = "torch.Tensor"  # forward's return annotation
 
 
 def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
@@ -182,6 +183,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
                 "\n".join(writer.signature()),
                 "\n".join(writer.init_lines()),
                 "" if cls.sequential else "\n".join(writer.forward_lines()),
+                writer.returns(),
             )
         )
     body = "\n".join(c.init + "\n" + c.forward for c in classes)
