@@ -324,7 +324,8 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
         if g is not None:
             cells = [
                 "",
-                f"{indent}{g.name} ({group_type(item)})",
+                # named by its attribute, as a leaf is: the index inside an indexed container
+                f"{indent}{g.path.rsplit('.', 1)[-1]} ({group_type(item)})",
                 fmt.shape(g.output_shape),
                 "",
                 "",
