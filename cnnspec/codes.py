@@ -100,6 +100,11 @@ CODES: dict[str, Code] = {
     ),
     "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
     "unused": Code("graph", "warning", "A row whose output nothing reads."),
+    "training-output": Code(
+        "graph",
+        "error",
+        "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
+    ),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
     "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),
 }

@@ -18,8 +18,15 @@ from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
 from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
-from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import MAX_NESTING, MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
+from ..spec.models import BlockRow, BlockSpec, ParamSpec
+from ..spec.values import (
+    MAX_NESTING,
+    MAX_ROWS,
+    RESERVED_NAMES,
+    SEQUENTIAL_NAMES,
+    check_identifier,
+    param_value,
+)
 from .arguments import bind, bind_first
 from .emit import Emitter, cond_of, node_id
 from .memo import Memo, Walked, instance_key
@@ -58,7 +65,7 @@ class Blocks:
         return tuple(
             BlockDecl(
                 name,
-                tuple((p, d.type, d.default) for p, d in block.params.items()),
+                tuple((p, d.type, _default(d)) for p, d in block.params.items()),
                 block.children == "indexed",
                 block.title or name,
                 self.doc.pos(("blocks", name), key=True),
@@ -438,3 +445,8 @@ def _on_cycles(uses: dict[str, list[tuple[str, tuple]]]) -> dict[str, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return found
+
+
+def _default(decl: ParamSpec) -> object:
+    """A param's default as its instances carry it (a pair as a tuple)."""
+    return None if decl.default is None else param_value(decl.default, decl.type)

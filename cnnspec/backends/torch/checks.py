@@ -20,6 +20,7 @@ from .writer import RESERVED
 #: what an expression of a block may hold: arithmetic, comparisons and logic over names
 _EXPR_NODES = (
     ast.Expression,
+    ast.Tuple,  # a pair param's value, (1, 7)
     ast.BinOp,
     ast.UnaryOp,
     ast.BoolOp,
@@ -134,7 +135,7 @@ def check_names(net: Network) -> None:
                 raise RenderError(f"internal error: param {p.name!r} of {cls.name} shadows a name")
             if p.default is not None:
                 _check_expr(p.default, set(), "default")
-            if p.type not in ("int", "bool", "float"):
+            if p.type not in ("int", "bool", "float", "pair"):
                 raise RenderError(f"internal error: param {p.name!r} has type {p.type!r}")
         names = params | ({"in_maps"} if cls.takes_in_maps else set())
         for member in cls.members:

@@ -67,7 +67,9 @@ class Lowering:
         # a row whose `if:` is false is left out, its readers reading its first input
         members = finish([(merge_column([m]) if p else m, p, c if p else None) for m, p, c in top])
         output = passthrough(trace.top.output, top, members)
-        network = ClassDef(trace.name, (), False, members, output, title=trace.title)
+        network = ClassDef(
+            trace.name, (), False, members, output, title=trace.title, training=trace.training
+        )
         return (*out, network), self.problems
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:

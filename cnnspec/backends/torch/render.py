@@ -65,7 +65,10 @@ LAYERS = "_layers.jinja"
 
 
 def arg(value: tuple[int, int]) -> str:
-    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``."""
+    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``; a
+    block's pair param as its name (``kernel_size=kernel``)."""
+    if isinstance(value, Sym):
+        return str(value)
     a, b = value
     return str(a) if a == b else f"({a}, {b})"
 
@@ -177,6 +180,7 @@ class ClassSource:
     signature: str
     init: str
     forward: str  # "" for an nn.Sequential subclass
+    forward_def: str = ""  # forward's def line(s), with its return annotation
 
 
 def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
@@ -198,6 +202,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
                 "\n".join(writer.signature()),
                 "\n".join(writer.init_lines()),
                 "" if cls.sequential else "\n".join(writer.forward_lines()),
+                writer.forward_def(),
             )
         )
     body = "\n".join(c.init + "\n" + c.forward for c in classes)

@@ -20,6 +20,9 @@ RESERVED = frozenset(
     {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps"}
 )
 
+#: a block param's annotation in its class's signature, where it is not the type's name
+ANNOTATIONS = {"pair": "tuple[int, int]"}
+
 CENTER_CROP = '''\
 def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``x`` cut to the height and width of ``like``, centred (U-Net's copy and crop)."""
@@ -325,7 +328,8 @@ class ClassWriter:
         if self.cls.takes_in_maps:
             params.append("in_maps: int")
         for p in self.cls.params:
-            params.append(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else ""))
+            hint = ANNOTATIONS.get(p.type, p.type)
+            params.append(f"{p.name}: {hint}" + (f" = {p.default}" if p.default else ""))
         return linewrap.lines(Call("def __init__", tuple(params)), 4, "", " -> None:")
 
     # ------------------------------------------------------------------ forward
@@ -366,6 +370,9 @@ class ClassWriter:
             if m.node is not None and m.node.functional:  # reads the input's size
                 readers[INPUT].append(i)
         readers[self.output].append(end)
+        training = [m for m in self.cls.training if m in readers]
+        for name in training:  # returned too, in training
+            readers[name].append(end)
         last = {v: max(r, default=-1) for v, r in readers.items()}
         chain = self.chain()
         chain_var = "x" if self.network and len(readers[INPUT]) <= 1 else "out"
@@ -399,11 +406,39 @@ class ClassWriter:
                 k += 1
             var = next(c for c in candidates if free(c, i, passthrough))
             ins = [var_of[v] for v in m.inputs]
-            out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
+            if m.name in training:
+                out += self.training_statement(m, var, ins, var_of[INPUT])
+            else:
+                out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
             holder[var] = m.name
             var_of[m.name] = var
+        if training:
+            returned = ", ".join(var_of[v] for v in (self.output, *training))
+            out += ["        if self.training:", f"            return {returned}"]
         out.append(f"        return {var_of[self.output]}")
         return out
+
+    def returns(self) -> str:
+        """``forward``'s return annotation: a tensor, or with training outputs the
+        tuple training returns (main output first) or the main output alone."""
+        if not self.cls.training:
+            return "torch.Tensor"
+        extra = ", torch.Tensor | None" * len(self.cls.training)
+        return f"torch.Tensor | tuple[torch.Tensor{extra}]"
+
+    def forward_def(self) -> str:
+        """``forward``'s ``def`` line, split as ruff format splits one over 100 columns."""
+        returns = self.returns()
+        line = f"    def forward(self, x: torch.Tensor) -> {returns}:"
+        if len(line) <= 100:
+            return line
+        return f"    def forward(\n        self, x: torch.Tensor\n    ) -> {returns}:"
+
+    def training_statement(self, m: Member, var: str, ins: list[str], x: str) -> list[str]:
+        """A member computed only in training (an auxiliary classifier): None in eval."""
+        expr = self.expression(m, ins or [x], x)
+        head = [f"        {var}: torch.Tensor | None = None", "        if self.training:"]
+        return head + linewrap.lines(expr, 12, f"{var} = ", "", _comment(m))
 
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
