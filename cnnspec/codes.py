@@ -42,6 +42,11 @@ CODES: dict[str, Code] = {
     # ---- the spec's structure and types (schema.py, table.py)
     "schema": Code("schema", "error", "The file is not a mapping with name, input and layers."),
     "missing": Code("schema", "error", "A required key is missing."),
+    "library": Code(
+        "schema",
+        "error",
+        "The file holds blocks only (a library): `check` checks it, `compile` needs a network.",
+    ),
     "unknown-key": Code("schema", "error", "A key (or table column) no row of this type takes."),
     "unknown-type": Code("schema", "error", "A row type that is neither a layer nor a block."),
     "type": Code("schema", "error", 'A value of the wrong type (`maps: "6"`, `name: no`).'),
@@ -70,6 +75,7 @@ CODES: dict[str, Code] = {
     "add-shape": Code("graph", "error", "`add` of inputs whose shapes differ."),
     "concat-shape": Code("graph", "error", "`concat` of inputs whose H×W differ."),
     "crop-grow": Code("graph", "error", "`crop: center` would have to grow a smaller input."),
+    "mul-shape": Code("graph", "error", "`mul` of inputs whose shapes do not broadcast."),
     "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
     "expr": Code("graph", "error", "An expression that cannot be evaluated."),
     "if-read": Code("graph", "error", "A merge read by name while its `if:` is false."),

@@ -19,7 +19,8 @@ Three parts, none of which uses cnnspec's code or rules:
   order), ``$param`` and ``in_maps`` expressions, ``if:`` rows, ``from:``, add / concat
   / ``crop: center``, ``repeat`` (a number or ``$n``) with ``first:`` and ``names:``,
   containers with indexed and named children, blocks using blocks, depthwise and grouped
-  convolutions, deconvolutions, upsampling, batch norm, activations, pools — and now and
+  convolutions, deconvolutions, upsampling, batch norm, activations, pools, a broadcast
+  mul (squeeze-and-excitation) — and now and
   then what the format refuses or leaves open.
 
 :func:`judge` compares a spec's twin with what cnnspec makes of its YAML; see
@@ -354,6 +355,20 @@ def _add(scope: Scope, xs: list[torch.Tensor], _: Any) -> torch.Tensor:
     return out
 
 
+def _mul(scope: Scope, xs: list[torch.Tensor], _: Any) -> torch.Tensor:
+    shapes = [tuple(t.shape[1:]) for t in xs]
+    # torch broadcasts tensors of two ranks too (from the right); the format's mul takes
+    # one rank, each dimension equal or 1 (docs: "Element-wise multiply")
+    ranks = {len(sh) for sh in shapes}
+    wide = [{d for d in dims if d != 1} for dims in zip(*shapes)]
+    if len(ranks) != 1 or any(len(w) > 1 for w in wide):
+        raise Refused(f"mul of the shapes {shapes}", "rule")
+    out = xs[0]
+    for t in xs[1:]:
+        out = out * t
+    return out
+
+
 def _concat(scope: Scope, xs: list[torch.Tensor], crop: Any) -> torch.Tensor:
     if crop:
         if any(t.dim() != 4 for t in xs):
@@ -367,6 +382,7 @@ _OPS: dict[str, Callable[[Scope, list[torch.Tensor], Any], torch.Tensor]] = {
     "call": lambda scope, xs, key: scope._modules[key](xs[0]),
     "add": _add,
     "concat": _concat,
+    "mul": _mul,
     "flatten": lambda scope, xs, _: torch.flatten(xs[0], 1),
     "resize": lambda scope, xs, a: F.interpolate(xs[0], size=a[0], mode=a[1], align_corners=a[2]),
 }
@@ -412,6 +428,8 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
     "softmax": lambda: nn.Softmax(dim=1),
 }
 
@@ -530,8 +548,8 @@ TRICKY_CLASSES = frozenset(
 #: keys of a row that are not a layer's hyper-parameters
 META = frozenset("name type from if repeat first names params macs layers children".split())
 BLOCK_ROW_KEYS = frozenset("type name repeat from if maps size params macs first names".split())
-MERGES = ("add", "concat")
-SIZE_CLAIMS = frozenset("conv deconv maxpool avgpool add concat sequential".split())
+MERGES = ("add", "concat", "mul")
+SIZE_CLAIMS = frozenset("conv deconv maxpool avgpool add concat mul sequential".split())
 
 
 def name_problem(name: Any, attribute: bool = True) -> str | None:
@@ -1012,7 +1030,7 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh")
+ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid")
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
@@ -1330,6 +1348,29 @@ def m_inverted(d: Draft, prev: Any) -> str | None:
     return d.add({"name": d.name("res", True), "type": "add", "from": pair, "if": cond})
 
 
+def m_se(d: Draft, prev: Any) -> str | None:
+    """Squeeze-and-excitation: a pooled, squeezed and re-expanded gate times the map it
+    read (its maps the map's in a block, or 1, or a guess torch may refuse); or a spatial
+    gate (one map, the input's H×W)."""
+    r = d.r
+    src = d.anchor(prev)
+    gate_act = r.choice(["sigmoid", "hardsigmoid"])
+    if r.random() < 0.25:  # a spatial gate: 1×H×W over every map
+        d.add({"name": d.name("gate"), "type": "conv", "maps": 1, "kernel": 1, "from": src})
+        gate = d.add({"name": d.name("gate_act", True), "type": gate_act})
+    else:
+        d.add({"name": d.name("squeeze"), "type": "adaptive_avgpool", "size": 1, "from": src})
+        d.add({"name": d.name("fc"), "type": "conv", "maps": d.maps(), "kernel": 1})
+        d.add({"name": d.name("act"), "type": r.choice(["relu", "hardswish"])})
+        known = d.block is not None and src == INPUT
+        options = [(IN_MAPS if known else d.maps(), 4), (1, 1), (d.maps(), 0.5)]
+        maps = r.choices([m for m, _ in options], [w for _, w in options])[0]
+        d.add({"name": d.name("fc"), "type": "conv", "maps": maps, "kernel": 1})
+        gate = d.add({"name": d.name("gate_act", True), "type": gate_act})
+    pair = [gate, src] if r.random() < 0.8 else [src, gate]
+    return d.add({"name": d.name("scale", True), "type": "mul", "from": pair})
+
+
 def m_mix(d: Draft, prev: Any) -> str | None:
     """An inception module: branches from one row, concatenated (with it, maybe)."""
     r = d.r
@@ -1565,11 +1606,12 @@ NET_MOTIFS: list[tuple[Motif, float]] = [
     (m_nested, 5), (m_residual, 1), (m_mix, 1), (m_dense, 0.7), (m_unet, 0.4), (m_seq, 1.5),
     (m_conv, 1.2), (m_norm, 0.5), (m_act, 0.5), (m_pool, 0.7), (m_updown, 0.4),
     (m_deconv, 0.3), (m_repeat, 0.5), (m_lrn, 0.15), (m_input_named, 0.1), (m_drop, 0.2),
+    (m_se, 0.4),
 ]  # fmt: skip
 BLOCK_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 3), (m_norm, 1.2), (m_act, 1), (m_drop, 0.3), (m_pool, 0.6), (m_residual, 1.2),
     (m_mix, 1), (m_dense, 0.8), (m_unet, 0.3), (m_nested, 3), (m_seq, 1), (m_updown, 0.4),
-    (m_inverted, 0.8),
+    (m_inverted, 0.8), (m_se, 0.6),
     (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08),
 ]  # fmt: skip
 #: an indexed block is an nn.Sequential: its rows are a chain (mostly)
@@ -1654,7 +1696,7 @@ def add_claims(spec: Spec, twin: Twin, r: random.Random) -> None:
     and then one that torch does not compute: then the spec must be refused."""
     blocks = {b.name for b in spec.blocks}
     maps_kinds = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
-                  "upsample", "add", "concat", "sequential"}  # fmt: skip
+                  "upsample", "add", "concat", "mul", "sequential"}  # fmt: skip
     inferring = ("conv", "deconv", "maxpool", "avgpool")  # a size infers a missing padding
     wrong = r.random() < 0.08
     for row in spec.layers:

@@ -9,6 +9,7 @@ walks the block's rows in a scope of its own, its params substituted
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import expr as ex
@@ -345,10 +346,11 @@ class Blocks:
         return out, walk
 
 
-def find_cycles(state: WalkState, blocks: Blocks) -> None:
-    """Report every block that instantiates itself, directly or through others."""
+def find_cycles(state: WalkState, defs: Mapping[str, BlockSpec], cyclic: set[str]) -> None:
+    """Report every block of ``defs`` that instantiates itself, directly or through others
+    (once each: the blocks reported are added to ``cyclic``)."""
     uses: dict[str, list[tuple[str, tuple]]] = {}
-    for name, block in blocks.defs.items():
+    for name, block in defs.items():
         found: list[tuple[str, tuple]] = []
         stack: list[tuple[tuple, list]] = [(("blocks", name, "layers"), block.layers or [])]
         while stack:
@@ -357,13 +359,13 @@ def find_cycles(state: WalkState, blocks: Blocks) -> None:
                 if not isinstance(r, dict):
                     continue
                 t = r.get("type")
-                if isinstance(t, str) and t in blocks.defs:
+                if isinstance(t, str) and t in defs:
                     found.append((t, base + (i,)))
                 if isinstance(t, str) and t in CONTAINERS and isinstance(r.get("layers"), list):
                     stack.append((base + (i, "layers"), r["layers"]))
         uses[name] = found
     on_cycle = _on_cycles(uses)
-    for start in blocks.defs:
+    for start in defs:
         if start not in on_cycle:
             continue
         # depth-first search for a path back to `start` (through blocks on its cycles only:
@@ -378,8 +380,8 @@ def find_cycles(state: WalkState, blocks: Blocks) -> None:
                 where = at or path
                 if nxt == start:
                     cycle = " → ".join([*trail, start])
-                    if start not in blocks.cyclic:
-                        blocks.cyclic.add(start)
+                    if start not in cyclic:
+                        cyclic.add(start)
                         state.error(
                             f"block '{start}' instantiates itself ({cycle})",
                             "block-recursion",

@@ -95,7 +95,7 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
             None,
         )
     blocks = walker.blocks
-    find_cycles(walker, blocks)
+    find_cycles(walker, blocks.defs, blocks.cyclic)
     input_shape = (spec.input.maps, *spec.input.size)
     layout = "graph" if graph else spec.layout
     top = Scope(

@@ -3,7 +3,7 @@
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
 records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
 (batchnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
-``activation``, ``merge`` (add, concat) and ``container`` (sequential); ``window``
+``activation``, ``merge`` (add, concat, mul) and ``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -133,6 +133,7 @@ _BUILTIN = (
     linear.FLATTEN,
     merge.ADD,
     merge.CONCAT,
+    merge.MUL,
     container.SEQUENTIAL,
     *activation.KINDS,
 )

@@ -40,6 +40,19 @@ class Tanh(RowModel):
     type: Literal["tanh"]
 
 
+class Hardswish(RowModel):
+    """Hard swish, x · ReLU6(x + 3) / 6 (nn.Hardswish): MobileNetV3's cheap swish."""
+
+    type: Literal["hardswish"]
+
+
+class Hardsigmoid(RowModel):
+    """Hard sigmoid, ReLU6(x + 3) / 6 (nn.Hardsigmoid): MobileNetV3's cheap sigmoid, the
+    gate of its squeeze-and-excitation."""
+
+    type: Literal["hardsigmoid"]
+
+
 class Softmax(RowModel):
     """Softmax over the class dimension (dim=1); only as the last layer."""
 
@@ -84,6 +97,8 @@ KINDS = (
     ),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
+    _activation("hardswish", Hardswish, "Hardswish", "h-swish"),
+    _activation("hardsigmoid", Hardsigmoid, "Hardsigmoid", "h-sigmoid"),
     _activation(
         "softmax",
         Softmax,

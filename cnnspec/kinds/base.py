@@ -154,9 +154,10 @@ def declared(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
 # --------------------------------------------------------------------------- the record
 
 #: How a kind's output maps follow from its inputs: the input's (``same``), the sum of its
-#: inputs' (``sum``, a concat), the row's own key (``declared``: `maps`, or `size` for an
-#: fc), every input element (``flat``, the flatten), or its rows' (``inner``, a container).
-MapsRule = Literal["same", "sum", "declared", "flat", "inner"]
+#: inputs' (``sum``, a concat), the widest of its inputs' (``broadcast``: a mul, whose
+#: inputs broadcast), the row's own key (``declared``: `maps`, or `size` for an fc), every
+#: input element (``flat``, the flatten), or its rows' (``inner``, a container).
+MapsRule = Literal["same", "sum", "broadcast", "declared", "flat", "inner"]
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,8 @@ class LayerKind:
 
     @property
     def combines(self) -> bool:
-        """A merge of inputs of one shape, element by element (an add)."""
-        return self.is_merge and self.maps == "same"
+        """A merge of its inputs element by element (an add; a mul, which broadcasts)."""
+        return self.is_merge and self.maps in ("same", "broadcast")
 
     @property
     def joins(self) -> bool:

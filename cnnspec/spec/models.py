@@ -259,6 +259,20 @@ class Spec(BaseModel):
     )
 
 
+class Library(BaseModel):
+    """A file of blocks only: what `include:` brings into a spec."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, title="cnnspec blocks")
+
+    title: str | None = Field(None, max_length=2000, description="Free text.")
+    include: list[str] | str | None = Field(None, description="Libraries this one builds on.")
+    blocks: dict[str, BlockSpec] = Field(description="The named, parametrized sub-networks.")
+
+    #: a library names no network, so no block can clash with its name
+    name: None = None
+    layers: None = None
+
+
 def _rebuild() -> None:
     """The models that hold rows, rebuilt with the row union of the kinds registered now."""
     Sequential.model_rebuild(force=True, _types_namespace={"Layer": Layer})

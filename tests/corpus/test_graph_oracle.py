@@ -72,6 +72,7 @@ REACH = (
     "from: input",
     "add",
     "concat",
+    "mul",
     "crop: center",
     "sequential, indexed",
     "sequential, named",

@@ -102,11 +102,20 @@ def test_the_derived_sets():
         "lrn",
         "upsample",
     }
-    assert MERGES == {"add", "concat"}
-    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
+    assert MERGES == {"add", "concat", "mul"}
+    assert ACTIVATIONS == (
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "hardswish",
+        "hardsigmoid",
+        "softmax",
+    )
     assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
-    assert FAMILY_LEGEND["merge"] == "add / concat"
+    assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
     assert FIELD_KEY["target"] == "size"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ... import expr as ex
 from ...diagnostics import Diagnostic
+from ...frozen import evolve
 from ...ir import (
     INPUT,
     BlockArgs,
@@ -106,8 +107,19 @@ class Lowering:
         """One step as a member of its class, and the maps of its output."""
         inputs = step.inputs
         first = maps[inputs[0]] if inputs else maps[INPUT]
-        if not step.present:  # readers read its (first) input
+        if not step.present and step.node is None:  # readers read its (first) input
             return Member(step.name, step.kind, inputs, "", module=step.module), first
+        if not step.present:
+            # resolved as if its `if:` held: its class writes it under that condition, and
+            # its readers read its maps where the condition holds, its input's where not
+            # (under the condition, a row reading an absent one reads that row's own maps)
+            within = maps.get(f"{inputs[0] if inputs else INPUT} if", first)
+            member, sym = self.layer_member(scope, step, maps, within)
+            maps[f"{step.name} if"] = sym
+            cond = step.cond.python() if step.cond else "False"
+            if sym == within:  # it keeps its input's maps
+                return evolve(member, present=False), first
+            return evolve(member, present=False), f"{_branch(sym)} if {cond} else {_branch(first)}"
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
@@ -125,10 +137,20 @@ class Lowering:
             return member, sym
         if step.block is not None:
             return self.block_member(scope, step, first)
+        return self.layer_member(scope, step, maps, first)
+
+    def layer_member(
+        self, scope: ScopeTrace, step: Step, maps: dict[str, Maps], first: Maps
+    ) -> tuple[Member, Maps]:
+        """A leaf layer or a merge, and the maps of its output."""
+        inputs = step.inputs
         node = step.node
         assert node is not None
-        if rule == "sum":
+        if MAPS.get(step.kind) == "sum":
             sym = sum_maps([maps[i] for i in inputs])
+        elif rule == "broadcast":  # the maps of an input as wide as the output
+            widths = [shape[0] for shape in node.input_shapes]
+            sym = maps[inputs[widths.index(node.output_shape[0])]]
         else:  # declared by the row, or its (first) input's
             sym = out_maps(scope, step, node, first)
         member = Member(
@@ -227,6 +249,11 @@ class Lowering:
         texts = _texts(call.args)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
+
+
+def _branch(sym: Maps) -> str:
+    """A branch of a conditional expression: parenthesised only if conditional itself."""
+    return f"({sym})" if " if " in str(sym) else str(sym)
 
 
 def _texts(args: BlockArgs) -> dict[str, str]:

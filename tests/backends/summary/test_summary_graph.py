@@ -446,7 +446,7 @@ def _check_against_model(net) -> None:
     rows = parse_text(summary.render_text(net))
     checked = 0
     for row in rows:
-        if row["index"] == "" and row["type"] in {"add", "concat", "flatten", "upsample"}:
+        if row["index"] == "" and row["type"] in {"add", "concat", "mul", "flatten", "upsample"}:
             continue  # an operation without a module
         module = model.get_submodule(row["path"])
         assert _count(module) == row["params"], row["line"]
