@@ -146,7 +146,8 @@ class Lowering:
         inputs = step.inputs
         node = step.node
         assert node is not None
-        if MAPS.get(step.kind) == "sum":
+        rule = MAPS.get(step.kind)
+        if rule == "sum":
             sym = sum_maps([maps[i] for i in inputs])
         elif rule == "broadcast":  # the maps of an input as wide as the output
             widths = [shape[0] for shape in node.input_shapes]
