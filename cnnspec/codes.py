@@ -78,6 +78,9 @@ CODES: dict[str, Code] = {
     "mul-shape": Code("graph", "error", "`mul` of inputs whose shapes do not broadcast."),
     "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
     "expr": Code("graph", "error", "An expression that cannot be evaluated."),
+    "expr-int": Code(
+        "graph", "error", "A float where a row needs a whole number (maps, a repeat)."
+    ),
     "if-read": Code("graph", "error", "A merge read by name while its `if:` is false."),
     "repeat-override": Code("graph", "error", "`first:`/`names:` on a row without `repeat`."),
     "block-recursion": Code("graph", "error", "A block that instantiates itself."),

@@ -83,7 +83,7 @@ class Node:
     crop: str | None = None  # concat: "center" when larger inputs are cropped
     output_padding: Pair | None = None  # deconv
     scale: float | None = None  # upsample by a factor
-    mode: str | None = None  # upsample: nearest or bilinear
+    mode: str | None = None  # upsample: nearest or bilinear; stochastic depth: row or batch
     align_corners: bool | None = None  # upsample
     #: an operation written as a function call, without a module (an upsample to the
     #: network's input size)

@@ -34,6 +34,7 @@ import ast
 import copy
 import inspect
 import keyword
+import math
 import operator
 import random
 import re
@@ -100,7 +101,24 @@ def param(name: str) -> X:
 IN_MAPS = X("in_maps", lambda env: env["in_maps"])
 
 
-def _exact(a: int, b: int) -> int:
+def _make_divisible(v: float, d: int, least: int | None = None) -> int:
+    """The nearest multiple of ``d`` (a half up), at least ``least`` (default ``d``), and
+    not below 90% of ``v`` (docs/graphs.md)."""
+    near = max(d if least is None else least, math.floor(v / d + 0.5) * d)
+    return near + d if near < 0.9 * v else near
+
+
+def _whole(v: Any) -> int:
+    if isinstance(v, float):
+        raise Refused(f"{v} is not a whole number of maps", "rule")
+    return v
+
+
+def _exact(a: Any, b: Any) -> Any:
+    if isinstance(a, float) or isinstance(b, float):
+        if b == 0:
+            raise Refused(f"{a} / {b} divides by zero", "rule")
+        return a / b  # a float makes `/` a true division
     if b == 0 or a % b:
         raise Refused(f"{a} / {b} does not divide exactly", "rule")
     return a // b
@@ -244,7 +262,7 @@ def render(spec: Spec) -> str:
 
 #: keys whose text is never an expression
 _WORDS = frozenset("name type from activation mode crop names children".split())
-_EXPR_NODES = (ast.Expression, ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp,
+_EXPR_NODES = (ast.Expression, ast.Call, ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp,
                ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv,
                ast.Div, ast.Mod, ast.And, ast.Or, ast.Not, ast.USub, ast.Eq, ast.NotEq, ast.Lt,
                ast.LtE, ast.Gt, ast.GtE)  # fmt: skip
@@ -256,6 +274,10 @@ def _walk(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return _walk(node.body, env)
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = [_walk(a, env) for a in node.args]
+        return _FUNCTIONS[node.func.id](*args)
     if isinstance(node, ast.Name):
         return env["in_maps"] if node.id == "in_maps" else env["$" + node.id[2:]]
     if isinstance(node, ast.UnaryOp):
@@ -281,6 +303,15 @@ def _walk(node: ast.AST, env: Mapping[str, Any]) -> Any:
 
 
 _LESS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.GtE: operator.ge}
+#: the expression functions, as docs/graphs.md defines them
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "make_divisible": lambda v, d, least=None: _make_divisible(v, d, least),
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "round": round,
+    "min": min,
+    "max": max,
+}
 
 
 def parse_expr(text: str) -> X:
@@ -430,6 +461,7 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
+    "silu": nn.SiLU,
     "softmax": lambda: nn.Softmax(dim=1),
 }
 
@@ -470,6 +502,25 @@ def _upsample(r: dict) -> nn.Module:
     return nn.Upsample(size=_pair(r["size"]), mode=mode, align_corners=align)
 
 
+class StochasticDepth(nn.Module):
+    """Stochastic depth as docs/spec-format.md says: the identity in eval (the oracle runs
+    in eval); in training a sample (row) or the batch is zeroed with probability p, the
+    rest divided by 1 - p. No parameters, no buffers."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0 or mode not in ("row", "batch"):
+            raise Refused(f"stochastic depth p={p} mode={mode}", "rule")
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        n = x.shape[0] if self.mode == "row" else 1
+        keep = (torch.rand(n) >= self.p).to(x.dtype).view(n, *[1] * (x.dim() - 1))
+        return x * keep / (1.0 - self.p) if self.p < 1.0 else x * 0.0
+
+
 def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
     """The torch module a layer row stands for, given its input (torch may refuse)."""
     c = x.shape[1]
@@ -485,6 +536,8 @@ def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
         return nn.Linear(c, r["size"], bias=r.get("bias", True))
     if kind == "dropout":
         return nn.Dropout(r.get("p", 0.5))
+    if kind == "stochastic_depth":
+        return StochasticDepth(r["p"], r.get("mode", "row"))
     if kind == "batchnorm":
         norm = nn.BatchNorm1d if x.dim() == 2 else nn.BatchNorm2d
         return norm(c, eps=r.get("eps", 1e-5), momentum=r.get("momentum", 0.1))
@@ -572,7 +625,7 @@ def _fits(v: Any, kind: str) -> bool:
         return isinstance(v, bool)
     if kind == "int":
         return isinstance(v, int) and not isinstance(v, bool)
-    return isinstance(v, float)
+    return isinstance(v, (int, float)) and not isinstance(v, bool)  # an int is a float
 
 
 @dataclass
@@ -731,6 +784,11 @@ class Twin:
             self.tags[f"if: {str(cond).lower()}"] += 1
             if not cond:  # the row does not exist: who reads it reads its first input
                 first = self._resolve(srcs[0], walk) if srcs else prev
+                if not ctx.indexed:  # the names it would take stay taken (a class has it)
+                    if name is None:
+                        ctx.key(None, kind)
+                    if row.get("activation", "none") != "none":
+                        ctx.key(None, row["activation"])
                 if name is not None:
                     walk.alias[name] = first
                     if merge:
@@ -979,7 +1037,8 @@ class Twin:
                 raise Refused(f"block {block.name}: param {p.name!r} is missing", "rule")
             if not _fits(v, p.type):
                 raise Refused(f"block {block.name}: {p.name}={v!r} is not a {p.type}", "rule")
-            env[f"${p.name}"] = v
+            # an int given for a float param is that float (docs/graphs.md)
+            env[f"${p.name}"] = float(v) if p.type == "float" else v
         shown = {p.name: env[f"${p.name}"] for p in block.params}
         self.instances.setdefault(block.name, []).append((tuple(x.shape[1:]), shown))
         self.tags["block instance"] += 1
@@ -1030,7 +1089,7 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid")
+ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu")
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
@@ -1044,6 +1103,7 @@ PARAMS: dict[str, tuple[str, tuple, tuple]] = {
     "bn": ("bool", (True, False, None), (True, False)),
     "p": ("float", (0.5, 0.0, None), (0.0, 0.1, 0.5)),
     "eps": ("float", (1e-5, None), (0.001, 1e-5)),
+    "w": ("float", (1.0, 1, None), (0.5, 1.0, 1.1, 1.5, 2)),
 }
 #: names the format refuses (torch refuses the first four as module names)
 BAD_NAMES = ("forward", "training", "cuda", "eval", "class", "_hidden", "2a", "lambda")
@@ -1138,8 +1198,25 @@ class Draft:
             (lambda: op(IN_MAPS, "//", 2), 0.15),
             (lambda: op(op(self.p("m"), "*", 2), "/", 2), 0.3),
             (lambda: r.randint(1, 6), 1),
+            (lambda: self.scaled(), 0.4),
         ]
         return r.choices([f for f, _ in options], [w for _, w in options])[0]()
+
+    def scaled(self) -> X:
+        """Maps scaled by a float width: rounded back to a whole number by one of the
+        expression functions (as the docs define them), or now and then not (refused)."""
+        m, w = self.p("m"), self.p("w")
+        prod = X(f"{m.text} * {w.text}", lambda e: m.fn(e) * w.fn(e), 7)
+        forms: list[tuple[str, Callable[[Any], Any]]] = [
+            ("make_divisible({}, 2)", lambda v: _make_divisible(v, 2)),
+            ("ceil({})", math.ceil),
+            ("floor({})", math.floor),
+            ("round({})", round),
+            ("max(1, floor({}))", lambda v: max(1, math.floor(v))),
+            ("{}", _whole),
+        ]
+        text, f = self.r.choice(forms)
+        return X(text.format(prod.text), lambda e: f(prod.fn(e)), 9 if text != "{}" else 7)
 
     def kernel(self) -> tuple[Any, Any]:
         """A kernel and a padding that keeps the size (mostly)."""
@@ -1228,6 +1305,11 @@ def m_act(d: Draft, prev: Any, need: bool = False) -> str | None:
 
 def m_drop(d: Draft, prev: Any) -> str | None:
     return d.add({"name": d.name("drop"), "type": "dropout", "p": d.p("p")})
+
+
+def m_sd(d: Draft, prev: Any) -> str | None:
+    mode = d.r.choice([None, "row", "batch"])
+    return d.add({"name": d.name("sd"), "type": "stochastic_depth", "p": d.p("p"), "mode": mode})
 
 
 def m_lrn(d: Draft, prev: Any) -> str | None:
@@ -1606,13 +1688,13 @@ NET_MOTIFS: list[tuple[Motif, float]] = [
     (m_nested, 5), (m_residual, 1), (m_mix, 1), (m_dense, 0.7), (m_unet, 0.4), (m_seq, 1.5),
     (m_conv, 1.2), (m_norm, 0.5), (m_act, 0.5), (m_pool, 0.7), (m_updown, 0.4),
     (m_deconv, 0.3), (m_repeat, 0.5), (m_lrn, 0.15), (m_input_named, 0.1), (m_drop, 0.2),
-    (m_se, 0.4),
+    (m_se, 0.4), (m_sd, 0.1),
 ]  # fmt: skip
 BLOCK_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 3), (m_norm, 1.2), (m_act, 1), (m_drop, 0.3), (m_pool, 0.6), (m_residual, 1.2),
     (m_mix, 1), (m_dense, 0.8), (m_unet, 0.3), (m_nested, 3), (m_seq, 1), (m_updown, 0.4),
     (m_inverted, 0.8), (m_se, 0.6),
-    (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08),
+    (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08), (m_sd, 0.2),
 ]  # fmt: skip
 #: an indexed block is an nn.Sequential: its rows are a chain (mostly)
 CHAIN_MOTIFS: list[tuple[Motif, float]] = [
@@ -2003,6 +2085,8 @@ def compare_classes(spec: Spec, twin: Twin, namespace: dict) -> list[tuple[str, 
         for p in block.params:
             sp = sig.parameters.get(p.name)
             want = inspect.Parameter.empty if p.default is None else p.default
+            if p.type == "float" and want is not inspect.Parameter.empty:
+                want = float(want)  # an int default of a float param is that float
             if sp is not None and (sp.default != want or type(sp.default) is not type(want)):
                 out.append(
                     (

@@ -32,6 +32,8 @@ ZOO_PARAMS = {
     "squeezenet1_0": 1_248_424,
     "squeezenet1_1": 1_235_496,
     "mobilenet_v2": 3_504_872,
+    "mobilenet_v3_large": 5_483_032,
+    "mobilenet_v3_small": 2_542_856,
     "fcn_resnet50": 32_957_013,
     "regnet_x_400mf": 5_495_976,
     "regnet_x_800mf": 7_259_656,

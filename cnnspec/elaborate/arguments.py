@@ -42,9 +42,11 @@ def bind(
                 except ex.ExprError:
                     pass
             if not fits_param_type(value, decl.type):
+                shown = _describe(value)
+                if name in written and isinstance(value, float):
+                    shown = f"{raw.strip()} = {written[name].explain(scope.env or {})}"
                 state.error(
-                    f"param '{name}' of block '{row.type}' is {article(decl.type)}, got "
-                    f"{_describe(value)}",
+                    f"param '{name}' of block '{row.type}' is {article(decl.type)}, got {shown}",
                     "block-param",
                     state.doc.pos(w.path + (name,)),
                     scope,
@@ -52,9 +54,9 @@ def bind(
                     (defined,),
                 )
                 ok = False
-            values[name] = value
+            values[name] = as_param(value, decl.type)
         elif decl.default is not None:
-            values[name] = decl.default
+            values[name] = as_param(decl.default, decl.type)
         else:
             state.error(
                 f"block '{row.type}' needs param '{name}' ({decl.type})",
@@ -138,7 +140,7 @@ def bind_first(
                 "first",
             )
             return None
-        values[key] = value
+        values[key] = as_param(value, block.params[key].type)
         if key not in given:
             given.append(key)
         if parsed is None:
@@ -146,6 +148,14 @@ def bind_first(
         else:
             written[key] = parsed
     return BlockArgs(tuple(values.items()), tuple(given), tuple(written.items()))
+
+
+def as_param(value: Any, type_name: str) -> Any:
+    """A value of a param's type: an int given for a float param is that float (``1`` is
+    ``1.0``), so that a param's arithmetic is of one kind in every instance."""
+    if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def _describe(value: Any) -> str:

@@ -127,6 +127,7 @@ _BUILTIN = (
     pool.ADAPTIVE_MAXPOOL,
     linear.FC_KIND,
     linear.DROPOUT,
+    linear.STOCHASTIC_DEPTH,
     norm.BATCHNORM,
     norm.LRN_KIND,
     resize.UPSAMPLE,

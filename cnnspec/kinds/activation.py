@@ -53,6 +53,12 @@ class Hardsigmoid(RowModel):
     type: Literal["hardsigmoid"]
 
 
+class SiLU(RowModel):
+    """SiLU, also called swish: x · sigmoid(x) (nn.SiLU)."""
+
+    type: Literal["silu"]
+
+
 class Softmax(RowModel):
     """Softmax over the class dimension (dim=1); only as the last layer."""
 
@@ -99,6 +105,7 @@ KINDS = (
     _activation("tanh", Tanh, "Tanh", "Tanh"),
     _activation("hardswish", Hardswish, "Hardswish", "h-swish"),
     _activation("hardsigmoid", Hardsigmoid, "Hardsigmoid", "h-sigmoid"),
+    _activation("silu", SiLU, "SiLU", "SiLU"),
     _activation(
         "softmax",
         Softmax,

@@ -71,6 +71,12 @@ GENERATED_GLOBALS = {
     "list": "the builtin list a block's optional container children are gathered in",
     "OrderedDict": "the generated module's `from collections import OrderedDict`",
     "center_crop": "the generated module's center_crop helper (U-Net's copy-and-crop)",
+    "make_divisible": "the generated module's make_divisible helper (an expression function)",
+    "math": "the generated module's `import math` (ceil and floor in expressions)",
+    "round": "the builtin round() a block's expression calls",
+    "min": "the builtin min() a block's expression calls",
+    "max": "the builtin max() a block's expression calls",
+    "StochasticDepth": "the generated module's StochasticDepth class (stochastic_depth rows)",
 }
 
 

@@ -54,6 +54,7 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
+    "silu": nn.SiLU,
 }
 
 
@@ -111,7 +112,7 @@ def _run(module, x):
 
 
 def _activation(rng, allow_softmax: bool) -> str | None:
-    choices = [None, None, "relu", "leaky_relu", "sigmoid", "tanh", "hardswish", "none"]
+    choices = [None, None, "relu", "leaky_relu", "sigmoid", "tanh", "hardswish", "silu", "none"]
     if allow_softmax:
         choices.append("softmax")
     return rng.choice(choices)

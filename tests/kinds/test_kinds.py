@@ -111,9 +111,10 @@ def test_the_derived_sets():
         "tanh",
         "hardswish",
         "hardsigmoid",
+        "silu",
         "softmax",
     )
-    assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
+    assert ELEMENTWISE == {"batchnorm", "dropout", "stochastic_depth", "lrn", *ACTIVATIONS}
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node

@@ -12,7 +12,7 @@ import dataclasses
 import keyword
 import re
 
-from ...expr import Sym
+from ...expr import FUNCTIONS, Sym
 from ...ir import Member, Network
 from .errors import RenderError
 from .maps import RUNNING
@@ -28,6 +28,7 @@ _EXPR_NODES = (
     ast.IfExp,
     ast.Constant,
     ast.Name,
+    ast.Call,
     ast.operator,
     ast.unaryop,
     ast.boolop,
@@ -36,13 +37,34 @@ _EXPR_NODES = (
 )
 
 
+#: the functions an expression may call, as the generated code writes them
+_CALLS = frozenset(target for *_, target in FUNCTIONS.values())
+
+
+def _callee(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
+
+
 def _check_expr(text: str, names: set[str], what: str) -> None:
-    """An expression from the IR becomes code: arithmetic over the class's params only."""
+    """An expression from the IR becomes code: arithmetic over the class's params only,
+    and calls of the expression functions."""
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
     except SyntaxError:
         raise RenderError(f"internal error: {what} {text!r} is not an expression") from None
+    callees: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if _callee(node.func) not in _CALLS or node.keywords:
+                raise RenderError(f"internal error: {what} {text!r} calls {_callee(node.func)!r}")
+            callees.update(id(n) for n in ast.walk(node.func))
+    for node in ast.walk(tree):
+        if id(node) in callees:
+            continue
         if not isinstance(node, _EXPR_NODES):
             raise RenderError(f"internal error: {what} {text!r} holds {type(node).__name__}")
         if isinstance(node, ast.Name) and node.id not in names:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ... import expr as ex
 from ...diagnostics import Diagnostic
+from ...elaborate.arguments import as_param
 from ...frozen import evolve
 from ...ir import (
     INPUT,
@@ -77,7 +78,7 @@ class Lowering:
         # Python takes the required arguments first: the spec's order otherwise (a call
         # passes the required ones by position, in this order, and the others by keyword)
         params = tuple(
-            Param(p, kind, None if default is None else repr(default))
+            Param(p, kind, None if default is None else repr(as_param(default, kind)))
             for p, kind, default in sorted(decl.params, key=lambda p: p[2] is not None)
         )
         output = passthrough(walks[0].output, runs[0], members)
@@ -100,7 +101,8 @@ class Lowering:
         out: list[Walked] = []
         for step in scope.steps:
             member, maps[step.name] = self.member(scope, step, maps)
-            out.append((member, step.present, step.cond.python() if step.cond else None))
+            cond = step.cond.python(dict(scope.env or ())) if step.cond else None
+            out.append((member, step.present, cond))
         return out, maps[scope.output]
 
     def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
@@ -172,14 +174,14 @@ class Lowering:
         env = scope.env or ()
         if step.rest is None:
             (call,) = step.calls
-            sym = self.instance_maps(call, in_maps)
+            sym = self.instance_maps(call, in_maps, env)
             member = Member(
                 step.name,
                 "block",
                 step.inputs,
                 _shape(scope, step.shape, sym),
                 block=step.block,
-                args=_call_args(decl, in_maps, call.args),
+                args=_call_args(decl, in_maps, call.args, env),
                 env=env,
             )
             return member, sym
@@ -187,16 +189,16 @@ class Lowering:
         rest = None
         cur = in_maps
         for k, call in enumerate(step.calls):
-            args = _call_args(decl, cur, call.args)
-            cur = self.instance_maps(call, cur)
+            args = _call_args(decl, cur, call.args, env)
+            cur = self.instance_maps(call, cur, env)
             copies.append((call.child, args))
             if k == 0:
-                rest = (None, _call_args(decl, cur, step.rest))
+                rest = (None, _call_args(decl, cur, step.rest, env))
         repeat = loop = None
         if step.repeat is not None and rest is not None:
             # a count that varies per instance: the first copy, then a loop over the others
-            repeat = step.repeat.python()
-            copies, cur, loop = self.loop(decl, step, in_maps, copies[0], repeat)
+            repeat = step.repeat.python(dict(env))
+            copies, cur, loop = self.loop(decl, step, in_maps, copies[0], repeat, env)
         member = Member(
             step.name,
             "block",
@@ -212,18 +214,18 @@ class Lowering:
         return member, cur
 
     def loop(
-        self, decl: BlockDecl, step: Step, in_maps: Maps, first: tuple, count: str
+        self, decl: BlockDecl, step: Step, in_maps: Maps, first: tuple, count: str, env: tuple
     ) -> tuple[list, Maps, tuple[str, str] | None]:
         """A repeat count written as an expression: the first copy, the arguments of the
         others, the maps after all of them, and (when each copy reads other maps than
         the one before) the running maps the class's loop keeps."""
         assert step.rest is not None
         call0 = step.calls[0]
-        after_first = self.instance_maps(call0, in_maps)
+        after_first = self.instance_maps(call0, in_maps, env)
         # one copy after the first as this instance walked it; with a single copy, the
         # first's rows with the others' arguments
         other = step.calls[1] if len(step.calls) > 1 else BlockCall(None, step.rest, call0.walk)
-        running = self.instance_maps(other, RUNNING)
+        running = self.instance_maps(other, RUNNING, env)
         total = repeated_maps(after_first, running, count)
         if total is None:
             self.problems.append(
@@ -239,15 +241,16 @@ class Lowering:
             )
             total = after_first
         if total == after_first:  # every other copy reads what the first gives
-            rest = (step.names, _call_args(decl, after_first, step.rest))
+            rest = (step.names, _call_args(decl, after_first, step.rest, env))
             return [first, rest], after_first, None
-        rest = (step.names, _call_args(decl, RUNNING, step.rest))
+        rest = (step.names, _call_args(decl, RUNNING, step.rest, env))
         return [first, rest], total, (str(after_first), str(running))
 
-    def instance_maps(self, call: BlockCall, in_maps: Maps) -> Maps:
-        """The maps of an instance's output, its arguments substituted into its block's."""
+    def instance_maps(self, call: BlockCall, in_maps: Maps, env: tuple = ()) -> Maps:
+        """The maps of an instance's output, its arguments substituted into its block's
+        (``env``: the values of the scope the row is written in)."""
         _, out = self.walked(call.walk)
-        texts = _texts(call.args)
+        texts = _texts(call.args, env)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
 
@@ -257,17 +260,21 @@ def _branch(sym: Maps) -> str:
     return f"({sym})" if " if " in str(sym) else str(sym)
 
 
-def _texts(args: BlockArgs) -> dict[str, str]:
-    """The params a block row writes, as Python source: its expressions, or the values."""
+def _texts(args: BlockArgs, env: tuple = ()) -> dict[str, str]:
+    """The params a block row writes, as Python source: its expressions (over the values
+    ``env`` of the scope the row is written in), or the values."""
     written = dict(args.written)
     values = dict(args.values)
-    return {k: ex.Sym(written[k].python()) if k in written else repr(values[k]) for k in args.given}
+    scope = dict(env)
+    return {
+        k: ex.Sym(written[k].python(scope)) if k in written else repr(values[k]) for k in args.given
+    }
 
 
-def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs) -> tuple[str, ...]:
+def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs, env: tuple = ()) -> tuple[str, ...]:
     """A constructor call's arguments: in_maps, the required params in order, then the
     others by keyword where this instance sets them (to an expression, or off default)."""
-    texts = _texts(args)
+    texts = _texts(args, env)
     values = dict(args.values)
     out = [str(in_maps)]
     keywords = []

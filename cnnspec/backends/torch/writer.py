@@ -24,6 +24,34 @@ def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return x[:, :, top : top + like.shape[2], left : left + like.shape[3]]
 '''
 
+STOCHASTIC_DEPTH = '''\
+class StochasticDepth(nn.Module):
+    """Stochastic depth: in training, each sample's input (mode "row") or the whole
+    batch's (mode "batch") is dropped with probability p, and what is kept is scaled by
+    1 / (1 - p); in eval, the identity. It has no parameters."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        if self.mode == "row":
+            shape = [x.shape[0]] + [1] * (x.dim() - 1)
+        else:
+            shape = [1] * x.dim()
+        mask = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(keep)
+        if keep > 0.0:
+            mask = mask / keep
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode}"
+'''
+
 
 def _comment(member: Member) -> str:
     return f"-> {member.shape}" if member.shape else ""

@@ -220,3 +220,36 @@ def test_a_class_called_with_other_values_builds_and_runs():
     assert (wide.dw.in_channels, wide.dw.groups) == (6, 6)
     assert tuple(wide(torch.randn(1, 3, 8, 8)).shape) == (1, 4, 8, 8)
     assert [type(m).__name__ for m in unit(3).children()] == ["Conv2d", "Conv2d"]
+
+
+UNIT_FACTOR = """\
+name: Net
+input: {maps: 2, size: 4x4}
+blocks:
+  Widen:
+    params:
+      t: {type: int}
+    layers:
+    - {name: conv, type: conv, maps: $t * in_maps, kernel: 1}
+  Stack:
+    children: indexed
+    params:
+      n: {type: int, default: 1}
+    layers:
+    - {name: unit, type: Widen, t: 1, repeat: $n}
+layers:
+- {name: stack, type: Stack, n: 3}
+"""
+
+
+def test_a_repeat_expression_over_copies_that_keep_their_maps_by_a_factor_of_1():
+    """`maps: $t * in_maps` with t = 1 keeps the maps: the copies of a `repeat: $n` row
+    all read what the first gives, so the count may be an expression."""
+    net = cnnspec.loads(UNIT_FACTOR)
+    assert net.params == 3 * (2 * 2 + 2)
+    namespace = _namespace(net)
+    for n in (1, 2, 5):  # the generated class with other counts than the spec's
+        stack = namespace["Stack"](2, n=n)
+        assert len(stack[0]) == n  # its one row: an nn.Sequential of the copies
+        assert tuple(stack(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)
+    assert tuple(cnnspec.build(net)(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)
