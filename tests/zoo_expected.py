@@ -45,6 +45,21 @@ ZOO_PARAMS = {
     "mnasnet1_0": 4_383_312,
     "mnasnet1_3": 6_282_256,
     "fcn_resnet50": 32_957_013,
+    "regnet_x_400mf": 5_495_976,
+    "regnet_x_800mf": 7_259_656,
+    "regnet_x_1_6gf": 9_190_136,
+    "regnet_x_3_2gf": 15_296_552,
+    "regnet_x_8gf": 39_572_648,
+    "regnet_x_16gf": 54_278_536,
+    "regnet_x_32gf": 107_811_560,
+    "regnet_y_400mf": 4_344_144,
+    "regnet_y_800mf": 6_432_512,
+    "regnet_y_1_6gf": 11_202_430,
+    "regnet_y_3_2gf": 19_436_338,
+    "regnet_y_8gf": 39_381_472,
+    "regnet_y_16gf": 83_590_140,
+    "regnet_y_32gf": 145_046_770,
+    "regnet_y_128gf": 644_812_894,
 }
 
 # zoo spec stem -> torchvision.models builder whose state_dict the spec's

@@ -54,11 +54,6 @@ NOT_YET = {
     *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
     *(f"efficientnet_b{i}" for i in range(8)),
     *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
-    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    *(
-        f"regnet_y_{s}"
-        for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")
-    ),
 }
 
 #: the spec of torchvision's vgg16 is the seed spec's twin, not a zoo file of its own name
