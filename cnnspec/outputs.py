@@ -254,14 +254,15 @@ def recover(directory: Path) -> list[str]:
     except FileNotFoundError:
         return []
     repaired = []
-    for name in sorted(names):
-        found = JOURNAL.match(name)
-        if found:
-            _replay(directory, directory / name, found.group(1))
-            repaired.append(found.group(1))
-    for name in os.listdir(directory):
-        if TEMPORARY.match(name):
-            _unlink(directory / name)
+    with held_signals():  # a repair, once begun, is finished
+        for name in sorted(names):
+            found = JOURNAL.match(name)
+            if found:
+                _replay(directory, directory / name, found.group(1))
+                repaired.append(found.group(1))
+        for name in os.listdir(directory):
+            if TEMPORARY.match(name):
+                _unlink(directory / name)
     return repaired
 
 
