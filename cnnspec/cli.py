@@ -224,10 +224,11 @@ def _compile_one(net, spec: str, stem: str, out_dir: Path, args, timeout: float)
 
 
 def _without(args, stem: str) -> str:
-    if args.format != "svg" and args.no_svg:
-        return f" (leave out --format {args.format} to write {stem}.py and {stem}.dot alone)"
-    extra = f" and --format {args.format}" if args.format != "svg" else ""
-    return f" (pass --no-svg{extra} to write {stem}.py and {stem}.dot without it)"
+    """The hint: which flags write the spec's other files without the image."""
+    drop = [] if args.no_svg else ["pass --no-svg"]
+    if args.format != "svg":
+        drop.append(f"leave out --format {args.format}")
+    return f" ({' and '.join(drop)} to write {stem}.py and {stem}.dot without it)"
 
 
 def _io_message(exc: OSError) -> str:

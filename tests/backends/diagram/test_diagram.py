@@ -311,16 +311,26 @@ def test_render_image_png() -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_compile_without_dot_writes_dot_and_warns_once(
+def test_compile_without_dot_writes_nothing_unless_asked_for_no_image(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Without Graphviz a spec whose images must be drawn writes nothing (exit 3), each
+    named with how to install it and which flags leave the images out; with them, the
+    .py and .dot are written."""
     from cnnspec import cli
 
     monkeypatch.setattr(image.shutil, "which", lambda name: None)
     specs = [str(ROOT / "specs" / "lenet5.yaml"), str(ROOT / "specs" / "vgg16.yaml")]
     rc = cli.main(["compile", *specs, "-o", str(tmp_path), "--format", "png"])
     err = capsys.readouterr().err
-    assert rc == 0, err
+    assert rc == 3, err
+    assert list(tmp_path.iterdir()) == []
+    lines = err.splitlines()
+    assert [line.split(": ")[2] for line in lines] == specs
+    assert all("install Graphviz" in line for line in lines), err
+    assert "(pass --no-svg and leave out --format png to write vgg16.py" in lines[1]
+    rc = cli.main(["compile", *specs, "-o", str(tmp_path), "--no-svg"])
+    assert rc == 0, capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "lenet5.dot",
         "lenet5.py",
@@ -328,8 +338,6 @@ def test_compile_without_dot_writes_dot_and_warns_once(
         "vgg16.py",
     ]
     assert (tmp_path / "vgg16.dot").read_text() == render_dot(_net(ROOT / "specs" / "vgg16.yaml"))
-    warnings = [line for line in err.splitlines() if "Graphviz" in line]
-    assert len(warnings) == 1 and "install Graphviz" in warnings[0], err
 
 
 def test_compile_with_dot_writes_svg_and_png(tmp_path: Path) -> None:
