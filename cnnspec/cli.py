@@ -375,26 +375,8 @@ def cmd_schema(args) -> int:
 # --------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cnnspec",
-        description="Check a CNN written as a YAML table, and compile it to PyTorch source, "
-        "a Graphviz diagram and a parameter/MAC summary.",
-    )
-    parser.add_argument("--version", action="version", version=f"cnnspec {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser(
-        "compile",
-        help="check specs and write DIR/<stem>.py, .dot and .svg",
-        description="Check each spec, then write DIR/<stem>.py (the nn.Module), DIR/<stem>.dot "
-        "and DIR/<stem>.svg (the diagram). A spec with errors writes nothing.",
-    )
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.yaml)")
-    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="default: generated/")
-    p.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
-    )
+def _diagram_flags(p: argparse.ArgumentParser) -> None:
+    """compile's flags for the diagram: its formats, dot's time-out, folding."""
     p.add_argument(
         "--format",
         choices=("svg", "png", "pdf"),
@@ -433,6 +415,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="a graph's diagram: draw each block or container at depth N (1: the "
         "network's rows) as one node",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnspec",
+        description="Check a CNN written as a YAML table, and compile it to PyTorch source, "
+        "a Graphviz diagram and a parameter/MAC summary.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnnspec {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "compile",
+        help="check specs and write DIR/<stem>.py, .dot and .svg",
+        description="Check each spec, then write DIR/<stem>.py (the nn.Module), DIR/<stem>.dot "
+        "and DIR/<stem>.svg (the diagram). A spec with errors writes nothing.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.yaml)")
+    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="default: generated/")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
+    )
+    _diagram_flags(p)
     _loading_flags(p)
     p.set_defaults(func=cmd_compile)
 

@@ -70,7 +70,11 @@ def _fatal(signum: int) -> bool:
 def held_signals() -> Iterator[Callable[[], None]]:
     """Hold SIGINT, SIGTERM and SIGHUP while the block runs; it calls the function this
     yields between steps, which raises :class:`Interrupted` once one that would end the
-    command is pending. The signal itself is let through at the end of the block."""
+    command has arrived. The signal itself is let through at the end of the block.
+
+    Two holds: the signals are blocked in this thread, and (in the main thread) their
+    handlers are swapped for one that only records them — a signal the kernel hands to
+    another thread of the process would otherwise run its handler here at once."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
 
         def never() -> None:
@@ -78,19 +82,32 @@ def held_signals() -> Iterator[Callable[[], None]]:
 
         yield never
         return
+    import threading
+
     old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    watched = [s for s in _HELD if s not in old]
+    watched = [s for s in _HELD if s not in old and _fatal(s)]
+    caught: list[int] = []
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for s in watched:
+            saved[s] = signal.signal(s, lambda signum, frame: caught.append(signum))
 
     def check() -> None:
+        if caught:
+            raise Interrupted(caught[0])
         pending = signal.sigpending()
         for s in watched:
-            if s in pending and _fatal(s):
+            if s in pending:
                 raise Interrupted(s)
 
     try:
         yield check
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending signal acts now
+        if caught:
+            signal.raise_signal(caught[0])  # one that was recorded, as it would have
 
 
 # --------------------------------------------------------------------------- the lock

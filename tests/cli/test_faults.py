@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def _trace(monkeypatch, target: int, sig: int) -> list[str]:
 def test_a_signal_at_any_write_step_leaves_one_whole_set(work, monkeypatch, sig):
     """In this process, with the handlers the command installs: the signal at each step
     of writing the new set over the old ends the command (130, 143) with the old set or
-    the whole new one, and no temporary file."""
+    the whole new one, and no temporary file. An idle second thread is running, so the
+    kernel hands it the signal the writing thread holds."""
     work_dir, old, new = work
     out = work_dir / "out"
     faults.seed(out, old)
@@ -74,6 +76,9 @@ def test_a_signal_at_any_write_step_leaves_one_whole_set(work, monkeypatch, sig)
     assert count >= 20, steps  # three files staged, set aside, journalled, renamed
     before = signal.signal(signal.SIGTERM, cli._ends_command)
     seen = []
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)
+    other.start()
     try:
         for target in range(1, count + 1):
             faults.seed(out, old)
@@ -86,6 +91,8 @@ def test_a_signal_at_any_write_step_leaves_one_whole_set(work, monkeypatch, sig)
             seen.append(state)
     finally:
         signal.signal(signal.SIGTERM, before)
+        idle.set()
+        other.join()
     assert seen.count("old") > count // 2  # rolled back wherever the set was not yet whole
 
 
