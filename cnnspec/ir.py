@@ -79,6 +79,7 @@ class Node:
     eps: float | None = None  # batchnorm
     momentum: float | None = None  # batchnorm
     negative_slope: float | None = None  # leaky_relu; None: PyTorch's default (a shorthand)
+    approximate: str | None = None  # gelu: "none" or "tanh"; None: PyTorch's default
     lrn: tuple[int, float, float, float] | None = None  # LRN's size, alpha, beta, k
     crop: str | None = None  # concat: "center" when larger inputs are cropped
     output_padding: Pair | None = None  # deconv

@@ -412,6 +412,7 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
+    "gelu": nn.GELU,
     "softmax": lambda: nn.Softmax(dim=1),
 }
 
@@ -476,6 +477,8 @@ def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
         )
     if kind == "upsample":
         return _upsample(r)
+    if kind == "gelu":
+        return nn.GELU(approximate=r.get("approximate", "none"))
     if kind in ACTIVATION_CLASSES:
         return ACTIVATION_CLASSES[kind]()
     raise Unsure(f"no torch layer for type {kind!r}")
@@ -1009,7 +1012,7 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh")
+ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu")
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
@@ -1202,7 +1205,10 @@ def m_norm(d: Draft, prev: Any) -> str | None:
 
 
 def m_act(d: Draft, prev: Any, need: bool = False) -> str | None:
-    return d.add({"name": d.name("act", need), "type": d.r.choice(ACTS)})
+    row = {"name": d.name("act", need), "type": d.r.choice(ACTS)}
+    if row["type"] == "gelu" and d.r.random() < 0.5:
+        row["approximate"] = d.r.choice(["none", "tanh"])
+    return d.add(row)
 
 
 def m_drop(d: Draft, prev: Any) -> str | None:

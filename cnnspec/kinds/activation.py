@@ -40,6 +40,17 @@ class Tanh(RowModel):
     type: Literal["tanh"]
 
 
+class GELU(RowModel):
+    """The Gaussian error linear unit (nn.GELU), exact or in its tanh approximation."""
+
+    type: Literal["gelu"]
+    approximate: Literal["none", "tanh"] = Field(
+        "none",
+        description="`none`: x·Φ(x) exactly (the default); `tanh`: the tanh approximation "
+        "(nn.GELU's approximate).",
+    )
+
+
 class Softmax(RowModel):
     """Softmax over the class dimension (dim=1); only as the last layer."""
 
@@ -52,6 +63,10 @@ def activation_rule(ctx: RowContext, shape) -> Resolved:
 
 def leaky_relu_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape, fields=dict(negative_slope=ctx.spec_row.negative_slope))
+
+
+def gelu_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape, fields=dict(approximate=ctx.spec_row.approximate))
 
 
 def _activation(name: str, model: type, torch_class: str, label: str, **more: Any) -> LayerKind:
@@ -84,6 +99,14 @@ KINDS = (
     ),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
+    _activation(
+        "gelu",
+        GELU,
+        "GELU",
+        "GELU",
+        rule=gelu_rule,
+        hyper=("approximate",),
+    ),
     _activation(
         "softmax",
         Softmax,

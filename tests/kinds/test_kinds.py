@@ -103,7 +103,7 @@ def test_the_derived_sets():
         "upsample",
     }
     assert MERGES == {"add", "concat"}
-    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax")
+    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
     assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat"
