@@ -2,8 +2,9 @@
 
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
 records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
-(batchnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
-``activation``, ``merge`` (add, concat) and ``container`` (sequential); ``window``
+(batchnorm, layernorm, groupnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
+``activation``, ``merge`` (add, concat), ``layout`` (permute) and ``container``
+(sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -24,13 +25,14 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 from ..ir import Node
-from . import activation, container, conv, linear, merge, norm, pool, resize
+from . import activation, container, conv, layout, linear, merge, norm, pool, resize
 from .base import LayerKind, MapsRule, Resolved, RowContext, opt
 from .row import RowModel
 
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_LABELS",
+    "CHANNELS_LAST",
     "CONTAINERS",
     "DECLARED_MAPS",
     "ELEMENTWISE",
@@ -82,6 +84,8 @@ FLATTENS: Set[str] = set()
 CONTAINERS: Set[str] = set()
 #: One-input kinds whose output has the input's shape (activations, norms, dropout).
 ELEMENTWISE: Set[str] = set()
+#: Kinds that may read channels-last data (after a permute).
+CHANNELS_LAST: Set[str] = set()
 #: Kinds a diagram draws inside the node they follow.
 RIDERS: Set[str] = set()
 #: Kinds that end a diagram's VGG-style stage.
@@ -130,6 +134,10 @@ _BUILTIN = (
     norm.BATCHNORM,
     norm.LRN_KIND,
     resize.UPSAMPLE,
+    norm.LAYERNORM,
+    norm.GROUPNORM,
+    norm.SCALE,
+    layout.PERMUTE,
     linear.FLATTEN,
     merge.ADD,
     merge.CONCAT,
@@ -188,6 +196,7 @@ def _derive() -> None:
         (CONTAINERS, lambda k: k.contains),
         (ELEMENTWISE, lambda k: k.elementwise),
         (RIDERS, lambda k: k.rider),
+        (CHANNELS_LAST, lambda k: k.channels_last),
         (STAGE_ENDS, lambda k: k.closes_stage),
     ):
         _refill(target, _names(test))

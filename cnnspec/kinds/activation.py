@@ -81,6 +81,7 @@ def _activation(name: str, model: type, torch_class: str, label: str, **more: An
         torch_class=torch_class,
         label=label,
         rider=True,
+        channels_last=True,
         **more,
     )
 

@@ -102,6 +102,7 @@ ADD = LayerKind(
     inputs=None,
     op="+",
     label="+",
+    channels_last=True,
 )
 CONCAT = LayerKind(
     "concat",

@@ -71,6 +71,8 @@ GENERATED_GLOBALS = {
     "list": "the builtin list a block's optional container children are gathered in",
     "OrderedDict": "the generated module's `from collections import OrderedDict`",
     "center_crop": "the generated module's center_crop helper (U-Net's copy-and-crop)",
+    "Permute": "the generated module's Permute helper (a permute row's module)",
+    "LayerNorm2d": "the generated module's LayerNorm2d helper (a layer norm over maps×H×W)",
 }
 
 

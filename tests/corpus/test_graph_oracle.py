@@ -92,6 +92,11 @@ REACH = (
     "required param after a default",
     "flatten",
     "fc flattens",
+    "gelu",
+    "permute",
+    "layernorm",
+    "groupnorm",
+    "scale",
 )
 
 

@@ -14,6 +14,7 @@ from cnnspec.diagnostics import SpecError
 from cnnspec.ir import Node
 from cnnspec.kinds import (
     ACTIVATIONS,
+    CHANNELS_LAST,
     DECLARED_MAPS,
     ELEMENTWISE,
     FAMILY_LEGEND,
@@ -65,7 +66,7 @@ def test_every_module_kind_has_its_macro_and_no_operation_has_one():
     for kind in KINDS.values():
         if kind.macro is not None:
             # a module, or an operation that is a module inside an nn.Sequential (flatten)
-            assert kind.is_module or kind.op == "torch.flatten", kind.name
+            assert kind.is_module or kind.op == "torch.flatten" or kind.parameter, kind.name
             assert callable(getattr(macros, kind.macro)), kind.name
         elif kind.shape is not None:
             assert not kind.is_module, kind.name
@@ -101,10 +102,28 @@ def test_the_derived_sets():
         "adaptive_maxpool",
         "lrn",
         "upsample",
+        "scale",
     }
     assert MERGES == {"add", "concat"}
     assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
-    assert ELEMENTWISE == {"batchnorm", "dropout", "lrn", *ACTIVATIONS}
+    assert ELEMENTWISE == {
+        "batchnorm",
+        "layernorm",
+        "groupnorm",
+        "scale",
+        "dropout",
+        "lrn",
+        *ACTIVATIONS,
+    }
+    assert CHANNELS_LAST == {
+        "fc",
+        "dropout",
+        "layernorm",
+        "permute",
+        "flatten",
+        "add",
+        *ACTIVATIONS,
+    }
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
@@ -145,6 +164,7 @@ def test_every_spatial_kind_is_rejected_after_the_flatten(kind):
         "adaptive_avgpool": "{type: adaptive_avgpool, size: 1}",
         "adaptive_maxpool": "{type: adaptive_maxpool, size: 1}",
         "lrn": "{type: lrn}",
+        "scale": "{type: scale}",
     }[kind]
     text = (
         "name: Net\ninput: {maps: 3, size: 8x8}\nlayers:\n"

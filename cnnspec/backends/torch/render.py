@@ -36,7 +36,8 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .writer import CENTER_CROP, ClassWriter
+from .helpers import helper_text, helpers_used
+from .writer import ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -142,6 +143,7 @@ def render_torch(net: Network) -> str:
             docstring=docstring_literal(doc_lines),
             flatten=net.flatten,
             macros=MACROS,
+            helpers=helper_text("\n".join(str(n.torch_class) + "(" for n in net.layers)),
         )
         class_docs = {}
     _self_check(net, source, doc_text, class_docs)
@@ -186,7 +188,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
         header=header,
         docstring=docstring,
         ordered_dict="OrderedDict" in body,
-        center_crop=CENTER_CROP if "center_crop(" in body else "",
+        helpers=helper_text(body),
         classes=classes,
     )
     return source, docs
@@ -209,13 +211,19 @@ def _self_check(
     imports = ["Import", "ImportFrom"]
     if isinstance(tree.body[1], ast.ImportFrom) and tree.body[1].module == "collections":
         imports = ["ImportFrom", *imports]
-    helpers = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
-    expected = ["Expr", *imports, *(["FunctionDef"] if helpers else []), *["ClassDef"] * len(names)]
-    if kinds != expected or any(f.name != "center_crop" for f in helpers):
+    used = helpers_used(source)
+    helpers = [type(s).__name__ for s in tree.body[len(imports) + 1 :][: len(used)]]
+    expected = ["Expr", *imports, *helpers, *["ClassDef"] * len(names)]
+    top = [getattr(s, "name", None) for s in tree.body[len(imports) + 1 :][: len(used)]]
+    if (
+        kinds != expected
+        or top != used
+        or any(k not in ("FunctionDef", "ClassDef") for k in helpers)
+    ):
         raise RenderError(f"internal error: unexpected statements in {filename}: {kinds}")
     if ast.get_docstring(tree, clean=False) != doc_text:
         raise RenderError(f"internal error: the docstring of {filename} is not the intended text")
-    defined = [s for s in tree.body if isinstance(s, ast.ClassDef)]
+    defined = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name not in used]
     if [c.name for c in defined] != names or defined[-1].name != net.name:
         found = ", ".join(c.name for c in defined)
         raise RenderError(f"internal error: {filename} defines {found}, not {', '.join(names)}")

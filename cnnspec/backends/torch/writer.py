@@ -9,28 +9,29 @@ from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
 from .errors import RenderError
+from .helpers import HELPERS
 from .linewrap import Call, Code
 from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
-RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
-
-CENTER_CROP = '''\
-def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``x`` cut to the height and width of ``like``, centred (U-Net's copy and crop)."""
-    top = (x.shape[2] - like.shape[2]) // 2
-    left = (x.shape[3] - like.shape[3]) // 2
-    return x[:, :, top : top + like.shape[2], left : left + like.shape[3]]
-'''
+RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "in_maps", *HELPERS})
 
 
 def _comment(member: Member) -> str:
     return f"-> {member.shape}" if member.shape else ""
 
 
+def _is_parameter(member: Member) -> bool:
+    """A parameter without a module (a layer scale): an attribute all the same."""
+    kind = KINDS.get(member.kind)
+    return kind is not None and kind.parameter
+
+
 def _is_function(member: Member) -> bool:
     """An operation written as a function call in ``forward``: no module, no attribute."""
+    if _is_parameter(member):
+        return False
     return not member.module or (member.node is not None and member.node.functional)
 
 
@@ -244,7 +245,8 @@ class ClassWriter:
                 continue
             indent = 8
             if m.cond:
-                out.append(f"        self.{m.name}: nn.Module | None = None")
+                held = "nn.Parameter" if _is_parameter(m) else "nn.Module"
+                out.append(f"        self.{m.name}: {held} | None = None")
                 out += linewrap.condition_lines("if ", m.cond, 8)
                 indent = 12
             pre, expr, comment = self.build(m, indent)
@@ -339,6 +341,8 @@ class ClassWriter:
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
+        if kind is not None and kind.parameter:
+            return f"self.{m.name} * {ins[0]}"
         if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro
