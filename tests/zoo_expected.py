@@ -33,6 +33,10 @@ ZOO_PARAMS = {
     "squeezenet1_1": 1_235_496,
     "mobilenet_v2": 3_504_872,
     "fcn_resnet50": 32_957_013,
+    "convnext_tiny": 28_589_128,
+    "convnext_small": 50_223_688,
+    "convnext_base": 88_591_464,
+    "convnext_large": 197_767_336,
 }
 
 # zoo spec stem -> torchvision.models builder whose state_dict the spec's
