@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .diagnostics import Diagnostic, SpecError, SpecFileError, printable
-from .pipeline import load
+from .pipeline import load, load_any
+from .spec.library import CheckedLibrary
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
@@ -60,8 +61,9 @@ def _report(diagnostics: Sequence[Diagnostic], source: str) -> None:
             _Streams.write("stderr", line + "\n")
 
 
-def _load(path: str, args):
-    """Load one spec: the network, or None after printing its diagnostics.
+def _load(path: str, args, *, library: bool = False):
+    """Load one spec: the network, or None after printing its diagnostics; with
+    ``library``, a block library's check too.
 
     Only a regular file is read (``load`` refuses a FIFO without waiting for a writer);
     ``args`` gives ``--strict`` and ``--include-root``."""
@@ -70,7 +72,8 @@ def _load(path: str, args):
     if os.path.isdir(path):
         raise UsageError(f"cannot read {path}: it is a directory")
     try:
-        net = load(path, strict=args.strict, include_root=args.include_root)
+        reader = load_any if library else load
+        net = reader(path, strict=args.strict, include_root=args.include_root)
     except SpecFileError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except SpecError as exc:
@@ -294,9 +297,13 @@ def cmd_check(args) -> int:
 
     failed = False
     for spec in args.specs:
-        net = _load(spec, args)
+        net = _load(spec, args, library=True)
         if net is None:
             failed = True
+            continue
+        if isinstance(net, CheckedLibrary):
+            n = len(net.blocks)
+            _say(f"{net.source}: ok: {n} block{'s' if n != 1 else ''} ({', '.join(net.blocks)})")
             continue
         _say(
             f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "

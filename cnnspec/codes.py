@@ -42,6 +42,11 @@ CODES: dict[str, Code] = {
     # ---- the spec's structure and types (schema.py, table.py)
     "schema": Code("schema", "error", "The file is not a mapping with name, input and layers."),
     "missing": Code("schema", "error", "A required key is missing."),
+    "library": Code(
+        "schema",
+        "error",
+        "The file holds blocks only (a library): `check` checks it, `compile` needs a network.",
+    ),
     "unknown-key": Code("schema", "error", "A key (or table column) no row of this type takes."),
     "unknown-type": Code("schema", "error", "A row type that is neither a layer nor a block."),
     "type": Code("schema", "error", 'A value of the wrong type (`maps: "6"`, `name: no`).'),
@@ -65,6 +70,10 @@ CODES: dict[str, Code] = {
     "channels-last": Code(
         "check", "error", "A row that reads maps×H×W given channels-last data, or the reverse."
     ),
+    "split-parts": Code("check", "error", "A split's `parts` does not divide its input's maps."),
+    "shuffle-groups": Code(
+        "check", "error", "A channel shuffle's `groups` does not divide its input's maps."
+    ),
     "inexact": Code("check", "warning", "A division that is not whole: PyTorch floors it."),
     "empty": Code("check", "error", "No layers besides the flatten."),
     "flatten-twice": Code("check", "error", "A flatten of an already flat tensor."),
@@ -77,8 +86,12 @@ CODES: dict[str, Code] = {
     "add-shape": Code("graph", "error", "`add` of inputs whose shapes differ."),
     "concat-shape": Code("graph", "error", "`concat` of inputs whose H×W differ."),
     "crop-grow": Code("graph", "error", "`crop: center` would have to grow a smaller input."),
+    "mul-shape": Code("graph", "error", "`mul` of inputs whose shapes do not broadcast."),
     "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
     "expr": Code("graph", "error", "An expression that cannot be evaluated."),
+    "expr-int": Code(
+        "graph", "error", "A float where a row needs a whole number (maps, a repeat)."
+    ),
     "if-read": Code("graph", "error", "A merge read by name while its `if:` is false."),
     "repeat-override": Code("graph", "error", "`first:`/`names:` on a row without `repeat`."),
     "block-recursion": Code("graph", "error", "A block that instantiates itself."),
@@ -86,11 +99,19 @@ CODES: dict[str, Code] = {
     "from-in-sequential": Code(
         "graph", "error", "`from:` inside a sequential container or an indexed block."
     ),
+    "op-in-sequential": Code(
+        "graph", "error", "A split or channel shuffle (no module) inside an nn.Sequential."
+    ),
     "fc-in-sequential": Code(
         "graph", "error", "An fc reading maps×H×W inside an nn.Sequential: write its flatten."
     ),
     "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
     "unused": Code("graph", "warning", "A row whose output nothing reads."),
+    "training-output": Code(
+        "graph",
+        "error",
+        "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
+    ),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
     "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),
 }

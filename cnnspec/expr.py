@@ -1,22 +1,31 @@
-"""Integer expressions over block params: ``$planes * 4``, ``$t * in_maps``,
-``$stride != 1 or in_maps != $planes``.
+"""Expressions over block params: ``$planes * 4``, ``$t * in_maps``,
+``$stride != 1 or in_maps != $planes``, ``make_divisible($c * $width, 8)``.
 
-An expression is parsed with :mod:`ast` and walked by an allow-list: integer and
-boolean constants, the names of the block's params (written ``$name``) and
+An expression is parsed with :mod:`ast` and walked by an allow-list: integer, float
+and boolean constants, the names of the block's params (written ``$name``) and
 ``in_maps`` (the maps of the block's input), ``+ - * // / %``, unary ``-`` and
-``not``, comparisons, ``and``/``or`` and ``a if c else b``. Nothing is ever
-passed to ``eval``. ``/`` must divide exactly.
+``not``, comparisons, ``and``/``or``, ``a if c else b`` and calls of the functions
+in :data:`FUNCTIONS`. Nothing is ever passed to ``eval``.
+
+Integers stay integers: between two of them ``/`` must divide exactly. A float (a
+``float`` param, a constant such as ``1.1``) makes the arithmetic it takes part in
+float arithmetic, as in Python; ``make_divisible``, ``ceil``, ``floor`` and ``round``
+turn a float back into an integer, which a row needs wherever it counts something
+(maps, a kernel, a repeat).
 
 The same tree is written back as Python source (``planes * 4``) for the
-generated block classes, so the code a person reads is the spec's own formula.
+generated block classes, so the code a person reads is the spec's own formula
+(``ceil`` and ``floor`` as ``math.ceil`` and ``math.floor``, ``make_divisible`` as a
+call of the helper the generated module defines, :data:`MAKE_DIVISIBLE_SOURCE`).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 #: The name an expression uses for the maps of the block's input.
@@ -41,6 +50,38 @@ class ExprError(ValueError):
     """An expression that cannot be evaluated; the message says why, for a person."""
 
 
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """``value`` rounded to the nearest multiple of ``divisor`` (a half rounds up), but
+    at least ``min_value`` (default: ``divisor``) and never below 90% of ``value``: the
+    rounding of channel counts that MobileNet and EfficientNet use for their widths."""
+    least = divisor if min_value is None else min_value
+    rounded = max(least, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+#: The source of the helper a generated module defines when a block's expression calls
+#: ``make_divisible``: the same arithmetic as :func:`make_divisible`, step for step.
+MAKE_DIVISIBLE_SOURCE = '''\
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """``value`` rounded to the nearest multiple of ``divisor``, at least ``min_value``
+    (default: ``divisor``) and not below 90% of ``value``."""
+    least = divisor if min_value is None else min_value
+    rounded = max(least, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+'''
+
+#: The functions an expression may call: name → (least and most arguments, what it
+#: computes, the name the generated Python calls it by).
+FUNCTIONS: dict[str, tuple[int, int, Callable[..., object], str]] = {
+    "make_divisible": (2, 3, make_divisible, "make_divisible"),
+    "ceil": (1, 1, math.ceil, "math.ceil"),
+    "floor": (1, 1, math.floor, "math.floor"),
+    "round": (1, 1, round, "round"),
+    "min": (2, 8, min, "min"),
+    "max": (2, 8, max, "max"),
+}
+
+
 def is_expr(value: object) -> bool:
     """A spec value is an expression when it is text holding a ``$param`` or the name
     ``in_maps`` (``maps: in_maps``, ``in_maps // 4``, ``$t * in_maps``)."""
@@ -58,35 +99,127 @@ class Expr:
     def names(self) -> tuple[str, ...]:
         """The params it reads (without ``$``), in order of first use; ``in_maps`` too."""
         seen: list[str] = []
+        calls = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
         for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name) and node.id not in seen:
+            if isinstance(node, ast.Name) and id(node) not in calls and node.id not in seen:
                 seen.append(node.id)
         return tuple(seen)
 
     @functools.cached_property
     def source(self) -> str:
-        """The expression as Python source over the generated constructor's arguments."""
-        return ast.unparse(_Pythonize().visit(_copy(self.tree)))
+        """The expression as Python source over the generated constructor's arguments,
+        every param taken for an int."""
+        return self.python()
 
-    def python(self) -> str:
-        return self.source
+    def python(self, env: Mapping[str, object] | None = None) -> str:
+        """The expression as Python source; ``env`` (an instance's values) says which
+        params are floats, where ``/`` stays a true division."""
+        return _python(self, _float_names(self, env))
+
+    @functools.cached_property
+    def functions(self) -> frozenset[str]:
+        """The functions it calls."""
+        return frozenset(
+            n.func.id
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        )
 
     def evaluate(self, env: Mapping[str, object]) -> object:
         return _eval(self.tree.body, env)
+
+    def explain(self, env: Mapping[str, object]) -> str:
+        """The arithmetic it does in ``env``: ``$c * $width`` → ``32 * 1.1 = 35.2``."""
+        tree = _copy(self.tree)
+        calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        shown = _Values(env, calls).visit(tree)
+        return f"{ast.unparse(shown)} = {_number(self.evaluate(env))}"
+
+
+def _float_names(expr: Expr, env: Mapping[str, object] | None) -> frozenset[str]:
+    if not env:
+        return frozenset()
+    return frozenset(n for n in expr.names if isinstance(env.get(n), float))
+
+
+@functools.lru_cache(maxsize=4096)
+def _python(expr: Expr, floats: frozenset[str]) -> str:
+    return ast.unparse(_Pythonize(floats).visit(_copy(expr.tree)))
+
+
+def _number(value: object) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _copy(tree: ast.Expression) -> ast.Expression:
     return ast.parse(ast.unparse(tree), mode="eval")
 
 
+class _Values(ast.NodeTransformer):
+    """Each name replaced by its value (the arithmetic a diagnostic shows)."""
+
+    def __init__(self, env: Mapping[str, object], calls: set[int]) -> None:
+        self.env, self.calls = env, calls
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if id(node) in self.calls or node.id not in self.env:
+            return node
+        value = self.env[node.id]
+        return ast.Constant(value if isinstance(value, (bool, int, float)) else str(value))
+
+
 class _Pythonize(ast.NodeTransformer):
-    """``/`` (exact by the evaluator's rule) becomes ``//`` so Python keeps an int."""
+    """``/`` between integers (exact by the evaluator's rule) becomes ``//`` so Python
+    keeps an int; with a float operand it stays a true division. ``ceil`` and ``floor``
+    are ``math.ceil`` and ``math.floor``."""
+
+    def __init__(self, floats: frozenset[str]) -> None:
+        self.floats = floats
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        integer = isinstance(node.op, ast.Div) and not (
+            _is_float(node.left, self.floats) or _is_float(node.right, self.floats)
+        )
         self.generic_visit(node)
-        if isinstance(node.op, ast.Div):
+        if integer:
             node.op = ast.FloorDiv()
         return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        assert isinstance(node.func, ast.Name)
+        target = FUNCTIONS[node.func.id][3]
+        if "." in target:
+            module, attr = target.split(".")
+            node.func = ast.Attribute(ast.Name(module, ast.Load()), attr, ast.Load())
+        return node
+
+
+#: the functions whose result is always an integer
+_INTEGER_FUNCTIONS = frozenset({"make_divisible", "ceil", "floor", "round"})
+
+
+def _is_float(node: ast.AST, floats: frozenset[str]) -> bool:
+    """Whether ``node`` is float arithmetic, the names in ``floats`` being floats (the
+    evaluator and the generated Python agree on this, whatever the values)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, float)
+    if isinstance(node, ast.Name):
+        return node.id in floats
+    if isinstance(node, ast.BinOp):
+        return _is_float(node.left, floats) or _is_float(node.right, floats)
+    if isinstance(node, ast.UnaryOp):
+        return not isinstance(node.op, ast.Not) and _is_float(node.operand, floats)
+    if isinstance(node, ast.IfExp):
+        return _is_float(node.body, floats) or _is_float(node.orelse, floats)
+    if isinstance(node, ast.BoolOp):
+        return any(_is_float(v, floats) for v in node.values)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        if node.func.id in _INTEGER_FUNCTIONS:
+            return False
+        return any(_is_float(a, floats) for a in node.args)
+    return False  # comparisons and logic: booleans
 
 
 def parse(text: str, params: Mapping[str, object] | None = None) -> Expr:
@@ -113,8 +246,11 @@ def _parse(text: str) -> Expr:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError:
         raise ExprError(f"'{text.strip()}' is not an expression") from None
-    bare = []  # names written without `$`: only in_maps may be
+    bare = []  # names written without `$`: only in_maps (and a called function) may be
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) in calls:
+            continue
         if isinstance(node, ast.Name):
             if node.id.startswith(_MARK):
                 node.id = node.id[len(_MARK) :]
@@ -142,9 +278,14 @@ _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 def _allowed(node: ast.AST, params: frozenset[str] = frozenset()) -> None:
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or isinstance(node.value, int):
+        if isinstance(node.value, (bool, int)):
             return
-        raise ExprError(f"only integers and true/false may appear, not {node.value!r}")
+        if isinstance(node.value, float) and math.isfinite(node.value):
+            return
+        raise ExprError(f"only numbers and true/false may appear, not {node.value!r}")
+    if isinstance(node, ast.Call):
+        _allowed_call(node, params)
+        return
     if isinstance(node, ast.Name):
         return
     if isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
@@ -171,11 +312,34 @@ def _allowed(node: ast.AST, params: frozenset[str] = frozenset()) -> None:
     raise ExprError(f"'{_show(node, params)}' is not allowed in an expression ({what})")
 
 
+def _allowed_call(node: ast.Call, params: frozenset[str]) -> None:
+    """A call of one of :data:`FUNCTIONS`, by its bare name, with positional arguments."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else None
+    if name is None or name.startswith(_MARK) or name not in FUNCTIONS:
+        known = ", ".join(FUNCTIONS)
+        raise ExprError(
+            f"'{_show(func, params)}' is not a function an expression may call ({known})"
+        )
+    least, most = FUNCTIONS[name][:2]
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise ExprError(f"{name}() takes its arguments by position")
+    if not least <= len(node.args) <= most:
+        count = str(least) if least == most else f"{least} to {most}"
+        plural = "argument" if count == "1" else "arguments"
+        raise ExprError(f"{name}() takes {count} {plural}, not {len(node.args)}")
+    for a in node.args:
+        _allowed(a, params)
+
+
 def _show(node: ast.AST, params: frozenset[str] | None = None) -> str:
     """A sub-expression as the spec writes it: params with their ``$``."""
-    tree = ast.parse(ast.unparse(node), mode="eval")
+    tree = ast.parse(ast.unparse(node).replace(_MARK, ""), mode="eval")
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and n.id != IN_MAPS and (params is None or n.id in params):
+        if not isinstance(n, ast.Name) or id(n) in calls or n.id == IN_MAPS:
+            continue
+        if params is None or n.id in params:
             n.id = "$" + n.id
     return ast.unparse(tree)
 
@@ -188,29 +352,20 @@ def _eval(node: ast.AST, env: Mapping[str, object]) -> object:
             raise ExprError(_unknown(node.id, env))
         return env[node.id]
     if isinstance(node, ast.BinOp):
-        a, b = _int(_eval(node.left, env)), _int(_eval(node.right, env))
-        if isinstance(node.op, ast.Add):
-            out = a + b
-        elif isinstance(node.op, ast.Sub):
-            out = a - b
-        elif isinstance(node.op, ast.Mult):
-            out = a * b
-        else:
-            if b == 0:
-                raise ExprError(f"division by zero in {_show(node)} ({a} / {b})")
-            if isinstance(node.op, ast.Div) and a % b:
-                raise ExprError(
-                    f"{_show(node)} = {a}/{b} is not a whole number (write // to round down)"
-                )
-            out = a % b if isinstance(node.op, ast.Mod) else a // b
-        if abs(out) > MAX_VALUE:
-            raise ExprError(f"{_show(node)} = {out} is beyond the limit of {MAX_VALUE:,}")
-        return out
+        return _limit(node, _binop(node, _num(_eval(node.left, env)), _num(_eval(node.right, env))))
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        args = [_num(_eval(a, env)) for a in node.args]
+        out = _call(name, args, node)
+        if name in ("min", "max") and _is_float(node, _floats(env)):
+            out = float(out)  # the type does not depend on which argument wins
+        return _limit(node, out)
     if isinstance(node, ast.UnaryOp):
         v = _eval(node.operand, env)
         if isinstance(node.op, ast.Not):
             return not v
-        return -_int(v) if isinstance(node.op, ast.USub) else _int(v)
+        return -_num(v) if isinstance(node.op, ast.USub) else _num(v)
     if isinstance(node, ast.BoolOp):
         if isinstance(node.op, ast.And):
             result: object = True
@@ -242,12 +397,65 @@ def _eval(node: ast.AST, env: Mapping[str, object]) -> object:
             left = right
         return True
     if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, env) else node.orelse, env)
+        chosen = _eval(node.body if _eval(node.test, env) else node.orelse, env)
+        if _is_float(node, _floats(env)) and type(chosen) is int:
+            return float(chosen)  # either branch: one type, as the generated code's division sees
+        return chosen
     raise ExprError(f"'{ast.unparse(node)}' is not allowed")  # pragma: no cover
 
 
-def _int(v: object) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
+def _floats(env: Mapping[str, object]) -> frozenset[str]:
+    return frozenset(k for k, v in env.items() if isinstance(v, float))
+
+
+def _binop(node: ast.BinOp, a: int | float, b: int | float) -> int | float:
+    """One arithmetic step: integers stay integers (``/`` exact), a float makes it float."""
+    if isinstance(node.op, ast.Add):
+        return a + b
+    if isinstance(node.op, ast.Sub):
+        return a - b
+    if isinstance(node.op, ast.Mult):
+        return a * b
+    if b == 0:
+        raise ExprError(f"division by zero in {_show(node)} ({_number(a)} / {_number(b)})")
+    integer = isinstance(a, int) and isinstance(b, int)
+    if isinstance(node.op, ast.Div):
+        if not integer:
+            return a / b
+        if a % b:
+            raise ExprError(
+                f"{_show(node)} = {a}/{b} is not a whole number (write // to round down)"
+            )
+        return a // b
+    return a % b if isinstance(node.op, ast.Mod) else a // b
+
+
+def _call(name: str, args: list[int | float], node: ast.Call) -> int | float:
+    if name == "make_divisible":
+        for what, v in zip(("divisor", "min_value"), args[1:]):
+            if not isinstance(v, int) or v < 1:
+                raise ExprError(
+                    f"make_divisible's {what} is a whole number of at least 1, not {_number(v)}"
+                )
+    func = FUNCTIONS[name][2]
+    out = func(*args)
+    assert isinstance(out, (int, float))
+    return out
+
+
+def _limit(node: ast.AST, out: int | float) -> int | float:
+    if abs(out) > MAX_VALUE:
+        raise ExprError(f"{_show(node)} = {_number(out)} is beyond the limit of {MAX_VALUE:,}")
+    return out
+
+
+def _num(v: object) -> int | float:
+    if isinstance(v, tuple):
+        raise ExprError(
+            f"a pair param {v} is no number: a row takes it whole (`kernel: $kernel`), or "
+            "the pair's axes are params of their own"
+        )
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ExprError(f"expected a number, got {v!r}")
     return v
 

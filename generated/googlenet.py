@@ -73,10 +73,15 @@ class BasicConv2d(nn.Module):
         self.conv = nn.Conv2d(
             in_maps, out_maps, kernel_size=kernel, stride=stride, padding=padding, bias=not bn
         )  # -> out_maps×H×W
+        self.bn: nn.Module | None = None
+        if bn:
+            self.bn = nn.BatchNorm2d(out_maps, eps=0.001)  # -> out_maps×H×W
         self.relu = nn.ReLU()  # -> out_maps×H×W
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv(x)  # -> out_maps×H×W
+        if self.bn is not None:
+            out = self.bn(out)  # -> out_maps×H×W
         out = self.relu(out)  # -> out_maps×H×W
         return out
 

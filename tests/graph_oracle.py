@@ -19,7 +19,8 @@ Three parts, none of which uses cnnspec's code or rules:
   order), ``$param`` and ``in_maps`` expressions, ``if:`` rows, ``from:``, add / concat
   / ``crop: center``, ``repeat`` (a number or ``$n``) with ``first:`` and ``names:``,
   containers with indexed and named children, blocks using blocks, depthwise and grouped
-  convolutions, deconvolutions, upsampling, batch norm, activations, pools — and now and
+  convolutions, deconvolutions, upsampling, batch norm, activations, pools, a broadcast
+  mul (squeeze-and-excitation) — and now and
   then what the format refuses or leaves open.
 
 :func:`judge` compares a spec's twin with what cnnspec makes of its YAML; see
@@ -33,6 +34,7 @@ import ast
 import copy
 import inspect
 import keyword
+import math
 import operator
 import random
 import re
@@ -99,7 +101,24 @@ def param(name: str) -> X:
 IN_MAPS = X("in_maps", lambda env: env["in_maps"])
 
 
-def _exact(a: int, b: int) -> int:
+def _make_divisible(v: float, d: int, least: int | None = None) -> int:
+    """The nearest multiple of ``d`` (a half up), at least ``least`` (default ``d``), and
+    not below 90% of ``v`` (docs/graphs.md)."""
+    near = max(d if least is None else least, math.floor(v / d + 0.5) * d)
+    return near + d if near < 0.9 * v else near
+
+
+def _whole(v: Any) -> int:
+    if isinstance(v, float):
+        raise Refused(f"{v} is not a whole number of maps", "rule")
+    return v
+
+
+def _exact(a: Any, b: Any) -> Any:
+    if isinstance(a, float) or isinstance(b, float):
+        if b == 0:
+            raise Refused(f"{a} / {b} divides by zero", "rule")
+        return a / b  # a float makes `/` a true division
     if b == 0 or a % b:
         raise Refused(f"{a} / {b} does not divide exactly", "rule")
     return a // b
@@ -243,7 +262,7 @@ def render(spec: Spec) -> str:
 
 #: keys whose text is never an expression
 _WORDS = frozenset("name type from activation mode crop names children".split())
-_EXPR_NODES = (ast.Expression, ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp,
+_EXPR_NODES = (ast.Expression, ast.Call, ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp,
                ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv,
                ast.Div, ast.Mod, ast.And, ast.Or, ast.Not, ast.USub, ast.Eq, ast.NotEq, ast.Lt,
                ast.LtE, ast.Gt, ast.GtE)  # fmt: skip
@@ -255,6 +274,10 @@ def _walk(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return _walk(node.body, env)
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        args = [_walk(a, env) for a in node.args]
+        return _FUNCTIONS[node.func.id](*args)
     if isinstance(node, ast.Name):
         return env["in_maps"] if node.id == "in_maps" else env["$" + node.id[2:]]
     if isinstance(node, ast.UnaryOp):
@@ -280,6 +303,15 @@ def _walk(node: ast.AST, env: Mapping[str, Any]) -> Any:
 
 
 _LESS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.GtE: operator.ge}
+#: the expression functions, as docs/graphs.md defines them
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "make_divisible": lambda v, d, least=None: _make_divisible(v, d, least),
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "round": round,
+    "min": min,
+    "max": max,
+}
 
 
 def parse_expr(text: str) -> X:
@@ -354,6 +386,20 @@ def _add(scope: Scope, xs: list[torch.Tensor], _: Any) -> torch.Tensor:
     return out
 
 
+def _mul(scope: Scope, xs: list[torch.Tensor], _: Any) -> torch.Tensor:
+    shapes = [tuple(t.shape[1:]) for t in xs]
+    # torch broadcasts tensors of two ranks too (from the right); the format's mul takes
+    # one rank, each dimension equal or 1 (docs: "Element-wise multiply")
+    ranks = {len(sh) for sh in shapes}
+    wide = [{d for d in dims if d != 1} for dims in zip(*shapes)]
+    if len(ranks) != 1 or any(len(w) > 1 for w in wide):
+        raise Refused(f"mul of the shapes {shapes}", "rule")
+    out = xs[0]
+    for t in xs[1:]:
+        out = out * t
+    return out
+
+
 def _concat(scope: Scope, xs: list[torch.Tensor], crop: Any) -> torch.Tensor:
     if crop:
         if any(t.dim() != 4 for t in xs):
@@ -363,11 +409,33 @@ def _concat(scope: Scope, xs: list[torch.Tensor], crop: Any) -> torch.Tensor:
     return torch.cat(xs, 1)
 
 
+def _split(scope: Scope, xs: list[torch.Tensor], arg: Any) -> torch.Tensor:
+    """Part `part` (from 0) of `parts` equal parts of the maps (docs: "Channel rows")."""
+    parts, part = arg
+    c = xs[0].shape[1]
+    if c % parts:
+        raise Refused(f"a split of {c} maps into {parts} parts", "rule")
+    size = c // parts
+    return xs[0][:, part * size : (part + 1) * size]
+
+
+def _shuffle(scope: Scope, xs: list[torch.Tensor], groups: Any) -> torch.Tensor:
+    """Map j of group g moves to position j·groups + g: an index list, not a reshape."""
+    c = xs[0].shape[1]
+    if c % groups:
+        raise Refused(f"a shuffle of {c} maps in {groups} groups", "rule")
+    per = c // groups
+    return xs[0][:, [g * per + j for j in range(per) for g in range(groups)]]
+
+
 _OPS: dict[str, Callable[[Scope, list[torch.Tensor], Any], torch.Tensor]] = {
+    "split": _split,
+    "shuffle": _shuffle,
     "call": lambda scope, xs, key: scope._modules[key](xs[0]),
     "scale": lambda scope, xs, key: scope._parameters[key] * xs[0],
     "add": _add,
     "concat": _concat,
+    "mul": _mul,
     "flatten": lambda scope, xs, _: torch.flatten(xs[0], 1),
     "resize": lambda scope, xs, a: F.interpolate(xs[0], size=a[0], mode=a[1], align_corners=a[2]),
 }
@@ -413,6 +481,9 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
+    "silu": nn.SiLU,
     "gelu": nn.GELU,
     "softmax": lambda: nn.Softmax(dim=1),
 }
@@ -499,6 +570,25 @@ def _upsample(r: dict) -> nn.Module:
     return nn.Upsample(size=_pair(r["size"]), mode=mode, align_corners=align)
 
 
+class StochasticDepth(nn.Module):
+    """Stochastic depth as docs/spec-format.md says: the identity in eval (the oracle runs
+    in eval); in training a sample (row) or the batch is zeroed with probability p, the
+    rest divided by 1 - p. No parameters, no buffers."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0 or mode not in ("row", "batch"):
+            raise Refused(f"stochastic depth p={p} mode={mode}", "rule")
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        n = x.shape[0] if self.mode == "row" else 1
+        keep = (torch.rand(n) >= self.p).to(x.dtype).view(n, *[1] * (x.dim() - 1))
+        return x * keep / (1.0 - self.p) if self.p < 1.0 else x * 0.0
+
+
 def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
     """The torch module a layer row stands for, given its input (torch may refuse)."""
     last = channels_last(x)
@@ -525,6 +615,8 @@ def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
         return nn.Linear(c, r["size"], bias=r.get("bias", True))
     if kind == "dropout":
         return nn.Dropout(r.get("p", 0.5))
+    if kind == "stochastic_depth":
+        return StochasticDepth(r["p"], r.get("mode", "row"))
     if kind == "batchnorm":
         norm = nn.BatchNorm1d if x.dim() == 2 else nn.BatchNorm2d
         return norm(c, eps=r.get("eps", 1e-5), momentum=r.get("momentum", 0.1))
@@ -593,8 +685,8 @@ TRICKY_CLASSES = frozenset(
 #: keys of a row that are not a layer's hyper-parameters
 META = frozenset("name type from if repeat first names params macs layers children".split())
 BLOCK_ROW_KEYS = frozenset("type name repeat from if maps size params macs first names".split())
-MERGES = ("add", "concat")
-SIZE_CLAIMS = frozenset("conv deconv maxpool avgpool add concat sequential".split())
+MERGES = ("add", "concat", "mul")
+SIZE_CLAIMS = frozenset("conv deconv maxpool avgpool add concat mul sequential".split())
 
 
 def name_problem(name: Any, attribute: bool = True) -> str | None:
@@ -617,7 +709,7 @@ def _fits(v: Any, kind: str) -> bool:
         return isinstance(v, bool)
     if kind == "int":
         return isinstance(v, int) and not isinstance(v, bool)
-    return isinstance(v, float)
+    return isinstance(v, (int, float)) and not isinstance(v, bool)  # an int is a float
 
 
 @dataclass
@@ -778,6 +870,11 @@ class Twin:
             self.tags[f"if: {str(cond).lower()}"] += 1
             if not cond:  # the row does not exist: who reads it reads its first input
                 first = self._resolve(srcs[0], walk) if srcs else prev
+                if not ctx.indexed:  # the names it would take stay taken (a class has it)
+                    if name is None:
+                        ctx.key(None, kind)
+                    if row.get("activation", "none") != "none":
+                        ctx.key(None, row["activation"])
                 if name is not None:
                     walk.alias[name] = first
                     if merge:
@@ -936,6 +1033,20 @@ class Twin:
             self.tags["fc flattens"] += 1
             x = self._op("flatten", "flatten", [x], [src], f"{out}~flat", None, scope, None)
             src = f"{out}~flat"
+        if kind in ("split", "channel_shuffle"):  # no module: an expression in forward
+            if ctx.chain:
+                raise Refused(f"a {kind} inside an nn.Sequential", "rule")
+            self.tags[kind] += 1
+            if "maps" in r and not isinstance(r["maps"], int):
+                raise Unsure(f"maps: {r['maps']!r}")
+            if kind == "split":
+                parts, part = r["parts"], r["part"]
+                if not 0 <= part < parts:
+                    raise Refused(f"part {part} of {parts}", "rule")
+                opname, arg = "split", (parts, part)
+            else:
+                opname, arg = "shuffle", r["groups"]
+            return self._op(opname, kind, [x], [src], out, arg, scope, self._op_id(ctx, name))
         if kind == "upsample" and r.get("size") == "input":
             if ctx.chain:
                 raise Unsure("an upsample to the input size inside an nn.Sequential")
@@ -1052,7 +1163,8 @@ class Twin:
                 raise Refused(f"block {block.name}: param {p.name!r} is missing", "rule")
             if not _fits(v, p.type):
                 raise Refused(f"block {block.name}: {p.name}={v!r} is not a {p.type}", "rule")
-            env[f"${p.name}"] = v
+            # an int given for a float param is that float (docs/graphs.md)
+            env[f"${p.name}"] = float(v) if p.type == "float" else v
         shown = {p.name: env[f"${p.name}"] for p in block.params}
         self.instances.setdefault(block.name, []).append((tuple(x.shape[1:]), shown))
         self.tags["block instance"] += 1
@@ -1092,7 +1204,8 @@ def _is_chain(spec: Spec) -> bool:
     """No blocks, and no row of the network that reads, merges, contains or may not exist."""
     graphy = ("from", "if")
     return not spec.blocks and not any(
-        any(k in row for k in graphy) or row["type"] in (*MERGES, "sequential")
+        any(k in row for k in graphy)
+        or row["type"] in (*MERGES, "sequential", "split", "channel_shuffle")
         for row in spec.layers
     )
 
@@ -1103,7 +1216,17 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu")
+ACTS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "gelu",
+)
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
@@ -1117,6 +1240,8 @@ PARAMS: dict[str, tuple[str, tuple, tuple]] = {
     "bn": ("bool", (True, False, None), (True, False)),
     "p": ("float", (0.5, 0.0, None), (0.0, 0.1, 0.5)),
     "eps": ("float", (1e-5, None), (0.001, 1e-5)),
+    "w": ("float", (1.0, 1, None), (0.5, 1.0, 1.1, 1.5, 2)),
+    "parts": ("int", (2, None), (1, 2, 3)),
 }
 #: names the format refuses (torch refuses the first four as module names)
 BAD_NAMES = ("forward", "training", "cuda", "eval", "class", "_hidden", "2a", "lambda")
@@ -1211,8 +1336,25 @@ class Draft:
             (lambda: op(IN_MAPS, "//", 2), 0.15),
             (lambda: op(op(self.p("m"), "*", 2), "/", 2), 0.3),
             (lambda: r.randint(1, 6), 1),
+            (lambda: self.scaled(), 0.4),
         ]
         return r.choices([f for f, _ in options], [w for _, w in options])[0]()
+
+    def scaled(self) -> X:
+        """Maps scaled by a float width: rounded back to a whole number by one of the
+        expression functions (as the docs define them), or now and then not (refused)."""
+        m, w = self.p("m"), self.p("w")
+        prod = X(f"{m.text} * {w.text}", lambda e: m.fn(e) * w.fn(e), 7)
+        forms: list[tuple[str, Callable[[Any], Any]]] = [
+            ("make_divisible({}, 2)", lambda v: _make_divisible(v, 2)),
+            ("ceil({})", math.ceil),
+            ("floor({})", math.floor),
+            ("round({})", round),
+            ("max(1, floor({}))", lambda v: max(1, math.floor(v))),
+            ("{}", _whole),
+        ]
+        text, f = self.r.choice(forms)
+        return X(text.format(prod.text), lambda e: f(prod.fn(e)), 9 if text != "{}" else 7)
 
     def kernel(self) -> tuple[Any, Any]:
         """A kernel and a padding that keeps the size (mostly)."""
@@ -1304,6 +1446,11 @@ def m_act(d: Draft, prev: Any, need: bool = False) -> str | None:
 
 def m_drop(d: Draft, prev: Any) -> str | None:
     return d.add({"name": d.name("drop"), "type": "dropout", "p": d.p("p")})
+
+
+def m_sd(d: Draft, prev: Any) -> str | None:
+    mode = d.r.choice([None, "row", "batch"])
+    return d.add({"name": d.name("sd"), "type": "stochastic_depth", "p": d.p("p"), "mode": mode})
 
 
 def m_lrn(d: Draft, prev: Any) -> str | None:
@@ -1424,6 +1571,29 @@ def m_inverted(d: Draft, prev: Any) -> str | None:
     return d.add({"name": d.name("res", True), "type": "add", "from": pair, "if": cond})
 
 
+def m_se(d: Draft, prev: Any) -> str | None:
+    """Squeeze-and-excitation: a pooled, squeezed and re-expanded gate times the map it
+    read (its maps the map's in a block, or 1, or a guess torch may refuse); or a spatial
+    gate (one map, the input's H×W)."""
+    r = d.r
+    src = d.anchor(prev)
+    gate_act = r.choice(["sigmoid", "hardsigmoid"])
+    if r.random() < 0.25:  # a spatial gate: 1×H×W over every map
+        d.add({"name": d.name("gate"), "type": "conv", "maps": 1, "kernel": 1, "from": src})
+        gate = d.add({"name": d.name("gate_act", True), "type": gate_act})
+    else:
+        d.add({"name": d.name("squeeze"), "type": "adaptive_avgpool", "size": 1, "from": src})
+        d.add({"name": d.name("fc"), "type": "conv", "maps": d.maps(), "kernel": 1})
+        d.add({"name": d.name("act"), "type": r.choice(["relu", "hardswish"])})
+        known = d.block is not None and src == INPUT
+        options = [(IN_MAPS if known else d.maps(), 4), (1, 1), (d.maps(), 0.5)]
+        maps = r.choices([m for m, _ in options], [w for _, w in options])[0]
+        d.add({"name": d.name("fc"), "type": "conv", "maps": maps, "kernel": 1})
+        gate = d.add({"name": d.name("gate_act", True), "type": gate_act})
+    pair = [gate, src] if r.random() < 0.8 else [src, gate]
+    return d.add({"name": d.name("scale", True), "type": "mul", "from": pair})
+
+
 def m_mix(d: Draft, prev: Any) -> str | None:
     """An inception module: branches from one row, concatenated (with it, maybe)."""
     r = d.r
@@ -1468,6 +1638,42 @@ def m_mix(d: Draft, prev: Any) -> str | None:
     row: dict[str, Any] = {"name": d.name("cat", True), "type": "concat", "from": branches}
     if r.random() < 0.1:
         row["crop"] = "center"
+    return d.add(row)
+
+
+def m_shuffle(d: Draft, prev: Any) -> str | None:
+    """ShuffleNetV2's unit: a channel split, one half through a branch (the other passed
+    on, or through a branch of its own), the halves concatenated and shuffled; now and
+    then parts that do not divide the maps, a part out of range, groups that do not."""
+    r = d.r
+    src = d.anchor(prev)
+    parts = r.choice([2, 2, 2, 3, 4]) if r.random() < 0.9 else r.randint(1, 5)
+    halves = []
+    for part in r.sample(range(parts), min(parts, 2)):
+        if r.random() < 0.02:
+            part = parts  # out of range: refused
+        halves.append(
+            d.add(
+                {
+                    "name": d.name("part", True),
+                    "type": "split",
+                    "from": src,
+                    "parts": d.p("parts") if d.block is not None and r.random() < 0.3 else parts,
+                    "part": part,
+                }
+            )
+        )
+    if r.random() < 0.7:
+        halves[-1] = m_conv(d, halves[-1], stride=1, kp=(1, 0), need=True)
+    if len(halves) > 1:
+        cat = d.add({"name": d.name("cat", True), "type": "concat", "from": halves})
+    else:
+        cat = halves[0]
+    groups = r.choice([1, 2, 2, 3, 4]) if r.random() < 0.95 else r.randint(1, 7)
+    row: dict[str, Any] = {"name": d.name("shuffle", True), "type": "channel_shuffle"}
+    row["groups"] = d.p("g") if d.block is not None and r.random() < 0.3 else groups
+    if r.random() < 0.15:
+        row["from"] = cat
     return d.add(row)
 
 
@@ -1694,13 +1900,14 @@ NET_MOTIFS: list[tuple[Motif, float]] = [
     (m_nested, 5), (m_residual, 1), (m_mix, 1), (m_dense, 0.7), (m_unet, 0.4), (m_seq, 1.5),
     (m_conv, 1.2), (m_norm, 0.5), (m_act, 0.5), (m_pool, 0.7), (m_updown, 0.4),
     (m_deconv, 0.3), (m_repeat, 0.5), (m_lrn, 0.15), (m_input_named, 0.1), (m_drop, 0.2),
+    (m_se, 0.4), (m_sd, 0.1), (m_shuffle, 0.5),
     (m_convnext, 0.4), (m_groupnorm, 0.2),
 ]  # fmt: skip
 BLOCK_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 3), (m_norm, 1.2), (m_act, 1), (m_drop, 0.3), (m_pool, 0.6), (m_residual, 1.2),
     (m_mix, 1), (m_dense, 0.8), (m_unet, 0.3), (m_nested, 3), (m_seq, 1), (m_updown, 0.4),
-    (m_inverted, 0.8),
-    (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08),
+    (m_inverted, 0.8), (m_se, 0.6), (m_shuffle, 0.6),
+    (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08), (m_sd, 0.2),
     (m_convnext, 0.6), (m_groupnorm, 0.3),
 ]  # fmt: skip
 #: an indexed block is an nn.Sequential: its rows are a chain (mostly)
@@ -1785,7 +1992,7 @@ def add_claims(spec: Spec, twin: Twin, r: random.Random) -> None:
     and then one that torch does not compute: then the spec must be refused."""
     blocks = {b.name for b in spec.blocks}
     maps_kinds = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
-                  "upsample", "add", "concat", "sequential"}  # fmt: skip
+                  "upsample", "add", "concat", "mul", "sequential"}  # fmt: skip
     inferring = ("conv", "deconv", "maxpool", "avgpool")  # a size infers a missing padding
     wrong = r.random() < 0.08
     for row in spec.layers:
@@ -1922,7 +2129,7 @@ def compare_ir(net: Any, twin: Twin) -> list[tuple[str, str]]:
         lacks = [p for p in twin.leaves if p not in paths][:4]
         extra = [p for p in paths if p not in twin.leaves][:4]
         out.append(("IR: module paths", f"cnnspec lacks {lacks}, has {extra} more"))
-    for n in net.layers:
+    for n in net.layers if not out else ():  # paths that differ may name other layers
         rec = twin.leaves.get(n.path)
         if rec is not None:
             out += _rec_differs(
@@ -2097,6 +2304,8 @@ def compare_classes(spec: Spec, twin: Twin, namespace: dict) -> list[tuple[str, 
         for p in block.params:
             sp = sig.parameters.get(p.name)
             want = inspect.Parameter.empty if p.default is None else p.default
+            if p.type == "float" and want is not inspect.Parameter.empty:
+                want = float(want)  # an int default of a float param is that float
             if sp is not None and (sp.default != want or type(sp.default) is not type(want)):
                 out.append(
                     (

@@ -7,7 +7,8 @@ separate environment outside the repository that has torchvision, from the repos
     /work/tvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 torchinfo==1.8.0
     /work/tvenv/bin/python tools/dump_torchvision_state_dicts.py
 
-It writes two files; both are deterministic (running it twice gives the same bytes).
+It writes three files; all are deterministic (running it twice gives the same bytes).
+`--zoo` writes only the third.
 
 tests/reference/torchvision_state_dicts.json: for each of MODELS (weights=None), every
 state_dict entry in order, buffers included, as [key, shape], and `params`, the sum of numel
@@ -28,6 +29,13 @@ the entry), with input 1x3x224x224:
                    called twice (resnet's shared relu) has one row per call
   fingerprint      tests/fingerprint.py's fingerprint(model) (float64, filled weights, fixed
                    input; sampled for outputs over 2000 values, see that module)
+
+tests/reference/torchvision_zoo.json: for each of ZOO_MODELS, the classification builders
+the two files above leave out (and GoogLeNet and Inception-v3 with and without their
+auxiliary classifiers): constructor, input_shape (224x224, 299x299 for Inception-v3),
+params, total_mult_adds, output_shape, state_dict and fingerprint as above, for that
+input shape (no classes or modules: the file stays small enough to read).
+
 The fingerprint code is imported from tests/fingerprint.py by path, so the tests run the
 same code with the project's torch. Before writing, it checks that each fingerprint is not
 degenerate: the output's std is over 1e-6 of its mean |value|, and a different input
@@ -95,6 +103,38 @@ GRAPH_MODELS["fcn_resnet50"] = (
     "models.segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=False)"
 )
 INPUT_SHAPE = (1, 3, 224, 224)
+
+# the classification builders of torchvision.models not in GRAPH_MODELS or MODELS; the
+# fixture key is the zoo spec's name (specs/zoo/<key>.yaml)
+ZOO_MODELS = {
+    name: f"models.{name}(weights=None)"
+    for name in [
+        "resnext101_32x8d",
+        "resnext101_64x4d",
+        "wide_resnet101_2",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
+        *(f"efficientnet_b{i}" for i in range(8)),
+        "efficientnet_v2_s",
+        "efficientnet_v2_m",
+        "efficientnet_v2_l",
+        *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+        *(
+            f"regnet_y_{s}"
+            for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")
+        ),
+        *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
+        *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
+        *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
+    ]
+}
+ZOO_MODELS["inception_v3"] = "models.inception_v3(weights=None, init_weights=False)"
+ZOO_MODELS["inception_v3_no_aux"] = (
+    "models.inception_v3(weights=None, aux_logits=False, init_weights=False)"
+)
+ZOO_MODELS["googlenet_aux"] = "models.googlenet(weights=None, init_weights=False)"
+ZOO_INPUT = {"inception_v3": (1, 3, 299, 299), "inception_v3_no_aux": (1, 3, 299, 299)}
+ZOO_OUT = ROOT / "tests" / "reference" / "torchvision_zoo.json"
 GRAPHS_OUT = ROOT / "tests" / "reference" / "torchvision_graphs.json"
 FP_PER_LINE = 8
 
@@ -127,7 +167,7 @@ def render(data: dict) -> str:
 
 
 def build(name: str) -> torch.nn.Module:
-    return eval(GRAPH_MODELS[name], {"models": models})
+    return eval({**GRAPH_MODELS, **ZOO_MODELS}[name], {"models": models})
 
 
 def leaf_outputs(model: torch.nn.Module, rows: list) -> list:
@@ -146,17 +186,36 @@ def leaf_outputs(model: torch.nn.Module, rows: list) -> list:
     return handles
 
 
-def check_fingerprint(name: str, y: torch.Tensor) -> str:
-    """Fail unless the output has spread and depends on the input; return a summary line."""
+def degenerate(
+    name: str, y: torch.Tensor, shape: tuple = INPUT_SHAPE, gain: float = fp.WEIGHT_GAIN
+) -> str | None:
+    """Why the output is no fingerprint (no spread, or no dependence on the input), or None."""
     mean_abs = y.abs().mean().item()
     spread = y.std().item() / mean_abs if mean_abs else 0.0
-    n = math.prod(INPUT_SHAPE)
-    other = torch.sin(0.023 * torch.arange(n, dtype=torch.float64) + 0.7).reshape(INPUT_SHAPE)
-    y2 = fp.output(build(name), other)
+    n = math.prod(shape)
+    other = torch.sin(0.023 * torch.arange(n, dtype=torch.float64) + 0.7).reshape(shape)
+    y2 = fp.output(build(name), other, gain)
     change = ((y - y2).abs().max() / y.abs().max()).item()
     if not torch.isfinite(y).all() or spread <= 1e-6 or change <= 1e-3:
-        raise SystemExit(f"{name}: degenerate fingerprint (std/mean|y| {spread}, change {change})")
-    return f"mean|y| {mean_abs:.3g}, std/mean|y| {spread:.3g}, other input changes {change:.3g}"
+        return f"{name}: degenerate fingerprint (std/mean|y| {spread}, change {change})"
+    return None
+
+
+def check_fingerprint(name: str, y: torch.Tensor, shape: tuple = INPUT_SHAPE) -> str:
+    """Fail unless the output has spread and depends on the input; return a summary line."""
+    problem = degenerate(name, y, shape)
+    if problem:
+        raise SystemExit(problem)
+    return summary_line(y)
+
+
+def summary_line(y: torch.Tensor) -> str:
+    mean_abs = y.abs().mean().item()
+    return f"mean|y| {mean_abs:.3g}, std/mean|y| {y.std().item() / mean_abs:.3g}"
+
+
+#: the weights' gains tried, in order, for a zoo model (see tests/fingerprint.py)
+GAINS = (fp.WEIGHT_GAIN, 1.5, 1.6, 1.7, 1.8)
 
 
 def describe_graph(name: str) -> tuple[dict, str]:
@@ -255,7 +314,104 @@ def main_graphs() -> None:
     print(f"wrote {GRAPHS_OUT}")
 
 
+def describe_zoo(name: str) -> tuple[dict, str]:
+    shape = ZOO_INPUT.get(name, INPUT_SHAPE)
+    model = build(name)
+    stats = torchinfo.summary(build(name), input_size=shape, verbose=0, device="cpu")
+    entry = {
+        "constructor": "torchvision." + ZOO_MODELS[name],
+        "input_shape": list(shape),
+        "params": sum(p.numel() for p in model.parameters()),
+        "total_mult_adds": int(stats.total_mult_adds),
+        "state_dict": [[key, list(t.shape)] for key, t in model.state_dict().items()],
+    }
+    for gain in GAINS:
+        y = fp.output(model, fp.fixed_input(shape), gain)
+        problem = degenerate(name, y, shape, gain)
+        if problem is None:
+            break
+        print(f"  gain {gain:.3g}: {problem}", flush=True)
+    else:
+        raise SystemExit(problem)
+    entry["output_shape"] = list(y.shape)
+    if gain != fp.WEIGHT_GAIN:
+        entry["weight_gain"] = gain
+    entry["fingerprint"] = fp.sample(y)
+    return entry, summary_line(y) + f", weight gain {gain:.3g}"
+
+
+def render_zoo(data: dict) -> str:
+    """One state_dict entry per line, FP_PER_LINE fingerprint values per line."""
+    lines = ["{"]
+    for key in ("source", "fields"):
+        lines.append(f"  {json.dumps(key)}: {json.dumps(data[key])},")
+    lines.append('  "models": {')
+    names = list(data["models"])
+    for i, name in enumerate(names):
+        entry = data["models"][name]
+        lines.append(f"    {json.dumps(name)}: {{")
+        for key in ("constructor", "input_shape", "params", "total_mult_adds", "output_shape"):
+            lines.append(f"      {json.dumps(key)}: {json.dumps(entry[key])},")
+        if "weight_gain" in entry:
+            lines.append(f'      "weight_gain": {json.dumps(entry["weight_gain"])},')
+        lines.append('      "state_dict": [')
+        rows = entry["state_dict"]
+        for j, row in enumerate(rows):
+            comma = "," if j < len(rows) - 1 else ""
+            lines.append(f"        {json.dumps(row)}{comma}")
+        lines.append("      ],")
+        lines.append('      "fingerprint": [')
+        values = entry["fingerprint"]
+        chunks = [values[j : j + FP_PER_LINE] for j in range(0, len(values), FP_PER_LINE)]
+        for j, chunk in enumerate(chunks):
+            comma = "," if j < len(chunks) - 1 else ""
+            lines.append(f"        {json.dumps(chunk, allow_nan=False)[1:-1]}{comma}")
+        lines.append("      ]")
+        lines.append("    }" + ("," if i < len(names) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+ZOO_FIELDS = {
+    **{k: v for k, v in FIELDS.items() if k not in ("classes", "modules")},
+    "input_shape": "the input shape of total_mult_adds, output_shape and fingerprint",
+    "total_mult_adds": "torchinfo 1.8.0 summary(model, input_size=input_shape).total_mult_adds",
+    "output_shape": "output shape for input_shape, batch included",
+    "weight_gain": "the gain tests/fingerprint.py fills the weights with, where not sqrt(2)",
+}
+
+
+def main_zoo() -> None:
+    torch.set_num_threads(1)
+    models_out = {}
+    for name in ZOO_MODELS:
+        entry, summary = describe_zoo(name)
+        models_out[name] = entry
+        print(
+            f"{name:20s} {entry['params']:>12,d} params {entry['total_mult_adds']:>15,d} "
+            f"mult-adds {len(entry['state_dict']):4d} entries; {summary}",
+            flush=True,
+        )
+    data = {
+        "source": (
+            f"torchvision {torchvision.__version__.split('+')[0]} "
+            f"(torch {torch.__version__.split('+')[0]}, "
+            f"torchinfo {torchinfo.__version__.split('+')[0]}), "
+            "by tools/dump_torchvision_state_dicts.py --zoo"
+        ),
+        "fields": ZOO_FIELDS,
+        "models": models_out,
+    }
+    text = render_zoo(data)
+    assert json.loads(text) == data
+    ZOO_OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {ZOO_OUT}")
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--zoo"]:
+        main_zoo()
+        return 0
     data = {
         "source": (
             f"torchvision {torchvision.__version__.split('+')[0]} "

@@ -14,7 +14,7 @@ from ..diagnostics import note
 from ..ir import BlockArgs
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import fits_param_type
+from ..spec.values import fits_param_type, param_value
 from .scope import Scope, Written, article, lookup
 from .state import WalkState
 
@@ -41,10 +41,13 @@ def bind(
                     written[name] = ex.parse(raw, scope.env or {})
                 except ex.ExprError:
                     pass
-            if not fits_param_type(value, decl.type):
+            fits = fits_param_type(value, decl.type)
+            if not fits:
+                shown = _describe(value)
+                if name in written and isinstance(value, float):
+                    shown = f"{raw.strip()} = {written[name].explain(scope.env or {})}"
                 state.error(
-                    f"param '{name}' of block '{row.type}' is {article(decl.type)}, got "
-                    f"{_describe(value)}",
+                    f"param '{name}' of block '{row.type}' is {article(decl.type)}, got {shown}",
                     "block-param",
                     state.doc.pos(w.path + (name,)),
                     scope,
@@ -52,9 +55,9 @@ def bind(
                     (defined,),
                 )
                 ok = False
-            values[name] = value
+            values[name] = as_param(value, decl.type) if fits else value
         elif decl.default is not None:
-            values[name] = decl.default
+            values[name] = as_param(decl.default, decl.type)
         else:
             state.error(
                 f"block '{row.type}' needs param '{name}' ({decl.type})",
@@ -138,7 +141,7 @@ def bind_first(
                 "first",
             )
             return None
-        values[key] = value
+        values[key] = as_param(value, block.params[key].type)
         if key not in given:
             given.append(key)
         if parsed is None:
@@ -146,6 +149,15 @@ def bind_first(
         else:
             written[key] = parsed
     return BlockArgs(tuple(values.items()), tuple(given), tuple(written.items()))
+
+
+def as_param(value: Any, type_name: str) -> Any:
+    """A value of a param's type as the walk carries it: an int given for a float param is
+    that float (``1`` is ``1.0``), so that a param's arithmetic is of one kind in every
+    instance; a pair a tuple (``3`` is ``(3, 3)``). ``value`` fits the type."""
+    if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return param_value(value, type_name)
 
 
 def _describe(value: Any) -> str:

@@ -9,6 +9,7 @@ walks the block's rows in a scope of its own, its params substituted
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import expr as ex
@@ -17,8 +18,15 @@ from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
 from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
-from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import MAX_NESTING, MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
+from ..spec.models import BlockRow, BlockSpec, ParamSpec
+from ..spec.values import (
+    MAX_NESTING,
+    MAX_ROWS,
+    RESERVED_NAMES,
+    SEQUENTIAL_NAMES,
+    check_identifier,
+    param_value,
+)
 from .arguments import bind, bind_first
 from .emit import Emitter, cond_of, node_id
 from .memo import Memo, Walked, instance_key
@@ -57,7 +65,7 @@ class Blocks:
         return tuple(
             BlockDecl(
                 name,
-                tuple((p, d.type, d.default) for p, d in block.params.items()),
+                tuple((p, d.type, _default(d)) for p, d in block.params.items()),
                 block.children == "indexed",
                 block.title or name,
                 self.doc.pos(("blocks", name), key=True),
@@ -349,10 +357,11 @@ class Blocks:
         return out, walk
 
 
-def find_cycles(state: WalkState, blocks: Blocks) -> None:
-    """Report every block that instantiates itself, directly or through others."""
+def find_cycles(state: WalkState, defs: Mapping[str, BlockSpec], cyclic: set[str]) -> None:
+    """Report every block of ``defs`` that instantiates itself, directly or through others
+    (once each: the blocks reported are added to ``cyclic``)."""
     uses: dict[str, list[tuple[str, tuple]]] = {}
-    for name, block in blocks.defs.items():
+    for name, block in defs.items():
         found: list[tuple[str, tuple]] = []
         stack: list[tuple[tuple, list]] = [(("blocks", name, "layers"), block.layers or [])]
         while stack:
@@ -361,13 +370,13 @@ def find_cycles(state: WalkState, blocks: Blocks) -> None:
                 if not isinstance(r, dict):
                     continue
                 t = r.get("type")
-                if isinstance(t, str) and t in blocks.defs:
+                if isinstance(t, str) and t in defs:
                     found.append((t, base + (i,)))
                 if isinstance(t, str) and t in CONTAINERS and isinstance(r.get("layers"), list):
                     stack.append((base + (i, "layers"), r["layers"]))
         uses[name] = found
     on_cycle = _on_cycles(uses)
-    for start in blocks.defs:
+    for start in defs:
         if start not in on_cycle:
             continue
         # depth-first search for a path back to `start` (through blocks on its cycles only:
@@ -382,8 +391,8 @@ def find_cycles(state: WalkState, blocks: Blocks) -> None:
                 where = at or path
                 if nxt == start:
                     cycle = " → ".join([*trail, start])
-                    if start not in blocks.cyclic:
-                        blocks.cyclic.add(start)
+                    if start not in cyclic:
+                        cyclic.add(start)
                         state.error(
                             f"block '{start}' instantiates itself ({cycle})",
                             "block-recursion",
@@ -438,3 +447,8 @@ def _on_cycles(uses: dict[str, list[tuple[str, tuple]]]) -> dict[str, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return found
+
+
+def _default(decl: ParamSpec) -> object:
+    """A param's default as its instances carry it (a pair as a tuple)."""
+    return None if decl.default is None else param_value(decl.default, decl.type)

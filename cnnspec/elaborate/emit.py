@@ -15,7 +15,7 @@ from .. import expr as ex
 from ..diagnostics import Pos
 from ..frozen import Maker, evolve
 from ..ir import INPUT, Group, Node, Step
-from ..kinds import KINDS, SPATIAL
+from ..kinds import KINDS, OPERATIONS, SPATIAL
 from ..kinds.base import Resolved, RowContext, opt
 from ..kinds.linear import FLATTEN
 from .scope import Scope, Value, Written, lookup, maps_after
@@ -69,13 +69,16 @@ class Emitter:
         *,
         module: bool,
         of: str | None = None,
+        record: bool = True,
     ) -> Node:
+        """The node of a row (``record`` False: made for a class only, not in the IR)."""
         fields = dict(res.fields)
         info = KINDS[kind]
         torch_class = fields.pop("torch_class", info.torch_class)
         if fields.get("functional"):
             module = False
             torch_class = ""
+        module = module and record
         path = self.module_path(scope, name) if module else None
         if module:
             self.index += 1
@@ -101,8 +104,35 @@ class Emitter:
             torch_class=torch_class,
             is_activation=info.activation,
         )
-        self.nodes.append(node)
+        if record:
+            self.nodes.append(node)
         return node
+
+    def shadow(self, scope: Scope, w: Written, v: Value) -> tuple[Node | None, Node | None]:
+        """A layer row whose `if:` is false here, resolved as if it were true (its node and
+        its activation's), for the class of its block: the class has the row under its
+        condition even where no instance has it. (None, None) where it does not resolve."""
+        kind = w.row.type
+        info = KINDS.get(kind)
+        if info is None or info.rule is None or v.shape is None or cond_of(w) is None:
+            return None, None
+        if (kind in SPATIAL and len(v.shape) != 3) or (kind == "fc" and len(v.shape) != 1):
+            return None, None
+        problems: list = []
+        ctx = RowContext(w.row, w.number, w.name, w.path, self.state.doc, problems)
+        res = info.rule(ctx, v.shape)
+        if any(d.severity == "error" for d in problems) or res.output_shape is None:
+            return None, None
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True, record=False)
+        act = opt(w.row, "activation")
+        if act in (None, "none"):
+            return node, None
+        out = Value(node.id, node.output_shape, w.name)
+        res = Resolved(node.output_shape)
+        anode = self.add_node(
+            scope, w, act, w.act_name, res, [out], ctx, module=True, of=node.id, record=False
+        )
+        return node, anode
 
     def add_group(
         self,
@@ -185,6 +215,13 @@ class Emitter:
                 "spatial-after-flatten",
             )
             return evolve(v, shape=None)
+        if kind in OPERATIONS and scope.sequential:
+            ctx.error(
+                f"a {kind} has no module, so an nn.Sequential (a container, an indexed block) "
+                "cannot hold it: write it in a block with named children, or in the network",
+                "op-in-sequential",
+            )
+            return evolve(v, shape=None)
         if info.flat_input and len(v.shape) != 1 and not v.channels_last:
             if self.state.graph and scope.sequential:
                 ctx.error(
@@ -219,7 +256,8 @@ class Emitter:
             res.fields["channels_last"] = True
         if info.parameter:
             res.fields["state"] = node_id(scope, w.name)
-        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=not info.parameter)
+        module = info.is_module and not info.parameter
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=module)
         out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by, None, last)
         graph = self.state.graph
         cond = cond_of(w) if graph else None

@@ -8,6 +8,7 @@ those names' values, and validated rows by their data.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -72,6 +73,7 @@ class Materializer:
 
     def _materialize(self, scope: Scope, path: tuple, raw: Any, env: dict) -> Any:
         problems: list[Diagnostic] = []
+        self.floats: dict[tuple, str] = {}
         data = self.substitute(raw, path, env, problems, scope)
         diagnostics = self.state.diagnostics
         if problems:
@@ -88,7 +90,7 @@ class Materializer:
             found = []
             for err in exc.errors(include_url=False):
                 found.append(located(view, {**err, "loc": path + tuple(err["loc"])}))
-            for d in drop_explained(found):
+            for d in drop_explained(_whole(found, self.floats)):
                 diagnostics.append(d.with_notes(scope.notes))
             return None
         if isinstance(model, BlockRow) and model.type not in self.defs:
@@ -116,7 +118,12 @@ class Materializer:
             ]
         if ex.is_expr(raw):
             try:
-                return ex.parse(raw, env).evaluate(env)
+                parsed = ex.parse(raw, env)
+                value = parsed.evaluate(env)
+                if isinstance(value, float):
+                    self.floats[path] = f"{raw.strip()} = {parsed.explain(env)}"
+                # a pair param stands for the row's two-item list (`kernel: $kernel`)
+                return list(value) if isinstance(value, tuple) else value
             except ex.ExprError as exc:
                 key = next((p for p in reversed(path) if isinstance(p, str)), "")
                 problems.append(
@@ -126,6 +133,27 @@ class Materializer:
                 )
                 return raw
         return raw
+
+
+def _whole(found: list, floats: dict[tuple, str]) -> list:
+    """A row key that needs a whole number got an expression's float: the diagnostic
+    shows the expression's arithmetic, and how to round it."""
+    if not floats:
+        return found
+    out = []
+    for d, where, hint in found:
+        for path, arithmetic in floats.items():
+            if path[: len(where)] == where or where[: len(path)] == path:
+                key = next((p for p in reversed(path) if isinstance(p, str)), "")
+                message = (
+                    f"'{key}' needs a whole number, but {arithmetic} (make_divisible, "
+                    "ceil, floor or round make one)"
+                )
+                code = "expr-int"
+                d = dataclasses.replace(d, message=message, code=code)
+                break
+        out.append((d, where, hint))
+    return out
 
 
 def written_exprs(raw: Any) -> tuple[tuple[str, object], ...]:

@@ -337,15 +337,21 @@ class Walker(WalkState):
         """A row whose `if:` is false here: readers read its (first) input instead."""
         scope.absent[w.name] = w
         scope.passthrough[w.name] = inputs[0].member
+        node = anode = None
         if self.graph:
             info = KINDS.get(w.row.type)
+            if scope.env is not None:
+                node, anode = self.emit.shadow(scope, w, inputs[0])
             step = Step(
                 w.name,
                 w.row.type,
                 tuple(v.member for v in inputs),
+                node.output_shape if node else (),
                 present=False,
                 cond=cond_of(w),
                 module=info is None or info.is_module,
+                node=node,
+                written=self.emit.written(scope, w) if node else (),
             )
             scope.steps.append(step)
         if not w.act_name:
@@ -354,7 +360,9 @@ class Walker(WalkState):
         scope.passthrough[w.act_name] = w.name
         if self.graph:
             act = opt(w.row, "activation")
-            scope.steps.append(Step(w.act_name, act, (w.name,), present=False, cond=cond_of(w)))
+            shape = anode.output_shape if anode else ()
+            step = Step(w.act_name, act, (w.name,), shape, False, cond_of(w), node=anode)
+            scope.steps.append(step)
         return evolve(inputs[0], member=w.act_name)
 
     # ------------------------------------------------------------------ containers

@@ -2,9 +2,9 @@
 
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
 records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
-(batchnorm, layernorm, groupnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
-``activation``, ``merge`` (add, concat), ``layout`` (permute) and ``container``
-(sequential); ``window``
+(batchnorm, layernorm, groupnorm, scale, lrn), ``linear`` (fc, dropout, flatten),
+``resize`` (upsample), ``activation``, ``merge`` (add, concat, mul), ``channels`` (split,
+channel_shuffle), ``layout`` (permute) and ``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -25,7 +25,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 from ..ir import Node
-from . import activation, container, conv, layout, linear, merge, norm, pool, resize
+from . import activation, channels, container, conv, layout, linear, merge, norm, pool, resize
 from .base import LayerKind, MapsRule, Resolved, RowContext, opt
 from .row import RowModel
 
@@ -49,6 +49,7 @@ __all__ = [
     "MAPS",
     "MERGES",
     "MODEL_FOR_TYPE",
+    "OPERATIONS",
     "OPS",
     "RIDERS",
     "Resolved",
@@ -90,6 +91,10 @@ CHANNELS_LAST: Set[str] = set()
 RIDERS: Set[str] = set()
 #: Kinds that end a diagram's VGG-style stage.
 STAGE_ENDS: Set[str] = set()
+#: One-input operations without a module, written as an expression in a graph's
+#: ``forward`` (a split, a channel shuffle): a spec with one is a graph, and an
+#: nn.Sequential (a container, an indexed block) cannot hold one.
+OPERATIONS: Set[str] = set()
 #: The forward expression of each module-less operation (and functional form).
 OPS: Mapping[str, str] = {}
 #: How summaries and diagrams name each kind.
@@ -131,6 +136,7 @@ _BUILTIN = (
     pool.ADAPTIVE_MAXPOOL,
     linear.FC_KIND,
     linear.DROPOUT,
+    linear.STOCHASTIC_DEPTH,
     norm.BATCHNORM,
     norm.LRN_KIND,
     resize.UPSAMPLE,
@@ -141,6 +147,9 @@ _BUILTIN = (
     linear.FLATTEN,
     merge.ADD,
     merge.CONCAT,
+    merge.MUL,
+    channels.SPLIT,
+    channels.CHANNEL_SHUFFLE,
     container.SEQUENTIAL,
     *activation.KINDS,
 )
@@ -198,6 +207,7 @@ def _derive() -> None:
         (RIDERS, lambda k: k.rider),
         (CHANNELS_LAST, lambda k: k.channels_last),
         (STAGE_ENDS, lambda k: k.closes_stage),
+        (OPERATIONS, lambda k: bool(k.forward) and not k.is_module and not k.is_merge),
     ):
         _refill(target, _names(test))
     _refill(OPS, ((n, k.op) for n, k in KINDS.items() if k.op))

@@ -40,6 +40,25 @@ class Tanh(RowModel):
     type: Literal["tanh"]
 
 
+class Hardswish(RowModel):
+    """Hard swish, x · ReLU6(x + 3) / 6 (nn.Hardswish): MobileNetV3's cheap swish."""
+
+    type: Literal["hardswish"]
+
+
+class Hardsigmoid(RowModel):
+    """Hard sigmoid, ReLU6(x + 3) / 6 (nn.Hardsigmoid): MobileNetV3's cheap sigmoid, the
+    gate of its squeeze-and-excitation."""
+
+    type: Literal["hardsigmoid"]
+
+
+class SiLU(RowModel):
+    """SiLU, also called swish: x · sigmoid(x) (nn.SiLU)."""
+
+    type: Literal["silu"]
+
+
 class GELU(RowModel):
     """The Gaussian error linear unit (nn.GELU), exact or in its tanh approximation."""
 
@@ -100,6 +119,9 @@ KINDS = (
     ),
     _activation("sigmoid", Sigmoid, "Sigmoid", "Sigmoid"),
     _activation("tanh", Tanh, "Tanh", "Tanh"),
+    _activation("hardswish", Hardswish, "Hardswish", "h-swish"),
+    _activation("hardsigmoid", Hardsigmoid, "Hardsigmoid", "h-sigmoid"),
+    _activation("silu", SiLU, "SiLU", "SiLU"),
     _activation(
         "gelu",
         GELU,

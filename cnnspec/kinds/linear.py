@@ -1,4 +1,5 @@
-"""The classifier's kinds: ``flatten``, ``fc`` (nn.Linear) and ``dropout``."""
+"""The classifier's kinds: ``flatten``, ``fc`` (nn.Linear) and ``dropout``; and
+``stochastic_depth``, the dropout of a residual branch."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ class Dropout(RowModel):
     p: Probability = Field(0.5, ge=0.0, lt=1.0, description="Drop probability, default 0.5.")
 
 
+class StochasticDepth(RowModel):
+    """Stochastic depth (Huang et al. 2016): in training, drops its input — one sample
+    at a time (`mode: row`) or the whole batch (`mode: batch`) — with probability `p`,
+    scaling what it keeps by 1 / (1 − p); the identity in eval. No params. Put on a
+    residual branch before its add, it drops the branch (torchvision.ops.StochasticDepth)."""
+
+    type: Literal["stochastic_depth"]
+    p: Probability = Field(
+        ge=0.0, le=1.0, description="Drop probability in [0, 1] (1 drops every input)."
+    )
+    mode: Literal["row", "batch"] = Field(
+        "row", description="row: each sample drawn on its own (default); batch: one draw."
+    )
+
+
 class Flatten(RowModel):
     """Marks where the feature extractor ends and the classifier begins."""
 
@@ -56,6 +72,11 @@ def fc_macs(shape: Any, res: Resolved) -> int:
 
 def dropout_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape, fields=dict(p=ctx.spec_row.p))
+
+
+def stochastic_depth_rule(ctx: RowContext, shape) -> Resolved:
+    row: StochasticDepth = ctx.spec_row
+    return Resolved(shape, fields=dict(p=row.p, mode=row.mode))
 
 
 def fc_weights(node: Any) -> int:
@@ -91,6 +112,20 @@ DROPOUT = LayerKind(
     keys={"p": "p"},
     rider=True,
     channels_last=True,
+)
+#: a class of the generated module's own (it must not import torchvision)
+STOCHASTIC_DEPTH = LayerKind(
+    "stochastic_depth",
+    StochasticDepth,
+    stochastic_depth_rule,
+    "dropout",
+    "dropout",
+    elementwise=True,
+    torch_class="StochasticDepth",
+    label="StochasticDepth",
+    hyper=("p", "mode"),
+    keys={"p": "p", "mode": "mode"},
+    rider=True,
 )
 #: resolved by the walker itself: the flatten changes the walk's state (what follows is
 #: the classifier), not only the shape

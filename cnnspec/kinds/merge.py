@@ -1,4 +1,4 @@
-"""Merges: rows that read two or more inputs — ``add`` and ``concat``."""
+"""Merges: rows that read two or more inputs — ``add``, ``concat`` and ``mul``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ class Concat(RowModel):
     )
 
 
+class Mul(RowModel):
+    """Element-wise product of its inputs, broadcast as torch does: each dimension equal, or
+    1 (squeeze-and-excitation's C×1×1 gate times a C×H×W map)."""
+
+    type: Literal["mul"]
+    maps: OptMaps = Field(None, description="Declared maps of the product (checked).")
+    size: OptSize = Field(None, description="Declared size of the product (checked).")
+
+
 def _input_notes(ctx: RowContext) -> tuple[Diagnostic, ...]:
     return tuple(
         note(f"input '{name}' ({shape_text(shape)}) comes from here", pos)
@@ -50,6 +59,35 @@ def add_rule(ctx: RowContext, shapes) -> Resolved:
         return Resolved(None)
     declared(ctx, shapes[0], "the sum")
     return Resolved(shapes[0])
+
+
+def broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:
+    """The shape torch's broadcasting gives tensors of ``shapes`` (one rank, each dimension
+    equal or 1), or None when they do not broadcast."""
+    if len({len(sh) for sh in shapes}) != 1:
+        return None
+    out = []
+    for dims in zip(*shapes):
+        wide = {d for d in dims if d != 1}
+        if len(wide) > 1:
+            return None
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
+
+
+def mul_rule(ctx: RowContext, shapes) -> Resolved:
+    out = broadcast(list(shapes))
+    if out is None:
+        listed = ", ".join(f"'{n}' is {shape_text(sh)}" for n, sh, _ in ctx.sources)
+        ctx.error(
+            f"mul needs inputs that broadcast (of one rank, each dimension equal or 1): {listed}",
+            "mul-shape",
+            "from",
+            _input_notes(ctx),
+        )
+        return Resolved(None)
+    declared(ctx, out, "the product")
+    return Resolved(out)
 
 
 def concat_rule(ctx: RowContext, shapes) -> Resolved:
@@ -114,4 +152,15 @@ CONCAT = LayerKind(
     maps="sum",
     op="torch.cat",
     hyper=("crop",),
+)
+MUL = LayerKind(
+    "mul",
+    Mul,
+    mul_rule,
+    "merge",
+    "mul",
+    inputs=None,
+    maps="broadcast",
+    op="*",
+    label="×",
 )

@@ -16,7 +16,7 @@ from ..frontend.load import Document, clip
 from ..frontend.table import expand_table
 from ..kinds import CONTAINERS, MODEL_FOR_TYPE
 from .errors import drop_explained, located, unknown_type_message
-from .models import BLOCK, Spec, row_keys, row_tag
+from .models import BLOCK, Library, Spec, row_keys, row_tag
 from .values import check_identifier, class_name, fits_param_type
 
 
@@ -37,16 +37,11 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
                 doc.pos(()),
             )
         ]
-    problems: list[Diagnostic] = []
     blocks = doc.data.get("blocks")
     known = _columns() | _block_params(blocks)
-    if isinstance(blocks, dict):
-        for bname, block in blocks.items():
-            if isinstance(block, dict) and isinstance(block.get("table"), str):
-                problems += expand_table(doc, block["table"], known, ("blocks", bname))
-                if "table" in block:
-                    return None, problems
-                block.pop("table", None)
+    problems, done = block_tables(doc)
+    if not done:
+        return None, problems
     if isinstance(doc.data.get("table"), str):
         problems += expand_table(doc, doc.data["table"], known)
         # A table whose rows could not be read at all ends here; otherwise the rows
@@ -54,13 +49,13 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
         if problems and ("table" in doc.data or not doc.data.get("layers")):
             return None, problems
     block_names = [b for b in blocks if isinstance(b, str)] if isinstance(blocks, dict) else []
-    unknown = _unknown_types(doc, block_names)
+    unknown = unknown_types(doc, block_names)
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
         found = [located(doc, err) for err in exc.errors(include_url=False)]
         return None, problems + drop_explained(found) + unknown
-    problems += unknown + _check_blocks(doc, spec)
+    problems += unknown + block_checks(doc, spec)
     if spec.layers is None:
         problems.append(Diagnostic("error", "the spec has no 'layers'", "missing", doc.pos(())))
     if spec.input is None:
@@ -70,6 +65,22 @@ def validate(doc: Document) -> tuple[Spec | None, list[Diagnostic]]:
             )
         )
     return (None, problems) if problems else (spec, [])
+
+
+def block_tables(doc: Document) -> tuple[list[Diagnostic], bool]:
+    """Expand every block's `table:` into its rows; the problems, and whether every table
+    was read (a table that could not be read at all stops the validation)."""
+    problems: list[Diagnostic] = []
+    blocks = doc.data.get("blocks") if isinstance(doc.data, dict) else None
+    known = _columns() | _block_params(blocks)
+    if isinstance(blocks, dict):
+        for bname, block in blocks.items():
+            if isinstance(block, dict) and isinstance(block.get("table"), str):
+                problems += expand_table(doc, block["table"], known, ("blocks", bname))
+                if "table" in block:
+                    return problems, False
+                block.pop("table", None)
+    return problems, True
 
 
 def _rows_in(data: Any, path: tuple) -> list[tuple[tuple, dict]]:
@@ -99,7 +110,7 @@ def all_rows(data: dict) -> list[tuple[tuple, dict]]:
     return found
 
 
-def _unknown_types(doc: Document, blocks: list[str]) -> list[Diagnostic]:
+def unknown_types(doc: Document, blocks: list[str]) -> list[Diagnostic]:
     """Rows whose type is an identifier but neither a layer type nor a block's name."""
     out = []
     for path, row in all_rows(doc.data) if isinstance(doc.data, dict) else []:
@@ -117,10 +128,11 @@ BLOCK_ROW_KEYS = frozenset(
 #: Names a param may not take: they would hide a name the generated class uses.
 RESERVED_PARAMS = frozenset(
     {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
+    | {"make_divisible", "math", "round", "min", "max", "StochasticDepth", "channel_shuffle"}
 )
 
 
-def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
+def block_checks(doc: Document, spec: Spec | Library) -> list[Diagnostic]:
     """Block names and param names: identifiers that fit in the generated code."""
     out: list[Diagnostic] = []
     blocks = spec.blocks or {}
@@ -147,7 +159,7 @@ def _check_blocks(doc: Document, spec: Spec) -> list[Diagnostic]:
                     Diagnostic(
                         "error",
                         f"the default {_literal(decl.default)} of '{param}' is not "
-                        f"{'an' if decl.type == 'int' else 'a'} {decl.type}",
+                        + _type_phrase(decl.type),
                         "block-param",
                         doc.pos(("blocks", name, "params", param, "default")),
                     )
@@ -193,3 +205,9 @@ def _block_params(blocks: Any) -> frozenset[str]:
         if isinstance(p, str)
     }
     return frozenset(params | {f"first.{p}" for p in params})
+
+
+def _type_phrase(type_name: str) -> str:
+    if type_name == "pair":
+        return "a pair of non-negative integers"
+    return f"{'an' if type_name == 'int' else 'a'} {type_name}"

@@ -71,6 +71,13 @@ GENERATED_GLOBALS = {
     "list": "the builtin list a block's optional container children are gathered in",
     "OrderedDict": "the generated module's `from collections import OrderedDict`",
     "center_crop": "the generated module's center_crop helper (U-Net's copy-and-crop)",
+    "make_divisible": "the generated module's make_divisible helper (an expression function)",
+    "math": "the generated module's `import math` (ceil and floor in expressions)",
+    "round": "the builtin round() a block's expression calls",
+    "min": "the builtin min() a block's expression calls",
+    "max": "the builtin max() a block's expression calls",
+    "StochasticDepth": "the generated module's StochasticDepth class (stochastic_depth rows)",
+    "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
     "Permute": "the generated module's Permute helper (a permute row's module)",
     "LayerNorm2d": "the generated module's LayerNorm2d helper (a layer norm over maps×H×W)",
 }
@@ -381,11 +388,30 @@ OptPadding = Annotated[Padding | None, NotNull]
 OptPoolPadding = Annotated[PoolPadding | None, NotNull]
 
 
+#: The types a block param may have, and the Python annotation of each in a generated class.
+PARAM_TYPES = {"int": "int", "bool": "bool", "float": "float", "pair": "tuple[int, int]"}
+
+
 def fits_param_type(value: Any, type_name: str) -> bool:
     """Whether ``value`` is of a block param's declared type (``int``, ``float``,
-    ``bool``): a bool is no number, an int is a float."""
+    ``bool``, ``pair``): a bool is no number, an int is a float, and a pair is two
+    non-negative integers (``[1, 7]``, ``1x7``) or one for both (``3``)."""
     if type_name == "bool":
         return isinstance(value, bool)
     if type_name == "int":
         return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "pair":
+        try:
+            parse_pair(value, what="pair", minimum=0)
+        except ValueError:
+            return False
+        return True
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def param_value(value: Any, type_name: str) -> Any:
+    """A param's value as the walk carries it: a pair as a tuple ``(1, 7)`` (``3`` → ``(3, 3)``),
+    any other as written. ``value`` fits the type (:func:`fits_param_type`)."""
+    if type_name == "pair" and not isinstance(value, tuple):
+        return parse_pair(value, what="pair", minimum=0)
+    return value

@@ -16,8 +16,8 @@ from cnnspec.codes import CODES, markdown
 ROOT = Path(__file__).resolve().parents[2]
 #: codes built at run time rather than written as one literal
 COMPOSED = {"printed-params", "printed-macs"}
-#: codes a schema error is given through a variable (spec/errors.py's `located`)
-ASSIGNED = re.compile(r'code = "([a-z-]+)"')
+#: codes given through a variable or a keyword (spec/errors.py's `located`, a replace)
+ASSIGNED = re.compile(r'code ?= ?"([a-z-]+)"')
 
 
 def _emitted() -> set[str]:

@@ -47,7 +47,17 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PROFILE = "graph-ci" if CI else "graph-dev"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu"]
+ACTIVATIONS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "gelu",
+]
 
 #: torch's names for the state of each kind of module (besides its path)
 STATE = {
@@ -365,16 +375,20 @@ def graph_specs(draw):
                     child["name"] = f"part{i}"
             row = {"name": name("seq"), "type": "sequential", "children": kids, "layers": layers}
         elif what == "merge":
-            # a 1×1 branch beside the current tensor, merged with it
-            kind = draw(st.sampled_from(["add", "concat"]))
-            maps = shape[0] if kind == "add" else draw(st.integers(1, 4))
+            # a 1×1 branch beside the current tensor, merged with it (a mul broadcasts)
+            kind = draw(st.sampled_from(["add", "concat", "mul"]))
+            maps = {
+                "add": shape[0],
+                "concat": draw(st.integers(1, 4)),
+                "mul": draw(st.sampled_from([shape[0], 1])),  # 1 map broadcasts over all
+            }[kind]
             side = {"name": name("side"), "type": "conv", "maps": maps, "kernel": 1, "from": prev}
             rows.append(side)
             sources = [prev, side["name"]]
             if draw(st.booleans()):
                 sources.reverse()
             row = {"name": name(kind), "type": kind, "from": sources}
-            shape = shape if kind == "add" else (shape[0] + maps, *shape[1:])
+            shape = (shape[0] + maps, *shape[1:]) if kind == "concat" else shape
         else:
             kind = draw(st.sampled_from(["batchnorm", "dropout", *ACTIVATIONS]))
             row = {"name": name(kind), "type": kind}

@@ -47,7 +47,15 @@ BUILD_EVERY = 7
 #: every TORCHINFO_EVERY-th accepted spec has its MACs checked by torchinfo too
 TORCHINFO_EVERY = 97
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "hardswish": nn.Hardswish,
+    "hardsigmoid": nn.Hardsigmoid,
+    "silu": nn.SiLU,
+}
 
 
 # --------------------------------------------------------------------------- the twin
@@ -104,7 +112,7 @@ def _run(module, x):
 
 
 def _activation(rng, allow_softmax: bool) -> str | None:
-    choices = [None, None, "relu", "leaky_relu", "sigmoid", "tanh", "none"]
+    choices = [None, None, "relu", "leaky_relu", "sigmoid", "tanh", "hardswish", "silu", "none"]
     if allow_softmax:
         choices.append("softmax")
     return rng.choice(choices)

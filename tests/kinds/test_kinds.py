@@ -22,8 +22,10 @@ from cnnspec.kinds import (
     HYPER,
     KINDS,
     LAYER_TYPES,
+    MAPS,
     MERGES,
     MODEL_FOR_TYPE,
+    OPERATIONS,
     SPATIAL,
 )
 from cnnspec.kinds.activation import Activation
@@ -104,15 +106,28 @@ def test_the_derived_sets():
         "upsample",
         "scale",
     }
-    assert MERGES == {"add", "concat"}
-    assert ACTIVATIONS == ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+    assert MERGES == {"add", "concat", "mul"}
+    assert ACTIVATIONS == (
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "hardswish",
+        "hardsigmoid",
+        "silu",
+        "gelu",
+        "softmax",
+    )
     assert ELEMENTWISE == {
         "batchnorm",
         "layernorm",
         "groupnorm",
         "scale",
         "dropout",
+        "stochastic_depth",
         "lrn",
+        "channel_shuffle",
         *ACTIVATIONS,
     }
     assert CHANNELS_LAST == {
@@ -124,8 +139,11 @@ def test_the_derived_sets():
         "add",
         *ACTIVATIONS,
     }
+    assert OPERATIONS == {"split", "channel_shuffle"}
+    assert MAPS["split"] == "part"
+    assert FAMILY_LEGEND["channels"] == "split / shuffle"
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
-    assert FAMILY_LEGEND["merge"] == "add / concat"
+    assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
     assert FIELD_KEY["target"] == "size"
 

@@ -11,7 +11,7 @@ import ast
 import dataclasses
 import keyword
 
-from ...expr import Sym
+from ...expr import FUNCTIONS, Sym
 from ...ir import Member, Network
 from .errors import RenderError
 from .maps import RUNNING
@@ -20,6 +20,7 @@ from .writer import RESERVED
 #: what an expression of a block may hold: arithmetic, comparisons and logic over names
 _EXPR_NODES = (
     ast.Expression,
+    ast.Tuple,  # a pair param's value, (1, 7)
     ast.BinOp,
     ast.UnaryOp,
     ast.BoolOp,
@@ -27,6 +28,7 @@ _EXPR_NODES = (
     ast.IfExp,
     ast.Constant,
     ast.Name,
+    ast.Call,
     ast.operator,
     ast.unaryop,
     ast.boolop,
@@ -35,13 +37,34 @@ _EXPR_NODES = (
 )
 
 
+#: the functions an expression may call, as the generated code writes them
+_CALLS = frozenset(target for *_, target in FUNCTIONS.values())
+
+
+def _callee(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
+
+
 def _check_expr(text: str, names: set[str], what: str) -> None:
-    """An expression from the IR becomes code: arithmetic over the class's params only."""
+    """An expression from the IR becomes code: arithmetic over the class's params only,
+    and calls of the expression functions."""
     try:
         tree = ast.parse(str(text).strip(), mode="eval")
     except SyntaxError:
         raise RenderError(f"internal error: {what} {text!r} is not an expression") from None
+    callees: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if _callee(node.func) not in _CALLS or node.keywords:
+                raise RenderError(f"internal error: {what} {text!r} calls {_callee(node.func)!r}")
+            callees.update(id(n) for n in ast.walk(node.func))
+    for node in ast.walk(tree):
+        if id(node) in callees:
+            continue
         if not isinstance(node, _EXPR_NODES):
             raise RenderError(f"internal error: {what} {text!r} holds {type(node).__name__}")
         if isinstance(node, ast.Name) and node.id not in names:
@@ -112,7 +135,7 @@ def check_names(net: Network) -> None:
                 raise RenderError(f"internal error: param {p.name!r} of {cls.name} shadows a name")
             if p.default is not None:
                 _check_expr(p.default, set(), "default")
-            if p.type not in ("int", "bool", "float"):
+            if p.type not in ("int", "bool", "float", "pair"):
                 raise RenderError(f"internal error: param {p.name!r} has type {p.type!r}")
         names = params | ({"in_maps"} if cls.takes_in_maps else set())
         for member in cls.members:

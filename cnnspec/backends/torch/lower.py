@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from ... import expr as ex
 from ...diagnostics import Diagnostic
+from ...elaborate.arguments import as_param
+from ...frozen import evolve
 from ...ir import (
     INPUT,
     BlockArgs,
@@ -28,7 +30,7 @@ from ...ir import (
     Trace,
 )
 from ...kinds import MAPS
-from .maps import RUNNING, Maps, paren, repeated_maps, subst, sum_maps
+from .maps import RUNNING, Maps, paren, part_maps, repeated_maps, subst, sum_maps
 from .merge import Walked, all_children, finish, merge_column, merge_members, passthrough
 from .nodes import NodeWriter, out_maps
 
@@ -65,7 +67,9 @@ class Lowering:
         # a row whose `if:` is false is left out, its readers reading its first input
         members = finish([(merge_column([m]) if p else m, p, c if p else None) for m, p, c in top])
         output = passthrough(trace.top.output, top, members)
-        network = ClassDef(trace.name, (), False, members, output, title=trace.title)
+        network = ClassDef(
+            trace.name, (), False, members, output, title=trace.title, training=trace.training
+        )
         return (*out, network), self.problems
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:
@@ -76,7 +80,7 @@ class Lowering:
         # Python takes the required arguments first: the spec's order otherwise (a call
         # passes the required ones by position, in this order, and the others by keyword)
         params = tuple(
-            Param(p, kind, None if default is None else repr(default))
+            Param(p, kind, None if default is None else repr(as_param(default, kind)))
             for p, kind, default in sorted(decl.params, key=lambda p: p[2] is not None)
         )
         output = passthrough(walks[0].output, runs[0], members)
@@ -99,15 +103,27 @@ class Lowering:
         out: list[Walked] = []
         for step in scope.steps:
             member, maps[step.name] = self.member(scope, step, maps)
-            out.append((member, step.present, step.cond.python() if step.cond else None))
+            cond = step.cond.python(dict(scope.env or ())) if step.cond else None
+            out.append((member, step.present, cond))
         return out, maps[scope.output]
 
     def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
         """One step as a member of its class, and the maps of its output."""
         inputs = step.inputs
         first = maps[inputs[0]] if inputs else maps[INPUT]
-        if not step.present:  # readers read its (first) input
+        if not step.present and step.node is None:  # readers read its (first) input
             return Member(step.name, step.kind, inputs, "", module=step.module), first
+        if not step.present:
+            # resolved as if its `if:` held: its class writes it under that condition, and
+            # its readers read its maps where the condition holds, its input's where not
+            # (under the condition, a row reading an absent one reads that row's own maps)
+            within = maps.get(f"{inputs[0] if inputs else INPUT} if", first)
+            member, sym = self.layer_member(scope, step, maps, within)
+            maps[f"{step.name} if"] = sym
+            cond = step.cond.python() if step.cond else "False"
+            if sym == within:  # it keeps its input's maps
+                return evolve(member, present=False), first
+            return evolve(member, present=False), f"{_branch(sym)} if {cond} else {_branch(first)}"
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
@@ -125,10 +141,24 @@ class Lowering:
             return member, sym
         if step.block is not None:
             return self.block_member(scope, step, first)
+        return self.layer_member(scope, step, maps, first)
+
+    def layer_member(
+        self, scope: ScopeTrace, step: Step, maps: dict[str, Maps], first: Maps
+    ) -> tuple[Member, Maps]:
+        """A leaf layer or a merge, and the maps of its output."""
+        inputs = step.inputs
         node = step.node
         assert node is not None
+        rule = MAPS.get(step.kind)
+        written = self.nodes.node(scope, step, node, first)
         if rule == "sum":
             sym = sum_maps([maps[i] for i in inputs])
+        elif rule == "broadcast":  # the maps of an input as wide as the output
+            widths = [shape[0] for shape in node.input_shapes]
+            sym = maps[inputs[widths.index(node.output_shape[0])]]
+        elif rule == "part":  # one of `parts` equal parts of its input's
+            sym = part_maps(first, written.parts or 1)
         else:  # declared by the row, or its (first) input's
             sym = out_maps(scope, step, node, first)
         member = Member(
@@ -136,7 +166,7 @@ class Lowering:
             step.kind,
             inputs,
             _shape(scope, node.output_shape, sym, node.channels_last),
-            node=self.nodes.node(scope, step, node, first),
+            node=written,
             actual=node,
             env=scope.env or (),
             module=step.module,
@@ -149,14 +179,14 @@ class Lowering:
         env = scope.env or ()
         if step.rest is None:
             (call,) = step.calls
-            sym = self.instance_maps(call, in_maps)
+            sym = self.instance_maps(call, in_maps, env)
             member = Member(
                 step.name,
                 "block",
                 step.inputs,
                 _shape(scope, step.shape, sym),
                 block=step.block,
-                args=_call_args(decl, in_maps, call.args),
+                args=_call_args(decl, in_maps, call.args, env),
                 env=env,
             )
             return member, sym
@@ -164,16 +194,16 @@ class Lowering:
         rest = None
         cur = in_maps
         for k, call in enumerate(step.calls):
-            args = _call_args(decl, cur, call.args)
-            cur = self.instance_maps(call, cur)
+            args = _call_args(decl, cur, call.args, env)
+            cur = self.instance_maps(call, cur, env)
             copies.append((call.child, args))
             if k == 0:
-                rest = (None, _call_args(decl, cur, step.rest))
+                rest = (None, _call_args(decl, cur, step.rest, env))
         repeat = loop = None
         if step.repeat is not None and rest is not None:
             # a count that varies per instance: the first copy, then a loop over the others
-            repeat = step.repeat.python()
-            copies, cur, loop = self.loop(decl, step, in_maps, copies[0], repeat)
+            repeat = step.repeat.python(dict(env))
+            copies, cur, loop = self.loop(decl, step, in_maps, copies[0], repeat, env)
         member = Member(
             step.name,
             "block",
@@ -189,18 +219,18 @@ class Lowering:
         return member, cur
 
     def loop(
-        self, decl: BlockDecl, step: Step, in_maps: Maps, first: tuple, count: str
+        self, decl: BlockDecl, step: Step, in_maps: Maps, first: tuple, count: str, env: tuple
     ) -> tuple[list, Maps, tuple[str, str] | None]:
         """A repeat count written as an expression: the first copy, the arguments of the
         others, the maps after all of them, and (when each copy reads other maps than
         the one before) the running maps the class's loop keeps."""
         assert step.rest is not None
         call0 = step.calls[0]
-        after_first = self.instance_maps(call0, in_maps)
+        after_first = self.instance_maps(call0, in_maps, env)
         # one copy after the first as this instance walked it; with a single copy, the
         # first's rows with the others' arguments
         other = step.calls[1] if len(step.calls) > 1 else BlockCall(None, step.rest, call0.walk)
-        running = self.instance_maps(other, RUNNING)
+        running = self.instance_maps(other, RUNNING, env)
         total = repeated_maps(after_first, running, count)
         if total is None:
             self.problems.append(
@@ -216,30 +246,40 @@ class Lowering:
             )
             total = after_first
         if total == after_first:  # every other copy reads what the first gives
-            rest = (step.names, _call_args(decl, after_first, step.rest))
+            rest = (step.names, _call_args(decl, after_first, step.rest, env))
             return [first, rest], after_first, None
-        rest = (step.names, _call_args(decl, RUNNING, step.rest))
+        rest = (step.names, _call_args(decl, RUNNING, step.rest, env))
         return [first, rest], total, (str(after_first), str(running))
 
-    def instance_maps(self, call: BlockCall, in_maps: Maps) -> Maps:
-        """The maps of an instance's output, its arguments substituted into its block's."""
+    def instance_maps(self, call: BlockCall, in_maps: Maps, env: tuple = ()) -> Maps:
+        """The maps of an instance's output, its arguments substituted into its block's
+        (``env``: the values of the scope the row is written in)."""
         _, out = self.walked(call.walk)
-        texts = _texts(call.args)
+        texts = _texts(call.args, env)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
 
 
-def _texts(args: BlockArgs) -> dict[str, str]:
-    """The params a block row writes, as Python source: its expressions, or the values."""
+def _branch(sym: Maps) -> str:
+    """A branch of a conditional expression: parenthesised only if conditional itself."""
+    return f"({sym})" if " if " in str(sym) else str(sym)
+
+
+def _texts(args: BlockArgs, env: tuple = ()) -> dict[str, str]:
+    """The params a block row writes, as Python source: its expressions (over the values
+    ``env`` of the scope the row is written in), or the values."""
     written = dict(args.written)
     values = dict(args.values)
-    return {k: ex.Sym(written[k].python()) if k in written else repr(values[k]) for k in args.given}
+    scope = dict(env)
+    return {
+        k: ex.Sym(written[k].python(scope)) if k in written else repr(values[k]) for k in args.given
+    }
 
 
-def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs) -> tuple[str, ...]:
+def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs, env: tuple = ()) -> tuple[str, ...]:
     """A constructor call's arguments: in_maps, the required params in order, then the
     others by keyword where this instance sets them (to an expression, or off default)."""
-    texts = _texts(args)
+    texts = _texts(args, env)
     values = dict(args.values)
     out = [str(in_maps)]
     keywords = []

@@ -29,6 +29,13 @@ def sum_maps(syms: list[Maps]) -> Maps:
     return " + ".join(parts)
 
 
+def part_maps(sym: Maps, parts: Maps) -> Maps:
+    """The maps of one of ``parts`` equal parts (a split): ``in_maps // 2``."""
+    if isinstance(sym, int) and isinstance(parts, int):
+        return sym // parts
+    return f"{paren(sym)} // {paren(parts)}"
+
+
 def paren(sym: Maps) -> str:
     text = str(sym)
     return f"({text})" if " " in text else text
@@ -143,10 +150,17 @@ class _Sub(ast.NodeTransformer):
 
 @functools.lru_cache(maxsize=4096)
 def dollar(python: str) -> str:
-    """Python text over plain names → the evaluator's ``$name`` form."""
+    """Python text over plain names → the evaluator's ``$name`` form (``math.ceil(n * d)``
+    → ``ceil($n * $d)``)."""
     tree = ast.parse(python, mode="eval")
+    calls = set()
     for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS:
+        if isinstance(n, ast.Call):
+            if isinstance(n.func, ast.Attribute):
+                n.func = ast.Name(n.func.attr, ast.Load())
+            calls.add(id(n.func))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id != ex.IN_MAPS and id(n) not in calls:
             n.id = "$" + n.id
     return ast.unparse(tree)
 
@@ -155,11 +169,44 @@ def dollar(python: str) -> str:
 RUNNING = "_copy_maps"
 
 
+class _Identities(ast.NodeTransformer):
+    """``1 * x``, ``x * 1``, ``x // 1``, ``x + 0``, ``0 + x``, ``x - 0`` → ``x``: exact for
+    integers, so a rule such as ``1 * maps`` (a width factor of 1) reads as keeping them."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        one = {ast.Mult: (1, 1), ast.FloorDiv: (None, 1), ast.Add: (0, 0), ast.Sub: (None, 0)}
+        left_id, right_id = one.get(type(node.op), (None, None))
+        if _is_const(node.right, right_id):
+            return node.left
+        if _is_const(node.left, left_id):
+            return node.right
+        return node
+
+
+def _is_const(node: ast.AST, value: int | None) -> bool:
+    return value is not None and isinstance(node, ast.Constant) and node.value == value
+
+
+def _without_identities(sym: Maps) -> Maps:
+    if isinstance(sym, int):
+        return sym
+    before = ast.parse(sym, mode="eval")
+    tree = _Identities().visit(ast.parse(sym, mode="eval"))
+    if ast.dump(tree) == ast.dump(before):  # nothing to drop: the text as it was written
+        return sym
+    body = tree.body
+    if isinstance(body, ast.Constant) and isinstance(body.value, int):
+        return body.value
+    return ast.unparse(tree)
+
+
 def repeated_maps(first: Maps, step: Maps, count: str) -> Maps | None:
     """The maps after ``count`` copies, the first giving ``first`` and each other turning
     the :data:`RUNNING` maps into ``step``: ``first`` when ``step`` keeps them, the
     others' when it ignores them, ``first + (count - 1) * d`` when it adds ``d`` to them
     (a dense block); None for any other rule (no closed form to write)."""
+    step = _without_identities(step)
     if str(subst(step, {RUNNING: first})) == str(first):
         return first
     if isinstance(step, int) or RUNNING not in _names_in(step):

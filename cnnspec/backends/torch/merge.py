@@ -48,6 +48,10 @@ def merge_members(
     for i, (member, _, cond) in enumerate(first):
         states = [r[i][1] for r in runs]
         present = [r[i][0] for r in runs if r[i][1]]
+        if not present and cond is not None and all(r[i][0].node is not None for r in runs):
+            # no instance has it, but it resolves as if its condition held: the class has
+            # it under its condition, as its signature promises
+            present = [r[i][0] for r in runs]
         if not present:  # no instance has it: no code (its readers read its input)
             merged.append((member, False, None))
             continue
@@ -159,6 +163,8 @@ def merge_column(column: list[Member], conds: tuple[str, ...] = ()) -> Member:
     for j in range(len(chosen.children)):
         kids = [m.children[j] for m in column]
         present = [k for k in kids if k.present]
+        if not present and kids[0].cond and all(k.node is not None for k in kids):
+            present = kids  # as in a block's own rows: kept under its condition
         if not present:
             continue
         try:

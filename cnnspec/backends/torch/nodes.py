@@ -30,7 +30,7 @@ def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
     if key is not None:
         written = dict(step.written).get(key)
         if scope.env is not None and isinstance(written, Expr):
-            return written.python()
+            return written.python(dict(scope.env))
         return node.out_maps if node.out_maps is not None else node.output_shape[0]
     if MAPS.get(node.kind) == "flat":  # nn.Flatten: its input's every element
         return node.output_shape[0]
@@ -55,9 +55,9 @@ class NodeWriter:
             if key is not None and hyper["out_maps"] is not None:
                 maps = written.get(key)
                 if isinstance(maps, Expr):
-                    hyper["out_maps"] = Sym(maps.python())
+                    hyper["out_maps"] = Sym(maps.python(dict(scope.env)))
             if node.activation_of is None:
-                _written_fields(hyper, written, node.kind)
+                _written_fields(hyper, written, node.kind, dict(scope.env))
             if hyper["padding_same"]:  # the class writes padding="same", whatever the kernel
                 hyper["padding"] = None
         # rows written alike share one Node: the classes' merge then compares by identity
@@ -83,13 +83,25 @@ class NodeWriter:
         return made
 
 
-def _written_fields(hyper: dict[str, Any], written: dict[str, object], kind: str) -> None:
+def _written_fields(
+    hyper: dict[str, Any], written: dict[str, object], kind: str, env: dict[str, object]
+) -> None:
     """The fields a block row wrote as expressions, as Python over the class's arguments
-    (those its kind's record reads from a row key)."""
+    (those its kind's record reads from a row key). A pair param written alone
+    (``kernel: $kernel``) is the pair itself, not one number for both axes."""
     for fname, key in KINDS[kind].keys.items():
         value = written.get(key)
         if fname in _PAIRS and isinstance(value, tuple):
-            hyper[fname] = tuple(Sym(x.python()) if isinstance(x, Expr) else x for x in value)
+            hyper[fname] = tuple(Sym(x.python(env)) if isinstance(x, Expr) else x for x in value)
         elif isinstance(value, Expr):
-            s = Sym(value.python())
-            hyper[fname] = (s, s) if fname in _PAIRS else s
+            s = Sym(value.python(env))
+            pair = fname in _PAIRS and not _is_pair(value, env)
+            hyper[fname] = (s, s) if pair else s
+
+
+def _is_pair(value: Expr, env: dict[str, object]) -> bool:
+    """Whether an expression gives a pair here (it names a pair param)."""
+    try:
+        return isinstance(value.evaluate(env), tuple)
+    except ValueError:  # an expression error has been reported by the walk
+        return False

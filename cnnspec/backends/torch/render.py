@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from ...deep import deep_stack
-from ...expr import Sym
+from ...expr import MAKE_DIVISIBLE_SOURCE, Sym
 from ...ir import Network
 from ...kinds import MACROS
 from .. import format as fmt
@@ -36,11 +36,28 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .helpers import helper_text, helpers_used
-from .writer import ClassWriter
+from .helpers import LAYER_NORM_2D, PERMUTE
+from .writer import CENTER_CROP, CHANNEL_SHUFFLE, STOCHASTIC_DEPTH, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+
+#: the helpers a generated module defines when its code calls them: (what its code
+#: calls, the helper's name, its source), in the order they are written
+HELPERS = (
+    ("center_crop(", "center_crop", CENTER_CROP),
+    ("channel_shuffle(", "channel_shuffle", CHANNEL_SHUFFLE),
+    ("make_divisible(", "make_divisible", MAKE_DIVISIBLE_SOURCE),
+    ("StochasticDepth(", "StochasticDepth", STOCHASTIC_DEPTH),
+    ("Permute(", "Permute", PERMUTE),
+    ("LayerNorm2d(", "LayerNorm2d", LAYER_NORM_2D),
+)
+
+
+def _helpers(body: str) -> list[str]:
+    """The sources of the helpers ``body`` (the code of the module's classes) calls."""
+    return [source for marker, _, source in HELPERS if marker in body]
+
 
 TEMPLATE = "model.py.jinja"
 GRAPH_TEMPLATE = "graph.py.jinja"
@@ -51,7 +68,10 @@ LAYERS = "_layers.jinja"
 
 
 def arg(value: tuple[int, int]) -> str:
-    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``."""
+    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``; a
+    block's pair param as its name (``kernel_size=kernel``)."""
+    if isinstance(value, Sym):
+        return str(value)
     a, b = value
     return str(a) if a == b else f"({a}, {b})"
 
@@ -137,14 +157,17 @@ def render_torch(net: Network) -> str:
     if net.layout == "graph":
         source, class_docs = _render_graph(net, header, docstring_literal(doc_lines))
     else:
-        source = _template(TEMPLATE).render(
+        parts = dict(
             net=net,
             header=header,
             docstring=docstring_literal(doc_lines),
             flatten=net.flatten,
             macros=MACROS,
-            helpers=helper_text("\n".join(str(n.torch_class) + "(" for n in net.layers)),
         )
+        source = _template(TEMPLATE).render(**parts, helpers=[])
+        helpers = _helpers(source)
+        if helpers:
+            source = _template(TEMPLATE).render(**parts, helpers=helpers)
         class_docs = {}
     _self_check(net, source, doc_text, class_docs)
     return source
@@ -160,6 +183,7 @@ class ClassSource:
     signature: str
     init: str
     forward: str  # "" for an nn.Sequential subclass
+    forward_def: str = ""  # forward's def line(s), with its return annotation
 
 
 def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
@@ -181,6 +205,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
                 "\n".join(writer.signature()),
                 "\n".join(writer.init_lines()),
                 "" if cls.sequential else "\n".join(writer.forward_lines()),
+                writer.forward_def(),
             )
         )
     body = "\n".join(c.init + "\n" + c.forward for c in classes)
@@ -188,7 +213,8 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
         header=header,
         docstring=docstring,
         ordered_dict="OrderedDict" in body,
-        helpers=helper_text(body),
+        math="math." in body,
+        helpers=_helpers(body),
         classes=classes,
     )
     return source, docs
@@ -206,24 +232,27 @@ def _self_check(
             f"internal error: the generated source for {net.name} does not parse: "
             f"line {exc.lineno}: {exc.msg}"
         ) from None
-    kinds = [type(stmt).__name__ for stmt in tree.body]
     names = [c.name for c in net.classes] if net.layout == "graph" else [net.name]
-    imports = ["Import", "ImportFrom"]
-    if isinstance(tree.body[1], ast.ImportFrom) and tree.body[1].module == "collections":
-        imports = ["ImportFrom", *imports]
-    used = helpers_used(source)
-    helpers = [type(s).__name__ for s in tree.body[len(imports) + 1 :][: len(used)]]
-    expected = ["Expr", *imports, *helpers, *["ClassDef"] * len(names)]
-    top = [getattr(s, "name", None) for s in tree.body[len(imports) + 1 :][: len(used)]]
+    body = tree.body
+    n = 1
+    while n < len(body) and isinstance(body[n], (ast.Import, ast.ImportFrom)):
+        n += 1
+    rest = body[n:]
+    helpers, classes = rest[: len(rest) - len(names)], rest[len(rest) - len(names) :]
+    known = [name for _, name, _ in HELPERS]
+    helper_names = [getattr(h, "name", "") for h in helpers]
     if (
-        kinds != expected
-        or top != used
-        or any(k not in ("FunctionDef", "ClassDef") for k in helpers)
+        not isinstance(body[0], ast.Expr)
+        or not 3 <= n <= 5
+        or len(classes) != len(names)
+        or not all(isinstance(h, (ast.FunctionDef, ast.ClassDef)) for h in helpers)
+        or helper_names != [k for k in known if k in helper_names]
     ):
+        kinds = [type(stmt).__name__ for stmt in body]
         raise RenderError(f"internal error: unexpected statements in {filename}: {kinds}")
     if ast.get_docstring(tree, clean=False) != doc_text:
         raise RenderError(f"internal error: the docstring of {filename} is not the intended text")
-    defined = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name not in used]
+    defined = [s for s in classes if isinstance(s, ast.ClassDef)]
     if [c.name for c in defined] != names or defined[-1].name != net.name:
         found = ", ".join(c.name for c in defined)
         raise RenderError(f"internal error: {filename} defines {found}, not {', '.join(names)}")

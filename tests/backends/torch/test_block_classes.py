@@ -174,3 +174,82 @@ def test_maps_after_an_if_row_follow_its_condition():
     unit = _runs(net)["Unit"]
     assert unit(5).conv.in_channels == 5
     assert unit(5, t=2).conv.in_channels == 8
+
+
+ROW_NO_INSTANCE_HAS = _block(
+    """\
+    params:
+      c: int
+      bn: {type: bool, default: true}
+    layers:
+    - {name: conv, type: conv, maps: $c, kernel: 3, padding: 1, bias: not $bn}
+    - {name: bn, type: batchnorm, if: $bn}
+    - {name: relu, type: relu}
+""",
+    "- {name: conv1, type: Unit, c: 4, bn: false}\n- {name: conv2, type: Unit, c: 8, bn: false}\n",
+)
+
+EXPANSION_NO_INSTANCE_HAS = _block(
+    """\
+    params:
+      t: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: $t * in_maps, kernel: 1, activation: relu, if: $t != 1}
+    - {name: dw, type: conv, maps: $t * in_maps, kernel: 3, padding: 1, groups: $t * in_maps}
+    - {name: project, type: conv, maps: 4, kernel: 1}
+""",
+    "- {name: block, type: Unit}\n",
+)
+
+
+def test_a_class_keeps_an_if_row_no_instance_has():
+    """The signature says bn=True by default: the class has its BatchNorm under `if bn:`."""
+    net = cnnspec.loads(ROW_NO_INSTANCE_HAS)
+    assert "        if bn:\n            self.bn = nn.BatchNorm2d(c)" in cnnspec.torch_source(net)
+    unit = _runs(net)["Unit"]
+    assert list(unit(3, 4).state_dict())[:3] == ["conv.weight", "bn.weight", "bn.bias"]
+    assert list(unit(3, 4, bn=False).state_dict()) == ["conv.weight", "conv.bias"]
+    assert not any(k.startswith("conv1.bn") for k in cnnspec.build(net).state_dict())
+
+
+def test_a_class_called_with_other_values_builds_and_runs():
+    net = cnnspec.loads(EXPANSION_NO_INSTANCE_HAS)
+    unit = _runs(net)["Unit"]
+    wide = unit(3, t=2)
+    assert [type(m).__name__ for m in wide.children()] == ["Conv2d", "ReLU", "Conv2d", "Conv2d"]
+    assert (wide.dw.in_channels, wide.dw.groups) == (6, 6)
+    assert tuple(wide(torch.randn(1, 3, 8, 8)).shape) == (1, 4, 8, 8)
+    assert [type(m).__name__ for m in unit(3).children()] == ["Conv2d", "Conv2d"]
+
+
+UNIT_FACTOR = """\
+name: Net
+input: {maps: 2, size: 4x4}
+blocks:
+  Widen:
+    params:
+      t: {type: int}
+    layers:
+    - {name: conv, type: conv, maps: $t * in_maps, kernel: 1}
+  Stack:
+    children: indexed
+    params:
+      n: {type: int, default: 1}
+    layers:
+    - {name: unit, type: Widen, t: 1, repeat: $n}
+layers:
+- {name: stack, type: Stack, n: 3}
+"""
+
+
+def test_a_repeat_expression_over_copies_that_keep_their_maps_by_a_factor_of_1():
+    """`maps: $t * in_maps` with t = 1 keeps the maps: the copies of a `repeat: $n` row
+    all read what the first gives, so the count may be an expression."""
+    net = cnnspec.loads(UNIT_FACTOR)
+    assert net.params == 3 * (2 * 2 + 2)
+    namespace = _namespace(net)
+    for n in (1, 2, 5):  # the generated class with other counts than the spec's
+        stack = namespace["Stack"](2, n=n)
+        assert len(stack[0]) == n  # its one row: an nn.Sequential of the copies
+        assert tuple(stack(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)
+    assert tuple(cnnspec.build(net)(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)

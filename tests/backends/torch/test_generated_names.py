@@ -15,10 +15,12 @@ import torch
 from spec_text import spec
 
 import cnnspec
-from cnnspec.backends.torch.helpers import HELPERS
+from cnnspec.backends.torch.render import HELPERS as HELPER_TABLE
 from cnnspec.diagnostics import SpecError
 from cnnspec.spec.values import GENERATED_GLOBALS, RESERVED_NAMES
 
+#: the classes and functions a generated module defines besides its own
+HELPER_NAMES = {name for _, name, _ in HELPER_TABLE}
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -54,6 +56,23 @@ def _generated_globals(source: str) -> set[str]:
     return names
 
 
+#: a block whose expressions call every expression function, and a stochastic depth row
+EVERY_FUNCTION = """\
+name: Functions
+input: {maps: 3, size: 8x8}
+blocks:
+  Unit:
+    params: {c: int, w: {type: float, default: 1.0}}
+    layers:
+      - {type: conv, maps: "make_divisible($c * $w, 4)", kernel: 1}
+      - {type: conv, maps: "max(ceil($c * $w), floor($c * $w), round($c * $w), 1)", kernel: 1}
+      - {type: conv, maps: "min($c, 64)", kernel: 1}
+      - {type: stochastic_depth, p: 0.1}
+layers:
+  - {type: Unit, c: 8, w: 1.5}
+"""
+
+
 def test_generated_globals_are_the_ones_the_generated_code_uses():
     """GENERATED_GLOBALS, the class names the schema refuses, is derived from the source
     of modules using every layer kind in both layouts: a new global in a template fails
@@ -82,16 +101,17 @@ def test_generated_globals_are_the_ones_the_generated_code_uses():
         cnnspec.torch_source(cnnspec.loads(every_kind.replace("name: Net\n", f"name: Net\n{lay}")))
         for lay in ("", "layout: flat\n")
     ]
+    sources.append(cnnspec.torch_source(cnnspec.loads(EVERY_FUNCTION)))
     specs = sorted(ROOT.glob("specs/*.yaml")) + sorted(ROOT.glob("specs/zoo/*.yaml"))
     sources += [cnnspec.torch_source(cnnspec.load(p)) for p in specs]
     used = set().union(*map(_generated_globals, sources))
     # a graph network's own block classes are globals too; the schema refuses a block
-    # that would take one of the others' names
+    # that would take one of the others' names (or a helper class's: StochasticDepth)
     defined = {
         node.name
         for source in sources
         for node in ast.parse(source).body
-        if isinstance(node, ast.ClassDef) and node.name not in HELPERS
+        if isinstance(node, ast.ClassDef) and node.name not in HELPER_NAMES
     }
     assert used - defined == set(GENERATED_GLOBALS)
 

@@ -25,37 +25,32 @@ import pytest
 import torch
 import torchinfo
 import yaml
-from fingerprint import compare, fixed_input, output, sample
+from fingerprint import WEIGHT_GAIN, compare, fixed_input, output, sample
 from torchinfo_counts import torchinfo_macs
 
 import cnnspec
 from cnnspec.backends import torch as backend
-from cnnspec.backends.torch.helpers import HELPERS
+from cnnspec.backends.torch.render import HELPERS as HELPER_TABLE
 from cnnspec.diagnostics import SpecError
 
+#: the classes and functions a generated module defines besides its own
+HELPER_NAMES = {name for _, name, _ in HELPER_TABLE}
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "reference" / "torchvision_graphs.json"
 
-#: torchvision.models builders of the graph families; a zoo spec with one of these names
-#: is torchvision's model and must match the fixture
-TORCHVISION_MODELS = {
-    *(f"resnet{n}" for n in (18, 34, 50, 101, 152)),
-    "resnext50_32x4d",
-    "resnext101_32x8d",
-    "resnext101_64x4d",
-    "wide_resnet50_2",
-    "wide_resnet101_2",
-    *(f"densenet{n}" for n in (121, 161, 169, 201)),
-    "googlenet",
-    "inception_v3",
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
-    "squeezenet1_0",
-    "squeezenet1_1",
-    "fcn_resnet50",
-    "fcn_resnet101",
-}
+ZOO_FIXTURE = ROOT / "tests" / "reference" / "torchvision_zoo.json"
+
+
+def _recorded() -> set[str]:
+    """The models the fixtures record; a zoo spec with one of these names is torchvision's
+    model and must match its record."""
+    names: set[str] = set()
+    for path in (FIXTURE, ZOO_FIXTURE):
+        names |= set(json.loads(path.read_text(encoding="utf-8"))["models"])
+    return names
+
+
+TORCHVISION_MODELS = _recorded()
 
 #: torch's names for the state of each kind of module (besides its path)
 STATE = {
@@ -138,7 +133,9 @@ def test_source_is_deterministic_and_parses(path):
     source = cnnspec.torch_source(net)
     assert cnnspec.torch_source(load(path)) == source, "not deterministic"
     tree = ast.parse(source)
-    classes = [s.name for s in tree.body if isinstance(s, ast.ClassDef) and s.name not in HELPERS]
+    classes = [
+        s.name for s in tree.body if isinstance(s, ast.ClassDef) and s.name not in HELPER_NAMES
+    ]
     assert classes == [c.name for c in net.classes] and classes[-1] == net.name
     too_long = [line for line in source.splitlines() if len(line) > 100]
     assert not too_long, too_long
@@ -228,11 +225,20 @@ def built(request):
     def hook(path):
         return lambda m, i, o: shapes.setdefault(path, []).append(tuple(o.shape[1:]))
 
-    handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in leaf_paths(model)]
+    training = {n.path for n in net.layers if net.training_only(n)}
+    eval_paths = [p for p in leaf_paths(model) if p not in training]
+    handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in eval_paths]
     with torch.no_grad():
         y = model(torch.randn(1, *net.input_shape))
     for handle in handles:
         handle.remove()
+    if training:  # the training outputs run in training mode only (batch norm wants 2 images)
+        handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in training]
+        with torch.no_grad():
+            model.train()(torch.randn(2, *net.input_shape))
+        model.eval()
+        for handle in handles:
+            handle.remove()
     return net, model, shapes, y
 
 
@@ -278,15 +284,13 @@ def test_params_and_macs_equal_torchinfo(built):
 
 
 def _torchvision(name: str) -> tuple[dict, list[int]]:
-    """The fixture's record of torchvision's ``name``, and the input shape it was made with."""
-    assert FIXTURE.exists(), (
-        f"{FIXTURE.relative_to(ROOT)} is missing: record it with "
-        "tools/dump_torchvision_state_dicts.py (torchvision's state_dict keys and shapes, "
-        "params, total_mult_adds and fingerprint per model)"
-    )
-    data = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    assert name in data["models"], f"{name} is not recorded in {FIXTURE.name}"
-    return data["models"][name], data["input_shape"]
+    """The fixtures' record of torchvision's ``name``, and the input shape it was made with."""
+    for path in (FIXTURE, ZOO_FIXTURE):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if name in data["models"]:
+            entry = data["models"][name]
+            return entry, entry.get("input_shape", data.get("input_shape"))
+    raise AssertionError(f"{name} is recorded in neither {FIXTURE.name} nor {ZOO_FIXTURE.name}")
 
 
 @pytest.mark.parametrize("path", ZOO, ids=[p.stem for p in ZOO])
@@ -303,7 +307,8 @@ def test_zoo_graph_matches_torchvision(path):
     assert got == expected["state_dict"]
     assert net.params == expected["params"]
     assert torchinfo_macs(net) == stats.total_mult_adds == expected["total_mult_adds"]
-    y = output(cnnspec.build(net), fixed_input(input_shape))
+    gain = expected.get("weight_gain", WEIGHT_GAIN)  # see tests/fingerprint.py
+    y = output(cnnspec.build(net), fixed_input(input_shape), gain)
     assert list(y.shape) == expected["output_shape"]
     problem = compare(sample(y), expected["fingerprint"], rtol=1e-4)
     assert problem is None, problem
