@@ -63,6 +63,13 @@ CODES: dict[str, Code] = {
     "padding-same": Code("check", "error", "`padding: same` where PyTorch refuses it."),
     "output-padding": Code("check", "error", "A deconv's output_padding ≥ max(stride, dilation)."),
     "groups": Code("check", "error", "`groups` does not divide the input and output maps."),
+    "parameter-position": Code(
+        "check", "error", "A layer scale in an nn.Sequential or a chain: it needs a named module."
+    ),
+    "norm-groups": Code("check", "error", "A group norm's `groups` does not divide the maps."),
+    "channels-last": Code(
+        "check", "error", "A row that reads maps×H×W given channels-last data, or the reverse."
+    ),
     "split-parts": Code("check", "error", "A split's `parts` does not divide its input's maps."),
     "shuffle-groups": Code(
         "check", "error", "A channel shuffle's `groups` does not divide its input's maps."

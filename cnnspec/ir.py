@@ -79,6 +79,14 @@ class Node:
     eps: float | None = None  # batchnorm
     momentum: float | None = None  # batchnorm
     negative_slope: float | None = None  # leaky_relu; None: PyTorch's default (a shorthand)
+    approximate: str | None = None  # gelu: "none" or "tanh"; None: PyTorch's default
+    dims: tuple[int, ...] | None = None  # permute: the input's dimensions, batch first
+    #: its output is channels-last (H×W×maps, after a permute), not maps×H×W
+    channels_last: bool = False
+    init: float | None = None  # scale: the initial value of each element
+    #: a parameter without a module (a layer scale): its state_dict key, the path of the
+    #: module holding it and the row's name; None for any other node
+    state: str | None = None
     lrn: tuple[int, float, float, float] | None = None  # LRN's size, alpha, beta, k
     crop: str | None = None  # concat: "center" when larger inputs are cropped
     output_padding: Pair | None = None  # deconv

@@ -432,6 +432,7 @@ _OPS: dict[str, Callable[[Scope, list[torch.Tensor], Any], torch.Tensor]] = {
     "split": _split,
     "shuffle": _shuffle,
     "call": lambda scope, xs, key: scope._modules[key](xs[0]),
+    "scale": lambda scope, xs, key: scope._parameters[key] * xs[0],
     "add": _add,
     "concat": _concat,
     "mul": _mul,
@@ -483,8 +484,54 @@ ACTIVATION_CLASSES: dict[str, Callable[[], nn.Module]] = {
     "hardswish": nn.Hardswish,
     "hardsigmoid": nn.Hardsigmoid,
     "silu": nn.SiLU,
+    "gelu": nn.GELU,
     "softmax": lambda: nn.Softmax(dim=1),
 }
+
+
+class Permute(nn.Module):
+    """The twin's permute: the dimensions reordered."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+
+class LayerNorm2d(nn.Module):
+    """The twin's layer norm over the maps of N×C×H×W, at each position (by hand)."""
+
+    def __init__(self, c: int, eps: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(c))
+        self.bias = nn.Parameter(torch.zeros(c))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(1, keepdim=True)
+        var = x.var(1, unbiased=False, keepdim=True)
+        w, b = self.weight.view(1, -1, 1, 1), self.bias.view(1, -1, 1, 1)
+        return (x - mean) / torch.sqrt(var + self.eps) * w + b
+
+
+#: the kinds that read channels-last data (docs: Modern rows); the rest refuse it
+READS_CHANNELS_LAST = frozenset(
+    "fc dropout layernorm permute flatten add sequential relu relu6 leaky_relu sigmoid tanh "
+    "gelu softmax".split()
+)
+TO_LAST, TO_FIRST = [0, 2, 3, 1], [0, 3, 1, 2]
+
+
+def channels_last(x: torch.Tensor) -> bool:
+    """Whether the twin marked ``x`` channels-last (a permute's output, and what follows)."""
+    return bool(getattr(x, "oracle_channels_last", False))
+
+
+def mark(y: torch.Tensor, last: bool) -> torch.Tensor:
+    y.oracle_channels_last = last  # type: ignore[attr-defined]
+    return y
 
 
 def _conv(r: dict, c: int, transposed: bool) -> nn.Module:
@@ -544,7 +591,18 @@ class StochasticDepth(nn.Module):
 
 def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
     """The torch module a layer row stands for, given its input (torch may refuse)."""
-    c = x.shape[1]
+    last = channels_last(x)
+    c = x.shape[-1] if last else x.shape[1]
+    if kind == "layernorm":
+        eps = r.get("eps", 1e-5)
+        return LayerNorm2d(c, eps) if x.dim() == 4 and not last else nn.LayerNorm(c, eps=eps)
+    if kind == "groupnorm":
+        return nn.GroupNorm(r["groups"], c, eps=r.get("eps", 1e-5))
+    if kind == "permute":
+        dims = r["dims"]
+        if dims not in (TO_LAST, TO_FIRST) or x.dim() != 4 or (dims == TO_LAST) == last:
+            raise ValueError(f"a permute {dims} of {'channels-last' if last else 'maps-first'}")
+        return Permute(dims)
     if kind in ("conv", "deconv"):
         return _conv(r, c, kind == "deconv")
     if kind in ("maxpool", "avgpool"):
@@ -568,6 +626,8 @@ def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
         )
     if kind == "upsample":
         return _upsample(r)
+    if kind == "gelu":
+        return nn.GELU(approximate=r.get("approximate", "none"))
     if kind in ACTIVATION_CLASSES:
         return ACTIVATION_CLASSES[kind]()
     raise Unsure(f"no torch layer for type {kind!r}")
@@ -582,10 +642,13 @@ def macs_of(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
     if isinstance(m, nn.ConvTranspose2d):  # counted on the input
         taps = m.out_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
         return x[0].numel() * taps + (out if m.bias is not None else 0)
-    if isinstance(m, nn.Linear):
-        return m.in_features * m.out_features + (m.out_features if m.bias is not None else 0)
+    if isinstance(m, nn.Linear):  # at every position of channels-last data
+        positions = y[0].numel() // m.out_features
+        return positions * (m.in_features + (1 if m.bias is not None else 0)) * m.out_features
     if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
         return 2 * m.num_features
+    if isinstance(m, (nn.LayerNorm, LayerNorm2d, nn.GroupNorm)):
+        return sum(p.numel() for p in m.parameters())
     return 0
 
 
@@ -709,6 +772,7 @@ class Twin:
         self.leaves: dict[str, Rec] = {}  # module path → leaf layer
         self.groups: dict[str, Rec] = {}  # module path → block instance or container
         self.ops: list[tuple[str, str | None, tuple[int, ...]]] = []  # module-less ops
+        self.scales: dict[str, int] = {}  # a layer scale's key → its params (and MACs)
         self.either: list[str] = []  # why the spec may be refused
         self.unread: list[str] = []  # rows whose output nothing reads
         self.instances: dict[str, list[tuple[tuple[int, ...], dict[str, Any]]]] = {}
@@ -727,6 +791,7 @@ class Twin:
         self.output = tuple(y.shape[1:])
         for path, rec in self.groups.items():
             rec.macs = sum(r.macs for p, r in self.leaves.items() if p.startswith(path + "."))
+            rec.macs += sum(n for p, n in self.scales.items() if p.startswith(path + "."))
         for name in sorted(set(self.blocks) - set(self.instances)):
             self.unread.append(f"block {name} (never instantiated)")
         return self
@@ -821,6 +886,10 @@ class Twin:
         walk.reads.update(ids)
         rid = name if name is not None else f"#{i}"
         xs = [walk.vals[s] for s in ids]
+        if channels_last(xs[0]) and (kind in self.blocks or kind not in READS_CHANNELS_LAST):
+            raise Refused(f"a {kind} row reads channels-last data", "rule")
+        if merge and len({channels_last(x) for x in xs}) > 1:
+            raise Refused(f"a {kind} of inputs in two layouts", "rule")
         if merge:
             y = self.merge(row, kind, xs, ids, rid, scope, ctx)
         elif kind in self.blocks:
@@ -911,7 +980,8 @@ class Twin:
         crop = row.get("crop")
         if crop:
             self.tags["crop: center"] += 1
-        return self._op(kind, kind, xs, ids, rid, crop, scope, self._op_id(ctx, row.get("name")))
+        y = self._op(kind, kind, xs, ids, rid, crop, scope, self._op_id(ctx, row.get("name")))
+        return mark(y, channels_last(xs[0]))
 
     def layer_row(
         self, row: dict, kind: str, x: torch.Tensor, src: str, rid: str, scope: Scope, ctx: Ctx
@@ -930,7 +1000,9 @@ class Twin:
                 for j in range(1, n + 1)
             ]
         for cname, out in copies:
+            last = channels_last(x)
             x = self.one_layer(kind, r, x, src, out, cname, scope, ctx)
+            mark(x, (not last) if kind == "permute" else last and kind != "flatten")
             src = out
         return x
 
@@ -953,7 +1025,9 @@ class Twin:
                 self.either.append("a flatten inside an nn.Sequential")
                 return self._call(nn.Flatten(), ctx.key(name, kind), x, src, out, scope, ctx)
             return self._op("flatten", kind, [x], [src], out, None, scope, self._op_id(ctx, name))
-        if kind == "fc" and x.dim() > 2:  # the first fc flattens C×H×W
+        if kind == "scale":
+            return self.scale(r, x, src, out, name, scope, ctx)
+        if kind == "fc" and x.dim() > 2 and not channels_last(x):  # the first fc flattens C×H×W
             if ctx.chain:
                 raise Unsure("an fc reading maps inside an nn.Sequential")
             self.tags["fc flattens"] += 1
@@ -995,6 +1069,26 @@ class Twin:
         if act != "none":
             self.tags["activation:"] += 1
             y = self._call(ACTIVATION_CLASSES[act](), ctx.key(None, act), y, out, out, scope, ctx)
+        return y
+
+    def scale(
+        self, r: dict, x: torch.Tensor, src: str, out: str, name: str | None, scope: Scope, ctx: Ctx
+    ) -> torch.Tensor:
+        """A layer scale: a C×1×1 parameter of the scope, named as the row; the input times it."""
+        if ctx.chain:
+            raise Refused("a scale in an nn.Sequential", "rule")
+        if x.dim() != 4:
+            raise Refused("a scale after the flatten", "rule")
+        key = ctx.key(name, "scale")
+        try:
+            scope.register_parameter(
+                key, nn.Parameter(torch.full((x.shape[1], 1, 1), r.get("init", 1.0)))
+            )
+        except (KeyError, TypeError) as exc:
+            raise Refused(f"torch refuses the parameter name {key!r}: {exc}") from None
+        self.tags["scale"] += 1
+        self.scales[ctx.sub(key)] = x.shape[1]
+        y = self._op("scale", "scale", [x], [src], out, key, scope, self._op_id(ctx, name))
         return y
 
     def _tag_layer(self, kind: str, r: dict, x: torch.Tensor) -> None:
@@ -1125,7 +1219,17 @@ def _numel(m: nn.Module) -> int:
 
 # --------------------------------------------------------------------------- the generator
 
-ACTS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu")
+ACTS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "gelu",
+)
 #: the params a block may have: type, defaults to choose from (None: required), and the
 #: values an instance may pass
 PARAMS: dict[str, tuple[str, tuple, tuple]] = {
@@ -1337,7 +1441,10 @@ def m_norm(d: Draft, prev: Any) -> str | None:
 
 
 def m_act(d: Draft, prev: Any, need: bool = False) -> str | None:
-    return d.add({"name": d.name("act", need), "type": d.r.choice(ACTS)})
+    row = {"name": d.name("act", need), "type": d.r.choice(ACTS)}
+    if row["type"] == "gelu" and d.r.random() < 0.5:
+        row["approximate"] = d.r.choice(["none", "tanh"])
+    return d.add(row)
 
 
 def m_drop(d: Draft, prev: Any) -> str | None:
@@ -1681,6 +1788,41 @@ def m_seq(d: Draft, prev: Any) -> str | None:
     return d.add(row)
 
 
+def m_convnext(d: Draft, prev: Any) -> str | None:
+    """ConvNeXt's block: a depthwise conv; a container of a permute to channels-last, a
+    layer norm, fc, GELU, fc, a permute back; a layer scale; the residual add. Now and
+    then a row that reads channels-last data it may not (refused)."""
+    r = d.r
+    src = d.anchor(prev)
+    m_conv(d, prev, maps=IN_MAPS if d.block is not None and src == INPUT else None, kp=(3, 1))
+    inner = d.child(indexed=r.random() < 0.8)
+    inner.add({"name": inner.name("to_last"), "type": "permute", "dims": TO_LAST})
+    norm: dict[str, Any] = {"name": inner.name("norm"), "type": "layernorm"}
+    if r.random() < 0.5:
+        norm["eps"] = 1e-6
+    inner.add(norm)
+    wide = op(IN_MAPS, "*", d.p("t")) if d.block is not None else d.maps()
+    inner.add({"name": inner.name("fc"), "type": "fc", "size": wide, "activation": "gelu"})
+    if r.random() < 0.05:  # reads channels-last data: refused
+        bad = r.choice([{"type": "batchnorm"}, {"type": "maxpool", "kernel": 1}])
+        inner.add({"name": inner.name("bad"), **bad})
+    inner.add({"name": inner.name("fc"), "type": "fc", "size": d.maps()})
+    if r.random() < 0.97:
+        inner.add({"name": inner.name("to_first"), "type": "permute", "dims": TO_FIRST})
+    children = "indexed" if inner.indexed else "named"
+    body = d.add({"name": d.name("block", True), "type": "sequential", "children": children,
+                  "layers": inner.rows})  # fmt: skip
+    if d.indexed or r.random() < 0.2:
+        return body
+    init = r.choice([1e-6, 0.5, 1.0])
+    return d.add({"name": d.name("layer_scale", True), "type": "scale", "init": init})
+
+
+def m_groupnorm(d: Draft, prev: Any) -> str | None:
+    """A group norm: its groups divide the maps, or (now and then) do not."""
+    return d.add({"name": d.name("gn"), "type": "groupnorm", "groups": d.r.choice([1, 1, 2, 3])})
+
+
 def m_repeat(d: Draft, prev: Any) -> str | None:
     """A plain row repeated: copies name_1 … name_N in a chain."""
     r = d.r
@@ -1762,12 +1904,14 @@ NET_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 1.2), (m_norm, 0.5), (m_act, 0.5), (m_pool, 0.7), (m_updown, 0.4),
     (m_deconv, 0.3), (m_repeat, 0.5), (m_lrn, 0.15), (m_input_named, 0.1), (m_drop, 0.2),
     (m_se, 0.4), (m_sd, 0.1), (m_shuffle, 0.5),
+    (m_convnext, 0.4), (m_groupnorm, 0.2),
 ]  # fmt: skip
 BLOCK_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 3), (m_norm, 1.2), (m_act, 1), (m_drop, 0.3), (m_pool, 0.6), (m_residual, 1.2),
     (m_mix, 1), (m_dense, 0.8), (m_unet, 0.3), (m_nested, 3), (m_seq, 1), (m_updown, 0.4),
     (m_inverted, 0.8), (m_se, 0.6), (m_shuffle, 0.6),
     (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08), (m_sd, 0.2),
+    (m_convnext, 0.6), (m_groupnorm, 0.3),
 ]  # fmt: skip
 #: an indexed block is an nn.Sequential: its rows are a chain (mostly)
 CHAIN_MOTIFS: list[tuple[Motif, float]] = [
@@ -2011,7 +2155,12 @@ def compare_ir(net: Any, twin: Twin) -> list[tuple[str, str]]:
                     f"the twin {sorted(theirs - ops)}"))  # fmt: skip
     leaves = list(twin.leaves.values())
     totals = (net.params, net.macs, tuple(net.output_shape))
-    want = (sum(r.params for r in leaves), sum(r.macs for r in leaves), twin.output)
+    scaled = sum(twin.scales.values())  # a layer scale: C params, C MACs (docs)
+    want = (
+        sum(r.params for r in leaves) + scaled,
+        sum(r.macs for r in leaves) + scaled,
+        twin.output,
+    )
     if totals != want:
         out.append(("IR: totals", f"cnnspec (params, MACs, output) {totals}, the twin {want}"))
     out += _warnings(net, twin)
@@ -2235,8 +2384,10 @@ def compare_torchinfo(net: Any, twin: Twin) -> list[tuple[str, str]]:
         out.append(
             ("torchinfo: params", f"torchinfo {stats.total_params:,}, cnnspec {net.params:,}")
         )
-    deconv = any(isinstance(m, nn.ConvTranspose2d) for m in twin.module.modules())
-    if not deconv and stats.total_mult_adds != net.macs:
+    # torchinfo counts transposed convolutions on the output, an nn.Linear on channels-last
+    # data at one position, a layer scale not at all (docs): no comparison there
+    odd = any(isinstance(m, (nn.ConvTranspose2d, Permute)) for m in twin.module.modules())
+    if not odd and not twin.scales and stats.total_mult_adds != net.macs:
         out.append(
             ("torchinfo: MACs", f"torchinfo {stats.total_mult_adds:,}, cnnspec {net.macs:,}")
         )

@@ -60,6 +60,10 @@ ZOO_PARAMS = {
     "regnet_y_16gf": 83_590_140,
     "regnet_y_32gf": 145_046_770,
     "regnet_y_128gf": 644_812_894,
+    "convnext_tiny": 28_589_128,
+    "convnext_small": 50_223_688,
+    "convnext_base": 88_591_464,
+    "convnext_large": 197_767_336,
 }
 
 # zoo spec stem -> torchvision.models builder whose state_dict the spec's

@@ -107,7 +107,8 @@ class Blocks:
         declared(ctx, out.shape, f"the {name} block's output")
         if self.state.graph:
             scope.steps.append(step)
-        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+        value = Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+        return evolve(value, channels_last=out.channels_last)
 
     def single(
         self, scope: Scope, w: Written, block: BlockSpec, args: BlockArgs, v: Value, ctx
@@ -170,7 +171,7 @@ class Blocks:
             count = ex.parse(raw_repeat)
         self.emit.add_group(
             path,
-            w.name,
+            path.rsplit(".", 1)[-1],  # the attribute: an index in an nn.Sequential
             "sequential",
             None,
             scope.depth + 1,
@@ -324,7 +325,8 @@ class Blocks:
             args=tuple(values.items()),
         )
         self.log.append((name, walk))
-        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by), walk
+        value = Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+        return evolve(value, channels_last=out.channels_last), walk
 
     def walk_afresh(
         self, inner: Scope, name: str, block: BlockSpec, v: Value, path: str, key: tuple

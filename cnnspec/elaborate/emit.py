@@ -224,7 +224,7 @@ class Emitter:
                 "op-in-sequential",
             )
             return evolve(v, shape=None)
-        if info.flat_input and len(v.shape) != 1:
+        if info.flat_input and len(v.shape) != 1 and not v.channels_last:
             if self.state.graph and scope.sequential:
                 ctx.error(
                     f"an fc inside an nn.Sequential (a container, an indexed block) reads "
@@ -239,13 +239,28 @@ class Emitter:
             v = self.flatten(scope, w, v, ctx, explicit=False, name=fname or f"{w.name}_flatten")
             if v.shape is None:
                 return v
+        if info.parameter and (scope.sequential or not self.state.graph):
+            where = "an nn.Sequential (a container, an indexed block)"
+            ctx.error(
+                f"a {kind} row is a parameter of the module holding it, which cannot be "
+                f"{where if self.state.graph else 'a chain of layers'}: write it in a block "
+                "with named rows",
+                "parameter-position",
+            )
+            return evolve(v, shape=None)
         assert info.rule is not None
         res = info.rule(ctx, v.shape)
         if res.output_shape is None:
             known = v.shape[0] if v.shape is not None and len(v.shape) == 3 else None
             return evolve(v, shape=None, maps=maps_after(row, info, known))
-        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=info.is_module)
-        out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by)
+        last = v.channels_last if res.channels_last is None else res.channels_last
+        if last:
+            res.fields["channels_last"] = True
+        if info.parameter:
+            res.fields["state"] = node_id(scope, w.name)
+        module = info.is_module and not info.parameter
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=module)
+        out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by, None, last)
         graph = self.state.graph
         cond = cond_of(w) if graph else None
         if graph:
@@ -266,7 +281,7 @@ class Emitter:
                 w,
                 act,
                 w.act_name,
-                Resolved(node.output_shape),
+                Resolved(node.output_shape, fields=dict(channels_last=last) if last else {}),
                 [out],
                 ctx,
                 module=True,
@@ -275,7 +290,7 @@ class Emitter:
             if graph:
                 step = Step(w.act_name, act, (w.name,), node.output_shape, cond=cond, node=anode)
                 scope.steps.append(step)
-            out = Value(anode.id, anode.output_shape, w.act_name, ctx.at(), v.flattened_by)
+            out = evolve(out, id=anode.id, member=w.act_name)
         return out
 
     def fresh_flatten(self, scope: Scope) -> str:
@@ -292,11 +307,19 @@ class Emitter:
             (v.member if v.member != INPUT else INPUT, v.shape or (), v.pos or ctx.at())
             for v in inputs
         )
+        if len({v.channels_last for v in inputs}) > 1:
+            layouts = ", ".join(
+                f"'{v.member}' {'channels-last' if v.channels_last else 'maps×H×W'}" for v in inputs
+            )
+            ctx.error(f"{w.row.type} of inputs in two layouts: {layouts}", "channels-last", "from")
+            return Value(node_id(scope, w.name), None, w.name)
         rule = KINDS[w.row.type].rule
         assert rule is not None
         res = rule(ctx, [v.shape for v in inputs])
         if res.output_shape is None:
             return Value(node_id(scope, w.name), None, w.name)
+        if inputs[0].channels_last:
+            res.fields["channels_last"] = True
         node = self.add_node(scope, w, w.row.type, w.name, res, inputs, ctx, module=False)
         if self.state.graph:
             step = Step(
@@ -310,7 +333,8 @@ class Emitter:
                 written=self.written(scope, w),
             )
             scope.steps.append(step)
-        return Value(node.id, node.output_shape, w.name, ctx.at())
+        out = Value(node.id, node.output_shape, w.name, ctx.at())
+        return evolve(out, channels_last=inputs[0].channels_last)
 
 
 def cond_of(w: Written) -> ex.Expr | None:

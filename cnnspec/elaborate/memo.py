@@ -133,6 +133,8 @@ class Memo:
                 fields["path"] = prefix + n.path[cut:]
                 assert n.index is not None  # a module has its index
                 fields["index"] = n.index + shift
+            if n.state is not None:  # a layer scale's key: its holder's path and its name
+                fields["state"] = prefix + n.state[cut:]
             fields["scope"] = (prefix + n.scope[cut:]) if n.scope != old[:-1] else prefix[:-1]
             if n.activation_of is not None:
                 fields["activation_of"] = rename(n.activation_of)

@@ -20,6 +20,8 @@ class Value:
     flattened_by: str | None = None  # "at layer 5 'flatten1'", once flattened
     #: a layer's maps where an error left its size unknown (later rows' maps still check)
     maps: int | None = None
+    #: the tensor is channels-last (H×W×maps, after a permute), not maps×H×W
+    channels_last: bool = False
 
 
 def maps_after(row: Any, info: Any, maps: int | None) -> int | None:

@@ -20,7 +20,7 @@ from ..diagnostics import note
 from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ScopeTrace, Step
-from ..kinds import FLATTENS, KINDS, MERGES, SPATIAL
+from ..kinds import CHANNELS_LAST, FLATTENS, KINDS, MERGES, SPATIAL
 from ..kinds.base import RowContext, check_maps, declared, opt
 from ..spec.models import BlockRow, Spec
 from ..spec.values import MAX_ROWS, SEQUENTIAL_NAMES
@@ -232,6 +232,7 @@ class Walker(WalkState):
         if not self.readable(scope, w, inputs):
             return _unknown(scope, w, self.doc, first)
         ctx = RowContext(w.row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
+        ctx.channels_last = first.channels_last
         if scope.env is None:
             ctx.input_size = self.input_size
         if not self.placed(scope, w, first, ctx):
@@ -291,6 +292,17 @@ class Walker(WalkState):
                 "softmax-position",
                 "activation" if last == act else None,
             )
+        block = isinstance(w.row, BlockRow)
+        if first.channels_last and (block or not (kind in CHANNELS_LAST or KINDS[kind].contains)):
+            what = "block" if block else kind
+            if block:
+                self.blocks.used.add(kind)  # its rows are not walked here, but a row uses it
+            ctx.error(
+                f"a {what} row reads maps×H×W, but its input is channels-last (after a "
+                "permute): permute it back first (dims [0, 3, 1, 2])",
+                "channels-last",
+            )
+            return False
         if kind in SPATIAL and first.flattened_by is not None:
             ctx.error(
                 f"a {kind} row after the flatten ({first.flattened_by}); spatial layers must come "
@@ -395,7 +407,7 @@ class Walker(WalkState):
         declared(ctx, out.shape, "the container's output")
         self.emit.add_group(
             path,
-            w.name,
+            path.rsplit(".", 1)[-1],  # the attribute: an index in an nn.Sequential
             "sequential",
             None,
             scope.depth + 1,
@@ -416,7 +428,9 @@ class Walker(WalkState):
                 named=row.children == "named",
             )
             scope.steps.append(step)
-        return Value(out.id, out.shape, w.name, ctx.at(), out.flattened_by)
+        return Value(
+            out.id, out.shape, w.name, ctx.at(), out.flattened_by, channels_last=out.channels_last
+        )
 
 
 def _unknown(scope: Scope, w: Written, doc: Document, first: Value) -> Value:

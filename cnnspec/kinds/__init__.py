@@ -2,9 +2,9 @@
 
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
 records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
-(batchnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
-``activation``, ``merge`` (add, concat, mul), ``channels`` (split, channel_shuffle) and
-``container`` (sequential); ``window``
+(batchnorm, layernorm, groupnorm, scale, lrn), ``linear`` (fc, dropout, flatten),
+``resize`` (upsample), ``activation``, ``merge`` (add, concat, mul), ``channels`` (split,
+channel_shuffle), ``layout`` (permute) and ``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -25,13 +25,14 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 from ..ir import Node
-from . import activation, channels, container, conv, linear, merge, norm, pool, resize
+from . import activation, channels, container, conv, layout, linear, merge, norm, pool, resize
 from .base import LayerKind, MapsRule, Resolved, RowContext, opt
 from .row import RowModel
 
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_LABELS",
+    "CHANNELS_LAST",
     "CONTAINERS",
     "DECLARED_MAPS",
     "ELEMENTWISE",
@@ -84,6 +85,8 @@ FLATTENS: Set[str] = set()
 CONTAINERS: Set[str] = set()
 #: One-input kinds whose output has the input's shape (activations, norms, dropout).
 ELEMENTWISE: Set[str] = set()
+#: Kinds that may read channels-last data (after a permute).
+CHANNELS_LAST: Set[str] = set()
 #: Kinds a diagram draws inside the node they follow.
 RIDERS: Set[str] = set()
 #: Kinds that end a diagram's VGG-style stage.
@@ -137,6 +140,10 @@ _BUILTIN = (
     norm.BATCHNORM,
     norm.LRN_KIND,
     resize.UPSAMPLE,
+    norm.LAYERNORM,
+    norm.GROUPNORM,
+    norm.SCALE,
+    layout.PERMUTE,
     linear.FLATTEN,
     merge.ADD,
     merge.CONCAT,
@@ -198,6 +205,7 @@ def _derive() -> None:
         (CONTAINERS, lambda k: k.contains),
         (ELEMENTWISE, lambda k: k.elementwise),
         (RIDERS, lambda k: k.rider),
+        (CHANNELS_LAST, lambda k: k.channels_last),
         (STAGE_ENDS, lambda k: k.closes_stage),
         (OPERATIONS, lambda k: bool(k.forward) and not k.is_module and not k.is_merge),
     ):

@@ -59,6 +59,17 @@ class SiLU(RowModel):
     type: Literal["silu"]
 
 
+class GELU(RowModel):
+    """The Gaussian error linear unit (nn.GELU), exact or in its tanh approximation."""
+
+    type: Literal["gelu"]
+    approximate: Literal["none", "tanh"] = Field(
+        "none",
+        description="`none`: x·Φ(x) exactly (the default); `tanh`: the tanh approximation "
+        "(nn.GELU's approximate).",
+    )
+
+
 class Softmax(RowModel):
     """Softmax over the class dimension (dim=1); only as the last layer."""
 
@@ -73,6 +84,10 @@ def leaky_relu_rule(ctx: RowContext, shape) -> Resolved:
     return Resolved(shape, fields=dict(negative_slope=ctx.spec_row.negative_slope))
 
 
+def gelu_rule(ctx: RowContext, shape) -> Resolved:
+    return Resolved(shape, fields=dict(approximate=ctx.spec_row.approximate))
+
+
 def _activation(name: str, model: type, torch_class: str, label: str, **more: Any) -> LayerKind:
     return LayerKind(
         name,
@@ -85,6 +100,7 @@ def _activation(name: str, model: type, torch_class: str, label: str, **more: An
         torch_class=torch_class,
         label=label,
         rider=True,
+        channels_last=True,
         **more,
     )
 
@@ -106,6 +122,14 @@ KINDS = (
     _activation("hardswish", Hardswish, "Hardswish", "h-swish"),
     _activation("hardsigmoid", Hardsigmoid, "Hardsigmoid", "h-sigmoid"),
     _activation("silu", SiLU, "SiLU", "SiLU"),
+    _activation(
+        "gelu",
+        GELU,
+        "GELU",
+        "GELU",
+        rule=gelu_rule,
+        hyper=("approximate",),
+    ),
     _activation(
         "softmax",
         Softmax,

@@ -62,6 +62,8 @@ class RowContext:
     sources: tuple[tuple[str, tuple[int, ...], Pos], ...] = ()
     #: the network's input H×W (for `size: input`); None inside blocks
     input_size: tuple[int, int] | None = None
+    #: the (first) input is channels-last: H×W×maps, after a permute
+    channels_last: bool = False
 
     @property
     def label(self) -> str:
@@ -91,6 +93,8 @@ class Resolved:
     params: int = 0
     macs: int = 0
     fields: dict = field(default_factory=dict)
+    #: the output's layout: channels-last (True), maps×H×W (False), or the input's (None)
+    channels_last: bool | None = None
 
 
 #: (row context, input shape — or, for a merge, the list of input shapes) → Resolved
@@ -219,6 +223,12 @@ class LayerKind:
     macro: str | None = ""
     #: reads a vector: a maps×H×W input is flattened first (an fc after the convolutions)
     flat_input: bool = False
+    #: its state is an nn.Parameter of the module that holds the row (its state_dict key
+    #: the row's path), not a module of its own; ``forward`` multiplies its input by it
+    parameter: bool = False
+    #: may read channels-last data (H×W×maps, after a permute): an element-wise kind, a
+    #: layer norm, an fc (then over the maps at each position); any other kind is an error
+    channels_last: bool = False
     #: why it may only be the network's last layer ("" when it may be anywhere)
     last: str = ""
     #: the weights a paper prints for its node, biases aside; a kind that has the rule is

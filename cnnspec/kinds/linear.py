@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..spec.values import MAX_MAPS, Probability
 from .activation import OptActivation
-from .base import LayerKind, Resolved, RowContext, param_macs
+from .base import LayerKind, Resolved, RowContext
 from .row import ACTIVATION_AFTER, RowModel
 
 
@@ -51,14 +52,22 @@ class Flatten(RowModel):
 
 
 def fc_rule(ctx: RowContext, shape) -> Resolved:
+    """A vector's units; on channels-last data (H×W×maps), the maps at each position (a
+    1×1 convolution's arithmetic: nn.Linear over the last axis)."""
     row: FC = ctx.spec_row
-    (features,) = shape
+    features = shape[-1]
     params = features * row.size + (row.size if row.bias else 0)
     return Resolved(
-        (row.size,),
+        (*shape[:-1], row.size),
         params=params,
         fields=dict(in_maps=features, out_maps=row.size, bias=row.bias),
     )
+
+
+def fc_macs(shape: Any, res: Resolved) -> int:
+    """One multiply-accumulate per weight and bias, at every position it is applied at:
+    once for a vector, H·W times over channels-last data."""
+    return res.params * math.prod(shape[:-1])
 
 
 def dropout_rule(ctx: RowContext, shape) -> Resolved:
@@ -81,9 +90,10 @@ FC_KIND = LayerKind(
     fc_rule,
     "fc",
     "fully connected",
-    macs=param_macs,
+    macs=fc_macs,
     weights=fc_weights,
     flat_input=True,
+    channels_last=True,
     maps="declared",
     maps_key="size",
     torch_class="Linear",
@@ -101,6 +111,7 @@ DROPOUT = LayerKind(
     hyper=("p",),
     keys={"p": "p"},
     rider=True,
+    channels_last=True,
 )
 #: a class of the generated module's own (it must not import torchvision)
 STOCHASTIC_DEPTH = LayerKind(
@@ -127,6 +138,7 @@ FLATTEN = LayerKind(
     maps="flat",
     op="torch.flatten",
     rider=True,
+    channels_last=True,
     # a module only inside an nn.Sequential (a container, an indexed block): nn.Flatten
     macro="flatten",
 )

@@ -140,6 +140,7 @@ ADD = LayerKind(
     inputs=None,
     op="+",
     label="+",
+    channels_last=True,
 )
 CONCAT = LayerKind(
     "concat",

@@ -78,6 +78,8 @@ GENERATED_GLOBALS = {
     "max": "the builtin max() a block's expression calls",
     "StochasticDepth": "the generated module's StochasticDepth class (stochastic_depth rows)",
     "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
+    "Permute": "the generated module's Permute helper (a permute row's module)",
+    "LayerNorm2d": "the generated module's LayerNorm2d helper (a layer norm over maps×H×W)",
 }
 
 

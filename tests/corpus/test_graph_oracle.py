@@ -96,6 +96,11 @@ REACH = (
     "fc flattens",
     "split",
     "channel_shuffle",
+    "gelu",
+    "permute",
+    "layernorm",
+    "groupnorm",
+    "scale",
 )
 
 

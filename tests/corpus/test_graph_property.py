@@ -47,7 +47,17 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PROFILE = "graph-ci" if CI else "graph-dev"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu"]
+ACTIVATIONS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "gelu",
+]
 
 #: torch's names for the state of each kind of module (besides its path)
 STATE = {

@@ -50,7 +50,7 @@ settings.register_profile(
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PROFILE = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
 
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid"]
+ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "gelu"]
 # user names, some of them the names the checker would give other rows (conv1,
 # relu2), some of them awkward in the generated code (x, id, super; `input` is refused)
 NAMES = ["conv1", "relu2", "fc1", "block_a", "head", "x", "id", "super", "Layer9", "n_0"]

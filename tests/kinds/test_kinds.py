@@ -14,6 +14,7 @@ from cnnspec.diagnostics import SpecError
 from cnnspec.ir import Node
 from cnnspec.kinds import (
     ACTIVATIONS,
+    CHANNELS_LAST,
     DECLARED_MAPS,
     ELEMENTWISE,
     FAMILY_LEGEND,
@@ -67,7 +68,7 @@ def test_every_module_kind_has_its_macro_and_no_operation_has_one():
     for kind in KINDS.values():
         if kind.macro is not None:
             # a module, or an operation that is a module inside an nn.Sequential (flatten)
-            assert kind.is_module or kind.op == "torch.flatten", kind.name
+            assert kind.is_module or kind.op == "torch.flatten" or kind.parameter, kind.name
             assert callable(getattr(macros, kind.macro)), kind.name
         elif kind.shape is not None:
             assert not kind.is_module, kind.name
@@ -103,6 +104,7 @@ def test_the_derived_sets():
         "adaptive_maxpool",
         "lrn",
         "upsample",
+        "scale",
     }
     assert MERGES == {"add", "concat", "mul"}
     assert ACTIVATIONS == (
@@ -114,14 +116,27 @@ def test_the_derived_sets():
         "hardswish",
         "hardsigmoid",
         "silu",
+        "gelu",
         "softmax",
     )
     assert ELEMENTWISE == {
         "batchnorm",
+        "layernorm",
+        "groupnorm",
+        "scale",
         "dropout",
         "stochastic_depth",
         "lrn",
         "channel_shuffle",
+        *ACTIVATIONS,
+    }
+    assert CHANNELS_LAST == {
+        "fc",
+        "dropout",
+        "layernorm",
+        "permute",
+        "flatten",
+        "add",
         *ACTIVATIONS,
     }
     assert OPERATIONS == {"split", "channel_shuffle"}
@@ -167,6 +182,7 @@ def test_every_spatial_kind_is_rejected_after_the_flatten(kind):
         "adaptive_avgpool": "{type: adaptive_avgpool, size: 1}",
         "adaptive_maxpool": "{type: adaptive_maxpool, size: 1}",
         "lrn": "{type: lrn}",
+        "scale": "{type: scale}",
     }[kind]
     text = (
         "name: Net\ninput: {maps: 3, size: 8x8}\nlayers:\n"

@@ -165,7 +165,7 @@ class Lowering:
             step.name,
             step.kind,
             inputs,
-            _shape(scope, node.output_shape, sym),
+            _shape(scope, node.output_shape, sym, node.channels_last),
             node=written,
             actual=node,
             env=scope.env or (),
@@ -292,23 +292,27 @@ def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs, env: tuple = ())
     return (*out, *keywords)
 
 
-def _shape(scope: ScopeTrace, shape: tuple[int, ...], sym: Maps | None = None) -> str:
+def _shape(
+    scope: ScopeTrace, shape: tuple[int, ...], sym: Maps | None = None, last: bool = False
+) -> str:
     """The shape comment of a member: ``64×56×56``; in a block, its maps' formula and the
-    spatial size relative to the block's input (``planes×H/2×W/2``)."""
+    spatial size relative to the block's input (``planes×H/2×W/2``; channels-last data
+    ``H×W×planes``)."""
     if scope.env is None or sym is None:
         return "×".join(str(d) for d in shape) if shape else "-"
     maps = paren(sym) if not isinstance(sym, int) else str(sym)
     if len(shape) == 1:
         return maps
+    size = shape[:2] if last else shape[1:]
     src = scope.input_shape
     if src is None or len(src) != 3:
-        return f"{maps}×{shape[1]}×{shape[2]}"
+        return f"{size[0]}×{size[1]}×{maps}" if last else f"{maps}×{size[0]}×{size[1]}"
     parts = []
-    for axis, (a, b) in zip("HW", zip(src[1:], shape[1:])):
+    for axis, (a, b) in zip("HW", zip(src[1:], size)):
         if a == b:
             parts.append(axis)
         elif b and a % b == 0:
             parts.append(f"{axis}/{a // b}")
         else:
             parts.append(str(b))
-    return f"{maps}×{parts[0]}×{parts[1]}"
+    return f"{parts[0]}×{parts[1]}×{maps}" if last else f"{maps}×{parts[0]}×{parts[1]}"

@@ -31,7 +31,7 @@ def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
         written = dict(step.written).get(key)
         if scope.env is not None and isinstance(written, Expr):
             return written.python(dict(scope.env))
-        return node.output_shape[0]
+        return node.out_maps if node.out_maps is not None else node.output_shape[0]
     if MAPS.get(node.kind) == "flat":  # nn.Flatten: its input's every element
         return node.output_shape[0]
     return in_maps

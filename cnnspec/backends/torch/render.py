@@ -36,6 +36,7 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
+from .helpers import LAYER_NORM_2D, PERMUTE
 from .writer import CENTER_CROP, CHANNEL_SHUFFLE, STOCHASTIC_DEPTH, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +49,8 @@ HELPERS = (
     ("channel_shuffle(", "channel_shuffle", CHANNEL_SHUFFLE),
     ("make_divisible(", "make_divisible", MAKE_DIVISIBLE_SOURCE),
     ("StochasticDepth(", "StochasticDepth", STOCHASTIC_DEPTH),
+    ("Permute(", "Permute", PERMUTE),
+    ("LayerNorm2d(", "LayerNorm2d", LAYER_NORM_2D),
 )
 
 

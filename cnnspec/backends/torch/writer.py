@@ -11,13 +11,14 @@ from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
 from .errors import RenderError
+from .helpers import HELPERS
 from .linewrap import Call, Code
 from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
 RESERVED = frozenset(
-    {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps"}
+    {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps", *HELPERS}
 )
 
 #: a block param's annotation in its class's signature, where it is not the type's name
@@ -71,8 +72,16 @@ def _comment(member: Member) -> str:
     return f"-> {member.shape}" if member.shape else ""
 
 
+def _is_parameter(member: Member) -> bool:
+    """A parameter without a module (a layer scale): an attribute all the same."""
+    kind = KINDS.get(member.kind)
+    return kind is not None and kind.parameter
+
+
 def _is_function(member: Member) -> bool:
     """An operation written as a function call in ``forward``: no module, no attribute."""
+    if _is_parameter(member):
+        return False
     return not member.module or (member.node is not None and member.node.functional)
 
 
@@ -306,7 +315,8 @@ class ClassWriter:
                 continue
             indent = 8
             if m.cond:
-                out.append(f"        self.{m.name}: nn.Module | None = None")
+                held = "nn.Parameter" if _is_parameter(m) else "nn.Module"
+                out.append(f"        self.{m.name}: {held} | None = None")
                 out += linewrap.condition_lines("if ", m.cond, 8)
                 indent = 12
             pre, expr, comment = self.build(m, indent)
@@ -444,6 +454,8 @@ class ClassWriter:
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
+        if kind is not None and kind.parameter:
+            return f"self.{m.name} * {ins[0]}"
         if kind is not None and kind.forward and not m.module:  # its macro writes it
             node = m.node
             kept = self.stored.get(m.name, {})

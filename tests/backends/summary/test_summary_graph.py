@@ -456,16 +456,20 @@ def _check_against_model(net) -> None:
             *OPERATIONS,
         }:
             continue  # an operation without a module
+        if row["index"] == "" and row["type"] == "scale":  # a parameter without a module
+            assert model.get_parameter(row["path"]).numel() == row["params"], row["line"]
+            continue
         module = model.get_submodule(row["path"])
         assert _count(module) == row["params"], row["line"]
         checked += 1
     assert checked == len(net.layers) + len(net.groups)
-    # and every block's subtotal is the sum of its leaves' parameters in the model
+    # and every block's subtotal is the sum of its leaves' parameters in the model, and
+    # of the parameters its modules hold themselves (a layer scale)
     for g in net.groups:
-        leaves = [
-            m for name, m in model.get_submodule(g.path).named_modules() if not list(m.children())
-        ]
-        assert sum(_count(m) for m in leaves) == g.params, g.path
+        inside = [m for _, m in model.get_submodule(g.path).named_modules()]
+        leaves = [m for m in inside if not list(m.children())]
+        own = sum(p.numel() for m in inside if list(m.children()) for p in m.parameters(False))
+        assert sum(_count(m) for m in leaves) + own == g.params, g.path
 
 
 @pytest.mark.parametrize("spec", ["SMALL", "NESTED"])

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -27,11 +26,15 @@ import torch
 import torchinfo
 import yaml
 from fingerprint import WEIGHT_GAIN, compare, fixed_input, output, sample
+from torchinfo_counts import torchinfo_macs
 
 import cnnspec
 from cnnspec.backends import torch as backend
+from cnnspec.backends.torch.render import HELPERS as HELPER_TABLE
 from cnnspec.diagnostics import SpecError
 
+#: the classes and functions a generated module defines besides its own
+HELPER_NAMES = {name for _, name, _ in HELPER_TABLE}
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "reference" / "torchvision_graphs.json"
 
@@ -55,6 +58,8 @@ STATE = {
     "deconv": ("weight", "bias"),
     "fc": ("weight", "bias"),
     "batchnorm": ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"),
+    "layernorm": ("weight", "bias"),
+    "groupnorm": ("weight", "bias"),
 }
 
 
@@ -96,9 +101,17 @@ def expected_state(net: cnnspec.Network) -> list[str]:
     keys = []
     for node in net.layers:
         for name in STATE.get(node.kind, ()):
-            if name == "bias" and node.kind != "batchnorm" and not node.bias:
+            if name == "bias" and node.kind in ("conv", "deconv", "fc") and not node.bias:
                 continue
             keys.append(f"{node.path}.{name}")
+    # torch lists a module's own parameters (a layer scale's) before its children's keys
+    owned = [n.state for n in net.nodes if n.state is not None]
+    for state in owned:
+        holder = state.rpartition(".")[0]
+        prefix = holder + "." if holder else ""
+        mine = {k for k in owned if k.rpartition(".")[0] == holder}
+        inside = [i for i, k in enumerate(keys) if k.startswith(prefix) and k not in mine]
+        keys.insert(inside[0] if inside else len(keys), state)
     return keys
 
 
@@ -120,7 +133,9 @@ def test_source_is_deterministic_and_parses(path):
     source = cnnspec.torch_source(net)
     assert cnnspec.torch_source(load(path)) == source, "not deterministic"
     tree = ast.parse(source)
-    classes = [s.name for s in tree.body if isinstance(s, ast.ClassDef)]
+    classes = [
+        s.name for s in tree.body if isinstance(s, ast.ClassDef) and s.name not in HELPER_NAMES
+    ]
     assert classes == [c.name for c in net.classes] and classes[-1] == net.name
     too_long = [line for line in source.splitlines() if len(line) > 100]
     assert not too_long, too_long
@@ -255,17 +270,6 @@ def test_params_equal_the_ir(built):
     for node in net.layers:
         got = sum(p.numel() for p in model.get_submodule(node.path).parameters())
         assert got == node.params, node.path
-
-
-def torchinfo_macs(net: cnnspec.Network) -> int:
-    """What torchinfo reports: cnnspec's MACs, but a transposed convolution's weights
-    counted at every output position instead of every input position (DESIGN: Counting)."""
-    extra = 0
-    for node in net.layers:
-        if node.kind == "deconv":
-            weights = node.in_maps * node.out_maps // node.groups * math.prod(node.kernel)
-            extra += weights * (math.prod(node.output_shape[1:]) - math.prod(node.input_shape[1:]))
-    return net.macs + extra
 
 
 def test_params_and_macs_equal_torchinfo(built):
