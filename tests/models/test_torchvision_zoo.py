@@ -58,8 +58,6 @@ NOT_YET = {
     "inception_v3_no_aux",
     "googlenet_aux",
     *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
     *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
     *(
         f"regnet_y_{s}"
