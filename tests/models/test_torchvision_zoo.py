@@ -52,8 +52,6 @@ VARIANTS = ["googlenet_aux", "inception_v3_no_aux"]
 #: builders (and variants) without a zoo spec yet
 NOT_YET = {
     *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
-    *(f"efficientnet_b{i}" for i in range(8)),
-    *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
     "inception_v3",
     "inception_v3_no_aux",
     "googlenet_aux",
