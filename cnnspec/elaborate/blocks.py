@@ -163,7 +163,8 @@ class Blocks:
             count = ex.parse(raw_repeat)
         self.emit.add_group(
             path,
-            w.name,
+            # in an indexed scope the copies' container is its index, as a module is
+            path.rsplit(".", 1)[-1] if scope.children == "indexed" else w.name,
             "sequential",
             None,
             scope.depth + 1,
