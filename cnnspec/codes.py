@@ -63,6 +63,10 @@ CODES: dict[str, Code] = {
     "padding-same": Code("check", "error", "`padding: same` where PyTorch refuses it."),
     "output-padding": Code("check", "error", "A deconv's output_padding ≥ max(stride, dilation)."),
     "groups": Code("check", "error", "`groups` does not divide the input and output maps."),
+    "split-parts": Code("check", "error", "A split's `parts` does not divide its input's maps."),
+    "shuffle-groups": Code(
+        "check", "error", "A channel shuffle's `groups` does not divide its input's maps."
+    ),
     "inexact": Code("check", "warning", "A division that is not whole: PyTorch floors it."),
     "empty": Code("check", "error", "No layers besides the flatten."),
     "flatten-twice": Code("check", "error", "A flatten of an already flat tensor."),
@@ -88,11 +92,19 @@ CODES: dict[str, Code] = {
     "from-in-sequential": Code(
         "graph", "error", "`from:` inside a sequential container or an indexed block."
     ),
+    "op-in-sequential": Code(
+        "graph", "error", "A split or channel shuffle (no module) inside an nn.Sequential."
+    ),
     "fc-in-sequential": Code(
         "graph", "error", "An fc reading maps×H×W inside an nn.Sequential: write its flatten."
     ),
     "layout": Code("graph", "error", "`layout:` on a spec that names its own modules."),
     "unused": Code("graph", "warning", "A row whose output nothing reads."),
+    "training-output": Code(
+        "graph",
+        "error",
+        "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
+    ),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
     "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),
 }

@@ -450,6 +450,11 @@ def _limit(node: ast.AST, out: int | float) -> int | float:
 
 
 def _num(v: object) -> int | float:
+    if isinstance(v, tuple):
+        raise ExprError(
+            f"a pair param {v} is no number: a row takes it whole (`kernel: $kernel`), or "
+            "the pair's axes are params of their own"
+        )
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ExprError(f"expected a number, got {v!r}")
     return v

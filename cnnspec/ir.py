@@ -85,6 +85,8 @@ class Node:
     scale: float | None = None  # upsample by a factor
     mode: str | None = None  # upsample: nearest or bilinear; stochastic depth: row or batch
     align_corners: bool | None = None  # upsample
+    parts: int | None = None  # split: into how many equal parts the maps are cut
+    part: int | None = None  # split: which of them (from 0)
     #: an operation written as a function call, without a module (an upsample to the
     #: network's input size)
     functional: bool = False
@@ -190,6 +192,8 @@ class ClassDef:
     output: str  # the member whose value ``forward`` returns (INPUT when none)
     sequential: bool = False  # an nn.Sequential subclass whose children are indexed
     title: str = ""  # one line for the class docstring
+    #: members computed only in training, returned after ``output`` (the network's)
+    training: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- the walk's trace
@@ -275,6 +279,8 @@ class Trace:
     #: every instance walked (an instance walked alike before included), in the order
     #: their walks completed
     instances: tuple[tuple[str, ScopeTrace], ...]
+    #: the top-level rows whose outputs forward returns after the main one, in training only
+    training: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,13 @@ class Network:
     groups: tuple[Group, ...] = ()  # block instances and containers, outer before inner
     #: the generated classes of a graph network: blocks in dependency order, network last
     classes: tuple[ClassDef, ...] = ()
+    #: top-level rows computed only in training, their outputs returned after the main one
+    #: (auxiliary classifiers); their nodes' MACs are left out of ``macs`` (eval's count)
+    training_outputs: tuple[str, ...] = ()
+
+    def training_only(self, node: Node) -> bool:
+        """Whether ``node`` runs only in training (it is, or is inside, a training output)."""
+        return any(node.id == t or node.id.startswith(t + ".") for t in self.training_outputs)
 
     @property
     def layers(self) -> tuple[Node, ...]:

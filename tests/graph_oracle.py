@@ -409,7 +409,28 @@ def _concat(scope: Scope, xs: list[torch.Tensor], crop: Any) -> torch.Tensor:
     return torch.cat(xs, 1)
 
 
+def _split(scope: Scope, xs: list[torch.Tensor], arg: Any) -> torch.Tensor:
+    """Part `part` (from 0) of `parts` equal parts of the maps (docs: "Channel rows")."""
+    parts, part = arg
+    c = xs[0].shape[1]
+    if c % parts:
+        raise Refused(f"a split of {c} maps into {parts} parts", "rule")
+    size = c // parts
+    return xs[0][:, part * size : (part + 1) * size]
+
+
+def _shuffle(scope: Scope, xs: list[torch.Tensor], groups: Any) -> torch.Tensor:
+    """Map j of group g moves to position j·groups + g: an index list, not a reshape."""
+    c = xs[0].shape[1]
+    if c % groups:
+        raise Refused(f"a shuffle of {c} maps in {groups} groups", "rule")
+    per = c // groups
+    return xs[0][:, [g * per + j for j in range(per) for g in range(groups)]]
+
+
 _OPS: dict[str, Callable[[Scope, list[torch.Tensor], Any], torch.Tensor]] = {
+    "split": _split,
+    "shuffle": _shuffle,
     "call": lambda scope, xs, key: scope._modules[key](xs[0]),
     "add": _add,
     "concat": _concat,
@@ -938,6 +959,20 @@ class Twin:
             self.tags["fc flattens"] += 1
             x = self._op("flatten", "flatten", [x], [src], f"{out}~flat", None, scope, None)
             src = f"{out}~flat"
+        if kind in ("split", "channel_shuffle"):  # no module: an expression in forward
+            if ctx.chain:
+                raise Refused(f"a {kind} inside an nn.Sequential", "rule")
+            self.tags[kind] += 1
+            if "maps" in r and not isinstance(r["maps"], int):
+                raise Unsure(f"maps: {r['maps']!r}")
+            if kind == "split":
+                parts, part = r["parts"], r["part"]
+                if not 0 <= part < parts:
+                    raise Refused(f"part {part} of {parts}", "rule")
+                opname, arg = "split", (parts, part)
+            else:
+                opname, arg = "shuffle", r["groups"]
+            return self._op(opname, kind, [x], [src], out, arg, scope, self._op_id(ctx, name))
         if kind == "upsample" and r.get("size") == "input":
             if ctx.chain:
                 raise Unsure("an upsample to the input size inside an nn.Sequential")
@@ -1013,10 +1048,13 @@ class Twin:
 
     def _copy_name(self, names: Any, i: int) -> str:
         self.tags["names:"] += 1
-        if not isinstance(names, str) or "{i}" not in names:
-            raise Refused(f"names: {names!r} has no {{i}}", "rule")
-        name = names.replace("{i}", str(i + 1))
-        problem = name_problem(name)
+        if not isinstance(names, str) or ("{i}" not in names and "{i0}" not in names):
+            raise Refused(f"names: {names!r} has no {{i}} or {{i0}}", "rule")
+        name = names.replace("{i}", str(i + 1)).replace("{i0}", str(i))
+        # a copy is a key of the nn.Sequential, never an attribute: `-` is allowed
+        # where it stands between letters, digits or `_` (`block1-0`)
+        dashless = name.replace("-", "_") if name[:1].isalpha() else name
+        problem = name_problem(dashless)
         if problem:
             raise Refused(f"copy name {name!r}: {problem}", "rule")
         return name
@@ -1075,7 +1113,8 @@ def _is_chain(spec: Spec) -> bool:
     """No blocks, and no row of the network that reads, merges, contains or may not exist."""
     graphy = ("from", "if")
     return not spec.blocks and not any(
-        any(k in row for k in graphy) or row["type"] in (*MERGES, "sequential")
+        any(k in row for k in graphy)
+        or row["type"] in (*MERGES, "sequential", "split", "channel_shuffle")
         for row in spec.layers
     )
 
@@ -1101,12 +1140,13 @@ PARAMS: dict[str, tuple[str, tuple, tuple]] = {
     "p": ("float", (0.5, 0.0, None), (0.0, 0.1, 0.5)),
     "eps": ("float", (1e-5, None), (0.001, 1e-5)),
     "w": ("float", (1.0, 1, None), (0.5, 1.0, 1.1, 1.5, 2)),
+    "parts": ("int", (2, None), (1, 2, 3)),
 }
 #: names the format refuses (torch refuses the first four as module names)
 BAD_NAMES = ("forward", "training", "cuda", "eval", "class", "_hidden", "2a", "lambda")
 BLOCK_NAMES = ("Unit", "Res", "Mix", "Cell", "Stage", "Branch", "Tower", "Stem")
-NAME_PATTERNS = ("unit{i}", "layer{i}", "b{i}_x", "copy{i}", "unit{i}", "layer{i}")
-ODD_PATTERNS = ("forward", "unit", "forward{i}", "{i}x", "train{i}", "eval")
+NAME_PATTERNS = ("unit{i}", "layer{i}", "b{i}_x", "copy{i}", "unit-{i0}", "layer{i0}")
+ODD_PATTERNS = ("forward", "unit", "forward{i}", "{i}x", "train{i}", "eval", "-{i0}", "u-{i}.x")
 
 
 class Draft:
@@ -1497,6 +1537,42 @@ def m_mix(d: Draft, prev: Any) -> str | None:
     return d.add(row)
 
 
+def m_shuffle(d: Draft, prev: Any) -> str | None:
+    """ShuffleNetV2's unit: a channel split, one half through a branch (the other passed
+    on, or through a branch of its own), the halves concatenated and shuffled; now and
+    then parts that do not divide the maps, a part out of range, groups that do not."""
+    r = d.r
+    src = d.anchor(prev)
+    parts = r.choice([2, 2, 2, 3, 4]) if r.random() < 0.9 else r.randint(1, 5)
+    halves = []
+    for part in r.sample(range(parts), min(parts, 2)):
+        if r.random() < 0.02:
+            part = parts  # out of range: refused
+        halves.append(
+            d.add(
+                {
+                    "name": d.name("part", True),
+                    "type": "split",
+                    "from": src,
+                    "parts": d.p("parts") if d.block is not None and r.random() < 0.3 else parts,
+                    "part": part,
+                }
+            )
+        )
+    if r.random() < 0.7:
+        halves[-1] = m_conv(d, halves[-1], stride=1, kp=(1, 0), need=True)
+    if len(halves) > 1:
+        cat = d.add({"name": d.name("cat", True), "type": "concat", "from": halves})
+    else:
+        cat = halves[0]
+    groups = r.choice([1, 2, 2, 3, 4]) if r.random() < 0.95 else r.randint(1, 7)
+    row: dict[str, Any] = {"name": d.name("shuffle", True), "type": "channel_shuffle"}
+    row["groups"] = d.p("g") if d.block is not None and r.random() < 0.3 else groups
+    if r.random() < 0.15:
+        row["from"] = cat
+    return d.add(row)
+
+
 def m_dense(d: Draft, prev: Any) -> str | None:
     """DenseNet's layer: new maps concatenated to what it read."""
     src = d.anchor(prev)
@@ -1685,12 +1761,12 @@ NET_MOTIFS: list[tuple[Motif, float]] = [
     (m_nested, 5), (m_residual, 1), (m_mix, 1), (m_dense, 0.7), (m_unet, 0.4), (m_seq, 1.5),
     (m_conv, 1.2), (m_norm, 0.5), (m_act, 0.5), (m_pool, 0.7), (m_updown, 0.4),
     (m_deconv, 0.3), (m_repeat, 0.5), (m_lrn, 0.15), (m_input_named, 0.1), (m_drop, 0.2),
-    (m_se, 0.4), (m_sd, 0.1),
+    (m_se, 0.4), (m_sd, 0.1), (m_shuffle, 0.5),
 ]  # fmt: skip
 BLOCK_MOTIFS: list[tuple[Motif, float]] = [
     (m_conv, 3), (m_norm, 1.2), (m_act, 1), (m_drop, 0.3), (m_pool, 0.6), (m_residual, 1.2),
     (m_mix, 1), (m_dense, 0.8), (m_unet, 0.3), (m_nested, 3), (m_seq, 1), (m_updown, 0.4),
-    (m_inverted, 0.8), (m_se, 0.6),
+    (m_inverted, 0.8), (m_se, 0.6), (m_shuffle, 0.6),
     (m_deconv, 0.3), (m_repeat, 0.3), (m_lrn, 0.15), (m_input_named, 0.08), (m_sd, 0.2),
 ]  # fmt: skip
 #: an indexed block is an nn.Sequential: its rows are a chain (mostly)
@@ -1912,7 +1988,7 @@ def compare_ir(net: Any, twin: Twin) -> list[tuple[str, str]]:
         lacks = [p for p in twin.leaves if p not in paths][:4]
         extra = [p for p in paths if p not in twin.leaves][:4]
         out.append(("IR: module paths", f"cnnspec lacks {lacks}, has {extra} more"))
-    for n in net.layers:
+    for n in net.layers if not out else ():  # paths that differ may name other layers
         rec = twin.leaves.get(n.path)
         if rec is not None:
             out += _rec_differs(

@@ -49,7 +49,8 @@ def padding(node: Node, spell=square) -> str:
 
 
 def hyper(node: Node) -> str:
-    """``k3×3 s1 p1`` for windowed layers, ``p=0.5`` for dropout, else empty."""
+    """``k3×3 s1 p1`` for windowed layers, ``p=0.5`` for dropout, ``part 0 of 2`` for a
+    split, ``g2`` for a channel shuffle, else empty."""
     if node.kernel is not None:
         pad = "same" if node.padding_same else f"p{padding(node)}"
         text = f"k{square(node.kernel)} s{square(node.stride)} {pad}"
@@ -62,4 +63,8 @@ def hyper(node: Node) -> str:
         return f"p={node.p:g}"
     if node.target is not None:
         return f"→{pair(node.target)}"
+    if node.parts is not None:  # a split: which part of how many
+        return f"part {node.part} of {node.parts}"
+    if node.groups != 1:  # a channel shuffle's groups
+        return f"g{node.groups}"
     return ""

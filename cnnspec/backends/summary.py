@@ -51,6 +51,8 @@ def summary_json(net: Network) -> dict:
             entry["p"] = node.p
         entry["params"] = node.params
         entry["macs"] = node.macs
+        if net.training_only(node):  # not run in eval: its MACs are not the network's
+            entry["training_only"] = True
         layers.append(entry)
     data = {
         "name": net.name,
@@ -62,6 +64,8 @@ def summary_json(net: Network) -> dict:
     }
     if graph:
         data["groups"] = [_group_json(g) for g in net.groups]
+    if net.training_outputs:
+        data["training_outputs"] = list(net.training_outputs)
     return data
 
 
@@ -320,7 +324,8 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
         if g is not None:
             cells = [
                 "",
-                f"{indent}{g.name} ({group_type(item)})",
+                # named by its attribute, as a leaf is: the index inside an indexed container
+                f"{indent}{g.path.rsplit('.', 1)[-1]} ({group_type(item)})",
                 fmt.shape(g.output_shape),
                 "",
                 "",

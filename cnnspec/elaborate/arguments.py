@@ -14,7 +14,7 @@ from ..diagnostics import note
 from ..ir import BlockArgs
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import fits_param_type
+from ..spec.values import fits_param_type, param_value
 from .scope import Scope, Written, article, lookup
 from .state import WalkState
 
@@ -41,7 +41,8 @@ def bind(
                     written[name] = ex.parse(raw, scope.env or {})
                 except ex.ExprError:
                     pass
-            if not fits_param_type(value, decl.type):
+            fits = fits_param_type(value, decl.type)
+            if not fits:
                 shown = _describe(value)
                 if name in written and isinstance(value, float):
                     shown = f"{raw.strip()} = {written[name].explain(scope.env or {})}"
@@ -54,7 +55,7 @@ def bind(
                     (defined,),
                 )
                 ok = False
-            values[name] = as_param(value, decl.type)
+            values[name] = as_param(value, decl.type) if fits else value
         elif decl.default is not None:
             values[name] = as_param(decl.default, decl.type)
         else:
@@ -151,11 +152,12 @@ def bind_first(
 
 
 def as_param(value: Any, type_name: str) -> Any:
-    """A value of a param's type: an int given for a float param is that float (``1`` is
-    ``1.0``), so that a param's arithmetic is of one kind in every instance."""
+    """A value of a param's type as the walk carries it: an int given for a float param is
+    that float (``1`` is ``1.0``), so that a param's arithmetic is of one kind in every
+    instance; a pair a tuple (``3`` is ``(3, 3)``). ``value`` fits the type."""
     if type_name == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    return value
+    return param_value(value, type_name)
 
 
 def _describe(value: Any) -> str:

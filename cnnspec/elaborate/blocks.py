@@ -18,8 +18,15 @@ from ..frozen import evolve
 from ..ir import INPUT, BlockArgs, BlockCall, BlockDecl, ScopeTrace, Step
 from ..kinds import CONTAINERS
 from ..kinds.base import RowContext, declared
-from ..spec.models import BlockRow, BlockSpec
-from ..spec.values import MAX_NESTING, MAX_ROWS, RESERVED_NAMES, SEQUENTIAL_NAMES, check_identifier
+from ..spec.models import BlockRow, BlockSpec, ParamSpec
+from ..spec.values import (
+    MAX_NESTING,
+    MAX_ROWS,
+    RESERVED_NAMES,
+    SEQUENTIAL_NAMES,
+    copy_name,
+    param_value,
+)
 from .arguments import bind, bind_first
 from .emit import Emitter, cond_of, node_id
 from .memo import Memo, Walked, instance_key
@@ -58,7 +65,7 @@ class Blocks:
         return tuple(
             BlockDecl(
                 name,
-                tuple((p, d.type, d.default) for p, d in block.params.items()),
+                tuple((p, d.type, _default(d)) for p, d in block.params.items()),
                 block.children == "indexed",
                 block.title or name,
                 self.doc.pos(("blocks", name), key=True),
@@ -206,21 +213,19 @@ class Blocks:
         return True
 
     def copy_name(self, row: BlockRow, k: int, ctx: RowContext) -> str | None:
-        """The name of copy ``k`` (0-based): ``names`` with ``{i}`` numbered from 1, or
-        the index (None once an error is reported). A copy's name obeys the rules of a
-        row's, and of a child of the nn.Sequential that holds the copies."""
+        """The name of copy ``k`` (0-based): the ``names`` pattern's (``{i}`` from 1,
+        ``{i0}`` from 0), or the index (None once an error is reported). A copy's name
+        obeys the rules of a row's (``-`` allowed: it is never an attribute), and of a
+        child of the nn.Sequential that holds the copies. A pattern without a number is
+        refused for one copy too: a computed count may be more in other instances, and
+        a pattern that names one module is a row name (the row without repeat)."""
         if row.names is None:
             return str(k)
-        if "{i}" not in row.names:
-            # one copy too: a computed count may be more in other instances, and a
-            # pattern that names one module is a row name (write the row without repeat)
-            ctx.error("'names' needs {i} to number the copies", "value", "names")
-            return None
-        child = row.names.replace("{i}", str(k + 1))
         try:
-            check_identifier(child, "copy name")
+            child = copy_name(row.names, k)
         except ValueError as exc:
-            ctx.error(f"'names': {exc}", "value", "names")
+            text = str(exc)
+            ctx.error(text if text.startswith("'names'") else f"'names': {text}", "value", "names")
             return None
         if child in RESERVED_NAMES or child in SEQUENTIAL_NAMES:
             ctx.error(
@@ -439,3 +444,8 @@ def _on_cycles(uses: dict[str, list[tuple[str, tuple]]]) -> dict[str, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
     return found
+
+
+def _default(decl: ParamSpec) -> object:
+    """A param's default as its instances carry it (a pair as a tuple)."""
+    return None if decl.default is None else param_value(decl.default, decl.type)

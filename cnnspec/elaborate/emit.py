@@ -15,7 +15,7 @@ from .. import expr as ex
 from ..diagnostics import Pos
 from ..frozen import Maker, evolve
 from ..ir import INPUT, Group, Node, Step
-from ..kinds import KINDS, SPATIAL
+from ..kinds import KINDS, OPERATIONS, SPATIAL
 from ..kinds.base import Resolved, RowContext, opt
 from ..kinds.linear import FLATTEN
 from .scope import Scope, Value, Written, lookup, maps_after
@@ -215,6 +215,13 @@ class Emitter:
                 "spatial-after-flatten",
             )
             return evolve(v, shape=None)
+        if kind in OPERATIONS and scope.sequential:
+            ctx.error(
+                f"a {kind} has no module, so an nn.Sequential (a container, an indexed block) "
+                "cannot hold it: write it in a block with named children, or in the network",
+                "op-in-sequential",
+            )
+            return evolve(v, shape=None)
         if info.flat_input and len(v.shape) != 1:
             if self.state.graph and scope.sequential:
                 ctx.error(
@@ -235,7 +242,7 @@ class Emitter:
         if res.output_shape is None:
             known = v.shape[0] if v.shape is not None and len(v.shape) == 3 else None
             return evolve(v, shape=None, maps=maps_after(row, info, known))
-        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=True)
+        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=info.is_module)
         out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by)
         graph = self.state.graph
         cond = cond_of(w) if graph else None

@@ -24,9 +24,15 @@ class Value:
 
 def maps_after(row: Any, info: Any, maps: int | None) -> int | None:
     """The maps a layer gives whatever its size: its input's ``maps`` for a kind that keeps
-    them, its own `maps` for a kind that declares them; None when they are not known."""
+    them, its own `maps` for a kind that declares them, a part of them for a split; None
+    when they are not known."""
     if info.maps == "same":
         return maps
+    if info.maps == "part":
+        parts = getattr(row, "parts", None)
+        if maps is None or not isinstance(parts, int) or parts < 1 or maps % parts:
+            return None
+        return maps // parts
     if info.maps == "declared" and info.maps_key == "maps":
         value = getattr(row, "maps", None)
         return value if isinstance(value, int) else None

@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, SpecError
 from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
-from ..kinds import CONTAINERS, MERGES
+from ..kinds import CONTAINERS, MERGES, OPERATIONS
 from ..kinds.base import RowContext
 from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
@@ -64,6 +64,8 @@ class Elaboration:
         assert out.shape is not None
         spec = self.spec
         nodes = tuple(self.walker.emit.nodes)
+        training = tuple(spec.training_outputs or ())
+        eval_nodes = [n for n in nodes if not _under(n.id, training)]
         return Network(
             name=spec.name,
             title=spec.title,
@@ -73,11 +75,12 @@ class Elaboration:
             output_shape=out.shape,
             nodes=nodes,
             params=sum(n.params for n in nodes),
-            macs=sum(n.macs for n in nodes),
+            macs=sum(n.macs for n in eval_nodes),
             warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
             output=out.id,
             groups=_ordered(self.walker.emit.groups, nodes),
             classes=classes,
+            training_outputs=training,
         )
 
 
@@ -88,8 +91,8 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     walker = Walker(spec, doc, graph=graph)
     if graph and isinstance(doc.data, dict) and "layout" in doc.data:
         walker.error(
-            "a spec with blocks, `from`, merges or containers names its modules itself; "
-            "leave out 'layout'",
+            "a spec with blocks, `from`, merges, containers, splits or shuffles names its "
+            "modules itself; leave out 'layout'",
             "layout",
             doc.pos(("layout",)),
             None,
@@ -107,11 +110,16 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
         top=True,
     )
     rows = [(("layers", i), row) for i, row in enumerate(spec.layers)]
+    training = tuple(spec.training_outputs or ())
+    top.reads.update(training)  # what the network returns is read
     out = walker.walk(top, rows)
+    check_training(walker, top, out, training)
     trace = None
     if graph and not any(d.severity == "error" for d in walker.diagnostics):
         walk = ScopeTrace(tuple(top.steps), out.member, input_shape)
-        trace = Trace(spec.name, spec.title or "", walk, blocks.decls(), tuple(blocks.log))
+        trace = Trace(
+            spec.name, spec.title or "", walk, blocks.decls(), tuple(blocks.log), training
+        )
     for name in blocks.defs:
         where = doc.pos(("blocks", name), key=True)
         if name not in blocks.used and where.file is None and name not in blocks.cyclic:
@@ -128,8 +136,10 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
 
 
 def is_graph(spec: Spec) -> bool:
-    """A graph network: blocks, `from:`, `if:`, merges or containers (else a chain)."""
-    if spec.blocks:
+    """A graph network: blocks, `from:`, `if:`, merges, containers, training outputs or
+    module-less operations (a split, a channel shuffle: expressions in its forward); else
+    a chain."""
+    if spec.blocks or spec.training_outputs:
         return True
     for row in spec.layers or []:
         if (
@@ -137,6 +147,7 @@ def is_graph(spec: Spec) -> bool:
             or row.if_ is not None
             or row.type in MERGES
             or row.type in CONTAINERS
+            or row.type in OPERATIONS
         ):
             return True
         if isinstance(row, BlockRow):
@@ -148,3 +159,34 @@ def _ordered(groups: list[Group], nodes: tuple[Node, ...]) -> tuple[Group, ...]:
     """Groups in the order a reader meets them: by their first node, outer before inner."""
     at = {n.id: i for i, n in enumerate(nodes)}
     return tuple(sorted(groups, key=lambda g: (at.get(g.nodes[0], 0) if g.nodes else 0, g.depth)))
+
+
+def check_training(walker: Walker, top: Scope, out: Value, training: tuple[str, ...]) -> None:
+    """Each training output is a top-level row, present, not the main output, read by no
+    row (it is not computed in eval mode), and named once."""
+    doc = walker.doc
+    readers = {v: s.name for s in top.steps if s.present for v in s.inputs}
+    for i, name in enumerate(training):
+        at = doc.pos(("training_outputs", i))
+        if name in training[:i]:
+            problem = f"'{name}' is listed twice"
+        elif name not in top.values:
+            known = ", ".join(top.values) or "none"
+            problem = f"'{name}' is not a row of the network's `layers`; its rows: {known}"
+        elif name in top.absent:
+            problem = f"'{name}' is absent (its `if:` is false)"
+        elif top.values[name].member == out.member:
+            problem = f"'{name}' is the last row, the main output, which every mode returns"
+        elif name in readers:
+            problem = (
+                f"'{name}' is read by '{readers[name]}', but a training output is not "
+                "computed in eval mode (a row reads the previous row unless its `from:` "
+                "says otherwise)"
+            )
+        else:
+            continue
+        walker.error(problem, "training-output", at, None)
+
+
+def _under(node_id: str, training: tuple[str, ...]) -> bool:
+    return any(node_id == t or node_id.startswith(t + ".") for t in training)

@@ -122,7 +122,8 @@ class Materializer:
                 value = parsed.evaluate(env)
                 if isinstance(value, float):
                     self.floats[path] = f"{raw.strip()} = {parsed.explain(env)}"
-                return value
+                # a pair param stands for the row's two-item list (`kernel: $kernel`)
+                return list(value) if isinstance(value, tuple) else value
             except ex.ExprError as exc:
                 key = next((p for p in reversed(path) if isinstance(p, str)), "")
                 problems.append(

@@ -3,7 +3,8 @@
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
 records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
 (batchnorm, lrn), ``linear`` (fc, dropout, flatten), ``resize`` (upsample),
-``activation``, ``merge`` (add, concat, mul) and ``container`` (sequential); ``window``
+``activation``, ``merge`` (add, concat, mul), ``channels`` (split, channel_shuffle) and
+``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -24,7 +25,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 
 from ..ir import Node
-from . import activation, container, conv, linear, merge, norm, pool, resize
+from . import activation, channels, container, conv, linear, merge, norm, pool, resize
 from .base import LayerKind, MapsRule, Resolved, RowContext, opt
 from .row import RowModel
 
@@ -47,6 +48,7 @@ __all__ = [
     "MAPS",
     "MERGES",
     "MODEL_FOR_TYPE",
+    "OPERATIONS",
     "OPS",
     "RIDERS",
     "Resolved",
@@ -86,6 +88,10 @@ ELEMENTWISE: Set[str] = set()
 RIDERS: Set[str] = set()
 #: Kinds that end a diagram's VGG-style stage.
 STAGE_ENDS: Set[str] = set()
+#: One-input operations without a module, written as an expression in a graph's
+#: ``forward`` (a split, a channel shuffle): a spec with one is a graph, and an
+#: nn.Sequential (a container, an indexed block) cannot hold one.
+OPERATIONS: Set[str] = set()
 #: The forward expression of each module-less operation (and functional form).
 OPS: Mapping[str, str] = {}
 #: How summaries and diagrams name each kind.
@@ -135,6 +141,8 @@ _BUILTIN = (
     merge.ADD,
     merge.CONCAT,
     merge.MUL,
+    channels.SPLIT,
+    channels.CHANNEL_SHUFFLE,
     container.SEQUENTIAL,
     *activation.KINDS,
 )
@@ -191,6 +199,7 @@ def _derive() -> None:
         (ELEMENTWISE, lambda k: k.elementwise),
         (RIDERS, lambda k: k.rider),
         (STAGE_ENDS, lambda k: k.closes_stage),
+        (OPERATIONS, lambda k: bool(k.forward) and not k.is_module and not k.is_merge),
     ):
         _refill(target, _names(test))
     _refill(OPS, ((n, k.op) for n, k in KINDS.items() if k.op))

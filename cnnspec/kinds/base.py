@@ -156,8 +156,9 @@ def declared(ctx: RowContext, out: tuple[int, ...], what: str) -> None:
 #: How a kind's output maps follow from its inputs: the input's (``same``), the sum of its
 #: inputs' (``sum``, a concat), the widest of its inputs' (``broadcast``: a mul, whose
 #: inputs broadcast), the row's own key (``declared``: `maps`, or `size` for an fc), every
-#: input element (``flat``, the flatten), or its rows' (``inner``, a container).
-MapsRule = Literal["same", "sum", "broadcast", "declared", "flat", "inner"]
+#: input element (``flat``, the flatten), its rows' (``inner``, a container), or one of
+#: equal parts of the input's (``part``: the input's divided by the node's `parts`).
+MapsRule = Literal["same", "sum", "broadcast", "declared", "flat", "inner", "part"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,10 @@ class LayerKind:
     #: the forward expression of a module-less operation (``torch.flatten``, ``+``,
     #: ``torch.cat``), or of the functional form of a module (``interpolate``)
     op: str = ""
+    #: the template macro that writes the forward expression of a module-less operation
+    #: from its node and its input's variable (``channel_shuffle(out, 2)``); "" where `op`
+    #: writes it (``torch.flatten(x, 1)``, ``a + b``)
+    forward: str = ""
     #: how summaries and diagrams name it: a textbook's spelling ("Leaky ReLU"), a
     #: merge's symbol ("+"); default: its torch class, or its name
     label: str = ""

@@ -26,7 +26,18 @@ from ..expr import is_expr
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, on_change
 from ..kinds.container import Sequential
 from ..kinds.row import RowModel
-from .values import MAX_REPEAT, ClassName, Maps, NotNull, OptMaps, OptSize, Printed, Size
+from .values import (
+    MAX_REPEAT,
+    PARAM_TYPES,
+    ClassName,
+    Maps,
+    NotNull,
+    OptMaps,
+    OptSize,
+    Printed,
+    Size,
+    parse_pair,
+)
 
 
 class BlockRow(RowModel):
@@ -51,7 +62,10 @@ class BlockRow(RowModel):
     )
     names: str | None = Field(
         None,
-        description="Names of the copies, with {i} for 1, 2, …: `denselayer{i}`.",
+        description=(
+            "Names of the copies, with {i} for 1, 2, … (`denselayer{i}`) or {i0} for 0, 1, …"
+            " (`block1-{i0}`); letters, digits, _ and -."
+        ),
     )
 
 
@@ -110,11 +124,21 @@ def row_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _param_default(value: Any) -> Any:
-    """A default is a literal: one error for anything else (not one per type it is not)."""
+    """A default is a literal: one error for anything else (not one per type it is not).
+    A pair's is two integers, ``[0, 3]`` (kept as a tuple) or ``0x3``."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, list) and len(value) == 2:
+        return tuple(value)
+    if isinstance(value, str) and not is_expr(value):
+        try:
+            return parse_pair(value, what="pair", minimum=0)
+        except ValueError:
+            pass
     why = ": a default cannot read params or in_maps" if is_expr(value) else ""
-    raise PydanticCustomError("default_type", f"expected a number or true/false{why}")
+    raise PydanticCustomError(
+        "default_type", f"expected a number, true/false or a pair [a, b]{why}"
+    )
 
 
 class ParamSpec(BaseModel):
@@ -122,10 +146,23 @@ class ParamSpec(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    type: Literal["int", "bool", "float"] = Field(description="int, bool or float.")
-    default: Annotated[int | bool | float | None, BeforeValidator(_param_default)] = Field(
-        None, description="Value when a row omits it."
+    type: Literal["int", "bool", "float", "pair"] = Field(
+        description="int, bool, float, or pair: two integers (a kernel, a padding or a "
+        "stride per axis, `[1, 7]` or `1x7`; an int stands for both)."
     )
+    default: Annotated[
+        int | bool | float | tuple[int, int] | None,
+        BeforeValidator(_param_default),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": ["integer", "number", "boolean"]},
+                    {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                    {"type": "string"},
+                ]
+            }
+        ),
+    ] = Field(None, description="Value when a row omits it.")
     description: str | None = Field(None, max_length=2000, description="What it means.")
 
 
@@ -146,14 +183,13 @@ class BlockSpec(BaseModel):
         Annotated[
             ParamSpec,
             BeforeValidator(_param_spec),
-            WithJsonSchema(
-                {"anyOf": [{"enum": ["int", "bool", "float"]}, ParamSpec.model_json_schema()]}
-            ),
+            WithJsonSchema({"anyOf": [{"enum": list(PARAM_TYPES)}, ParamSpec.model_json_schema()]}),
         ],
     ] = Field(
         default_factory=dict,
-        description="Typed params: `planes: int`, or `{type: int, default: 1}`. Rows use "
-        "them as `$planes`, in expressions such as `$planes * 4` or `$t * in_maps`.",
+        description="Typed params: `planes: int`, or `{type: int, default: 1}`; `kernel: "
+        "pair` for two integers (`[1, 7]`). Rows use them as `$planes`, in expressions such "
+        "as `$planes * 4` or `$t * in_maps`; a pair stands alone (`kernel: $kernel`).",
     )
     children: Literal["named", "indexed"] = Field(
         "named",
@@ -244,6 +280,12 @@ class Spec(BaseModel):
     printed: PrintedConvention | None = Field(
         None,
         description="How the paper counts the `params` and `macs` figures rows declare.",
+    )
+    training_outputs: Annotated[list[str] | None, NotNull] = Field(
+        None,
+        description="Top-level rows computed only in training (auxiliary classifiers): "
+        "forward returns (main output, these…) in training mode and the main output (the "
+        "last row) in eval mode. No row may read them; their MACs are not the network's.",
     )
     params: Printed | None = Field(
         None,

@@ -128,7 +128,7 @@ BLOCK_ROW_KEYS = frozenset(
 #: Names a param may not take: they would hide a name the generated class uses.
 RESERVED_PARAMS = frozenset(
     {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
-    | {"make_divisible", "math", "round", "min", "max", "StochasticDepth"}
+    | {"make_divisible", "math", "round", "min", "max", "StochasticDepth", "channel_shuffle"}
 )
 
 
@@ -159,7 +159,7 @@ def block_checks(doc: Document, spec: Spec | Library) -> list[Diagnostic]:
                     Diagnostic(
                         "error",
                         f"the default {_literal(decl.default)} of '{param}' is not "
-                        f"{'an' if decl.type == 'int' else 'a'} {decl.type}",
+                        + _type_phrase(decl.type),
                         "block-param",
                         doc.pos(("blocks", name, "params", param, "default")),
                     )
@@ -205,3 +205,9 @@ def _block_params(blocks: Any) -> frozenset[str]:
         if isinstance(p, str)
     }
     return frozenset(params | {f"first.{p}" for p in params})
+
+
+def _type_phrase(type_name: str) -> str:
+    if type_name == "pair":
+        return "a pair of non-negative integers"
+    return f"{'an' if type_name == 'int' else 'a'} {type_name}"

@@ -77,6 +77,7 @@ GENERATED_GLOBALS = {
     "min": "the builtin min() a block's expression calls",
     "max": "the builtin max() a block's expression calls",
     "StochasticDepth": "the generated module's StochasticDepth class (stochastic_depth rows)",
+    "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
 }
 
 
@@ -257,6 +258,38 @@ def check_identifier(value: Any, what: str = "name") -> str:
     return value
 
 
+#: The placeholders of a `names:` pattern: the copy's number from 1, and from 0.
+COPY_NUMBERS = {"{i}": 1, "{i0}": 0}
+
+_COPY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def copy_name(pattern: str, k: int) -> str:
+    """The name of copy ``k`` (0-based) of a repeated block row named by ``pattern``:
+    ``{i}`` numbers from 1 (``denselayer{i}``), ``{i0}`` from 0 (``block1-{i0}``). A copy
+    is a key of the nn.Sequential that holds the copies, never an attribute, so besides
+    the rules of a row's name it may hold ``-``, as torchvision's RegNet stages do."""
+    if not any(p in pattern for p in COPY_NUMBERS):
+        raise ValueError("'names' needs {i} (or {i0}) to number the copies")
+    name = pattern
+    for placeholder, start in COPY_NUMBERS.items():
+        name = name.replace(placeholder, str(k + start))
+    if "-" not in name:
+        return check_identifier(name, "copy name")
+    shown = clip(name)
+    if not name.isascii() or not _COPY_NAME.fullmatch(name):
+        raise ValueError(
+            f"copy name '{shown}' is not a module name (letters, digits, _ and -, "
+            "starting with a letter)"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"copy name '{shown}' is {len(name)} characters long; the limit is "
+            f"{MAX_NAME_LENGTH} (so that every generated line fits in 100 columns)"
+        )
+    return name
+
+
 def _layer_name(value: Any) -> str:
     value = check_identifier(value)
     if value in RESERVED_NAMES:
@@ -385,11 +418,30 @@ OptPadding = Annotated[Padding | None, NotNull]
 OptPoolPadding = Annotated[PoolPadding | None, NotNull]
 
 
+#: The types a block param may have, and the Python annotation of each in a generated class.
+PARAM_TYPES = {"int": "int", "bool": "bool", "float": "float", "pair": "tuple[int, int]"}
+
+
 def fits_param_type(value: Any, type_name: str) -> bool:
     """Whether ``value`` is of a block param's declared type (``int``, ``float``,
-    ``bool``): a bool is no number, an int is a float."""
+    ``bool``, ``pair``): a bool is no number, an int is a float, and a pair is two
+    non-negative integers (``[1, 7]``, ``1x7``) or one for both (``3``)."""
     if type_name == "bool":
         return isinstance(value, bool)
     if type_name == "int":
         return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "pair":
+        try:
+            parse_pair(value, what="pair", minimum=0)
+        except ValueError:
+            return False
+        return True
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def param_value(value: Any, type_name: str) -> Any:
+    """A param's value as the walk carries it: a pair as a tuple ``(1, 7)`` (``3`` → ``(3, 3)``),
+    any other as written. ``value`` fits the type (:func:`fits_param_type`)."""
+    if type_name == "pair" and not isinstance(value, tuple):
+        return parse_pair(value, what="pair", minimum=0)
+    return value

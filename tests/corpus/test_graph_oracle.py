@@ -94,6 +94,8 @@ REACH = (
     "required param after a default",
     "flatten",
     "fc flattens",
+    "split",
+    "channel_shuffle",
 )
 
 

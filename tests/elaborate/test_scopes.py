@@ -205,8 +205,8 @@ def test_a_default_written_as_an_expression_is_one_error():
     blocks = "  U:\n    params:\n      m: {type: int, default: $n * 2}\n    layers:\n"
     [line] = report(graph("- {type: U}\n", blocks + "    - {type: relu}\n"))
     assert line == (
-        "t.yaml:6:31: error: 'default': expected a number or true/false: a default cannot "
-        "read params or in_maps (got the string '$n * 2') [type]"
+        "t.yaml:6:31: error: 'default': expected a number, true/false or a pair [a, b]: a "
+        "default cannot read params or in_maps (got the string '$n * 2') [type]"
     )
 
 

@@ -21,8 +21,10 @@ from cnnspec.kinds import (
     HYPER,
     KINDS,
     LAYER_TYPES,
+    MAPS,
     MERGES,
     MODEL_FOR_TYPE,
+    OPERATIONS,
     SPATIAL,
 )
 from cnnspec.kinds.activation import Activation
@@ -114,7 +116,17 @@ def test_the_derived_sets():
         "silu",
         "softmax",
     )
-    assert ELEMENTWISE == {"batchnorm", "dropout", "stochastic_depth", "lrn", *ACTIVATIONS}
+    assert ELEMENTWISE == {
+        "batchnorm",
+        "dropout",
+        "stochastic_depth",
+        "lrn",
+        "channel_shuffle",
+        *ACTIVATIONS,
+    }
+    assert OPERATIONS == {"split", "channel_shuffle"}
+    assert MAPS["split"] == "part"
+    assert FAMILY_LEGEND["channels"] == "split / shuffle"
     assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
     assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node

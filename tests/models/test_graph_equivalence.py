@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from reference import densenet, googlenet, mobilenet_v2, resnet, squeezenet
+from reference import densenet, googlenet, mobilenet_v2, resnet, shufflenet_v2, squeezenet
 
 import cnnspec
 
@@ -27,6 +27,10 @@ PAIRS = {
     "squeezenet1_0": squeezenet.squeezenet1_0,
     "squeezenet1_1": squeezenet.squeezenet1_1,
     "mobilenet_v2": mobilenet_v2.mobilenet_v2,
+    **{
+        f"shufflenet_v2_{w}": (lambda w=w: shufflenet_v2.shufflenet_v2(w))
+        for w in shufflenet_v2.WIDTHS
+    },
 }
 
 

@@ -52,19 +52,6 @@ VARIANTS = ["googlenet_aux", "inception_v3_no_aux"]
 #: builders (and variants) without a zoo spec yet
 NOT_YET = {
     *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
-    "inception_v3",
-    "inception_v3_no_aux",
-    "googlenet_aux",
-    *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
-    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    *(
-        f"regnet_y_{s}"
-        for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")
-    ),
-    "resnext101_32x8d",
-    "resnext101_64x4d",
-    *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
-    "wide_resnet101_2",
 }
 
 #: the spec of torchvision's vgg16 is the seed spec's twin, not a zoo file of its own name

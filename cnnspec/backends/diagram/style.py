@@ -32,6 +32,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "upsample": ("#d0f0ec", "#2f8f83"),
     "flatten": ("#ffffff", "#888888"),
     "merge": ("#ffffff", "#444444"),
+    "channels": ("#e6f4d7", "#6aa84f"),
 }
 #: The colours of a family that has none of its own yet.
 PLAIN = ("#f3f3f3", "#777777")

@@ -30,7 +30,7 @@ from ...ir import (
     Trace,
 )
 from ...kinds import MAPS
-from .maps import RUNNING, Maps, paren, repeated_maps, subst, sum_maps
+from .maps import RUNNING, Maps, paren, part_maps, repeated_maps, subst, sum_maps
 from .merge import Walked, all_children, finish, merge_column, merge_members, passthrough
 from .nodes import NodeWriter, out_maps
 
@@ -67,7 +67,9 @@ class Lowering:
         # a row whose `if:` is false is left out, its readers reading its first input
         members = finish([(merge_column([m]) if p else m, p, c if p else None) for m, p, c in top])
         output = passthrough(trace.top.output, top, members)
-        network = ClassDef(trace.name, (), False, members, output, title=trace.title)
+        network = ClassDef(
+            trace.name, (), False, members, output, title=trace.title, training=trace.training
+        )
         return (*out, network), self.problems
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:
@@ -149,11 +151,14 @@ class Lowering:
         node = step.node
         assert node is not None
         rule = MAPS.get(step.kind)
+        written = self.nodes.node(scope, step, node, first)
         if rule == "sum":
             sym = sum_maps([maps[i] for i in inputs])
         elif rule == "broadcast":  # the maps of an input as wide as the output
             widths = [shape[0] for shape in node.input_shapes]
             sym = maps[inputs[widths.index(node.output_shape[0])]]
+        elif rule == "part":  # one of `parts` equal parts of its input's
+            sym = part_maps(first, written.parts or 1)
         else:  # declared by the row, or its (first) input's
             sym = out_maps(scope, step, node, first)
         member = Member(
@@ -161,7 +166,7 @@ class Lowering:
             step.kind,
             inputs,
             _shape(scope, node.output_shape, sym),
-            node=self.nodes.node(scope, step, node, first),
+            node=written,
             actual=node,
             env=scope.env or (),
             module=step.module,

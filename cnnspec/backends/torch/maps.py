@@ -29,6 +29,13 @@ def sum_maps(syms: list[Maps]) -> Maps:
     return " + ".join(parts)
 
 
+def part_maps(sym: Maps, parts: Maps) -> Maps:
+    """The maps of one of ``parts`` equal parts (a split): ``in_maps // 2``."""
+    if isinstance(sym, int) and isinstance(parts, int):
+        return sym // parts
+    return f"{paren(sym)} // {paren(parts)}"
+
+
 def paren(sym: Maps) -> str:
     text = str(sym)
     return f"({text})" if " " in text else text

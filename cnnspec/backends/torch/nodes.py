@@ -87,11 +87,21 @@ def _written_fields(
     hyper: dict[str, Any], written: dict[str, object], kind: str, env: dict[str, object]
 ) -> None:
     """The fields a block row wrote as expressions, as Python over the class's arguments
-    (those its kind's record reads from a row key)."""
+    (those its kind's record reads from a row key). A pair param written alone
+    (``kernel: $kernel``) is the pair itself, not one number for both axes."""
     for fname, key in KINDS[kind].keys.items():
         value = written.get(key)
         if fname in _PAIRS and isinstance(value, tuple):
             hyper[fname] = tuple(Sym(x.python(env)) if isinstance(x, Expr) else x for x in value)
         elif isinstance(value, Expr):
             s = Sym(value.python(env))
-            hyper[fname] = (s, s) if fname in _PAIRS else s
+            pair = fname in _PAIRS and not _is_pair(value, env)
+            hyper[fname] = (s, s) if pair else s
+
+
+def _is_pair(value: Expr, env: dict[str, object]) -> bool:
+    """Whether an expression gives a pair here (it names a pair param)."""
+    try:
+        return isinstance(value.evaluate(env), tuple)
+    except ValueError:  # an expression error has been reported by the walk
+        return False

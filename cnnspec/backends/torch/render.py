@@ -36,7 +36,7 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .writer import CENTER_CROP, STOCHASTIC_DEPTH, ClassWriter
+from .writer import CENTER_CROP, CHANNEL_SHUFFLE, STOCHASTIC_DEPTH, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: calls, the helper's name, its source), in the order they are written
 HELPERS = (
     ("center_crop(", "center_crop", CENTER_CROP),
+    ("channel_shuffle(", "channel_shuffle", CHANNEL_SHUFFLE),
     ("make_divisible(", "make_divisible", MAKE_DIVISIBLE_SOURCE),
     ("StochasticDepth(", "StochasticDepth", STOCHASTIC_DEPTH),
 )
@@ -64,7 +65,10 @@ LAYERS = "_layers.jinja"
 
 
 def arg(value: tuple[int, int]) -> str:
-    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``."""
+    """A pair as a person writes it in a call: ``3`` when square, else ``(3, 5)``; a
+    block's pair param as its name (``kernel_size=kernel``)."""
+    if isinstance(value, Sym):
+        return str(value)
     a, b = value
     return str(a) if a == b else f"({a}, {b})"
 
@@ -176,6 +180,7 @@ class ClassSource:
     signature: str
     init: str
     forward: str  # "" for an nn.Sequential subclass
+    forward_def: str = ""  # forward's def line(s), with its return annotation
 
 
 def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[str, str]]:
@@ -197,6 +202,7 @@ def _render_graph(net: Network, header: str, docstring: str) -> tuple[str, dict[
                 "\n".join(writer.signature()),
                 "\n".join(writer.init_lines()),
                 "" if cls.sequential else "\n".join(writer.forward_lines()),
+                writer.forward_def(),
             )
         )
     body = "\n".join(c.init + "\n" + c.forward for c in classes)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
+from ...expr import Sym
 from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
 from . import linewrap
@@ -14,7 +16,12 @@ from .maps import RUNNING, paren, subst
 from .merge import follow
 
 #: names a generated method must not rebind: what its code refers to
-RESERVED = frozenset({"self", "torch", "nn", "OrderedDict", "center_crop", "in_maps"})
+RESERVED = frozenset(
+    {"self", "torch", "nn", "OrderedDict", "center_crop", "channel_shuffle", "in_maps"}
+)
+
+#: a block param's annotation in its class's signature, where it is not the type's name
+ANNOTATIONS = {"pair": "tuple[int, int]"}
 
 CENTER_CROP = '''\
 def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -52,6 +59,13 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}, mode={self.mode}"
 '''
 
+CHANNEL_SHUFFLE = '''\
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """The maps of ``x`` read as ``groups`` groups and interleaved: map j of group g moves to
+    position j * groups + g (ShuffleNet's channel shuffle)."""
+    return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
+'''
+
 
 def _comment(member: Member) -> str:
     return f"-> {member.shape}" if member.shape else ""
@@ -81,6 +95,15 @@ def _operation(op: str, merge: bool, m: Member, ins: list[str]) -> Code:
         like = ins[-1]
         ins = [linewrap.flat(Call("center_crop", (v, like))) for v in ins[:-1]] + [like]
     return Call(op, (Call("", tuple(ins), "[]"), "1"))
+
+
+def _stored(member: Member) -> tuple[str, ...]:
+    """The fields of a module-less operation that its block writes as expressions over the
+    constructor's arguments: ``__init__`` keeps their values, which ``forward`` reads."""
+    kind = KINDS.get(member.kind)
+    if kind is None or not kind.forward or member.module or member.node is None:
+        return ()
+    return tuple(f for f in kind.hyper if isinstance(getattr(member.node, f), Sym))
 
 
 def _writable(member: Member) -> bool:
@@ -137,6 +160,15 @@ class ClassWriter:
                     flag += "_"
                 attrs.add(flag)
                 self.flags[m.name] = flag
+        #: a module-less operation's fields kept by __init__: member → field → attribute
+        self.stored: dict[str, dict[str, str]] = {}
+        for m in self.members:
+            for f in _stored(m):
+                attr = f"{m.name}_{f}"
+                while attr in attrs:
+                    attr += "_"
+                attrs.add(attr)
+                self.stored.setdefault(m.name, {})[f] = attr
 
     # ------------------------------------------------------------------ __init__
 
@@ -179,7 +211,8 @@ class ClassWriter:
             pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
             pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
             loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
-            into = f'{name}[f"{(pattern or "").replace("{i}", "{" + index + "}")}"] = '
+            key = (pattern or "").replace("{i}", "{" + index + "}")
+            into = f'{name}[f"{key.replace("{i0}", "{" + index + " - 1}")}"] = '
             made = f"nn.Sequential({name})"
         else:
             pre = linewrap.lines(
@@ -267,7 +300,8 @@ class ClassWriter:
             if m.name in self.flags:
                 flag = f"self.{self.flags[m.name]} = "
                 out += linewrap.condition_lines(flag, m.cond or "", 8, "")
-                continue
+            if m.name in self.stored:
+                out += self.store(m)
             if _is_function(m):
                 continue
             indent = 8
@@ -279,12 +313,24 @@ class ClassWriter:
             out += pre + linewrap.lines(expr, indent, f"self.{m.name} = ", "", comment)
         return out
 
+    def store(self, m: Member) -> list[str]:
+        """``self.shuffle_groups = groups``: the values ``forward`` reads (only where the
+        operation exists, so that an expression is not evaluated where it is absent)."""
+        indent, out = 8, []
+        if m.name in self.flags:
+            out.append(f"        if self.{self.flags[m.name]}:")
+            indent = 12
+        for f, attr in self.stored[m.name].items():
+            out += linewrap.lines(str(getattr(m.node, f)), indent, f"self.{attr} = ")
+        return out
+
     def signature(self) -> list[str]:
         params = ["self"]
         if self.cls.takes_in_maps:
             params.append("in_maps: int")
         for p in self.cls.params:
-            params.append(f"{p.name}: {p.type}" + (f" = {p.default}" if p.default else ""))
+            hint = ANNOTATIONS.get(p.type, p.type)
+            params.append(f"{p.name}: {hint}" + (f" = {p.default}" if p.default else ""))
         return linewrap.lines(Call("def __init__", tuple(params)), 4, "", " -> None:")
 
     # ------------------------------------------------------------------ forward
@@ -325,6 +371,9 @@ class ClassWriter:
             if m.node is not None and m.node.functional:  # reads the input's size
                 readers[INPUT].append(i)
         readers[self.output].append(end)
+        training = [m for m in self.cls.training if m in readers]
+        for name in training:  # returned too, in training
+            readers[name].append(end)
         last = {v: max(r, default=-1) for v, r in readers.items()}
         chain = self.chain()
         chain_var = "x" if self.network and len(readers[INPUT]) <= 1 else "out"
@@ -358,15 +407,51 @@ class ClassWriter:
                 k += 1
             var = next(c for c in candidates if free(c, i, passthrough))
             ins = [var_of[v] for v in m.inputs]
-            out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
+            if m.name in training:
+                out += self.training_statement(m, var, ins, var_of[INPUT])
+            else:
+                out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
             holder[var] = m.name
             var_of[m.name] = var
+        if training:
+            returned = ", ".join(var_of[v] for v in (self.output, *training))
+            out += ["        if self.training:", f"            return {returned}"]
         out.append(f"        return {var_of[self.output]}")
         return out
+
+    def returns(self) -> str:
+        """``forward``'s return annotation: a tensor, or with training outputs the
+        tuple training returns (main output first) or the main output alone."""
+        if not self.cls.training:
+            return "torch.Tensor"
+        extra = ", torch.Tensor | None" * len(self.cls.training)
+        return f"torch.Tensor | tuple[torch.Tensor{extra}]"
+
+    def forward_def(self) -> str:
+        """``forward``'s ``def`` line, split as ruff format splits one over 100 columns."""
+        returns = self.returns()
+        line = f"    def forward(self, x: torch.Tensor) -> {returns}:"
+        if len(line) <= 100:
+            return line
+        return f"    def forward(\n        self, x: torch.Tensor\n    ) -> {returns}:"
+
+    def training_statement(self, m: Member, var: str, ins: list[str], x: str) -> list[str]:
+        """A member computed only in training (an auxiliary classifier): None in eval."""
+        expr = self.expression(m, ins or [x], x)
+        head = [f"        {var}: torch.Tensor | None = None", "        if self.training:"]
+        return head + linewrap.lines(expr, 12, f"{var} = ", "", _comment(m))
 
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
         kind = KINDS.get(m.kind)
+        if kind is not None and kind.forward and not m.module:  # its macro writes it
+            node = m.node
+            kept = self.stored.get(m.name, {})
+            if node is not None and kept:
+                fields: dict[str, Any] = {f: Sym(f"self.{attr}") for f, attr in kept.items()}
+                node = replace(node, **fields)
+            call = getattr(self.macros, kind.forward)(node, ins[0])
+            return linewrap.parse_call(str(call))
         if kind is not None and kind.op and not kind.is_module and not m.module:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro

@@ -23,6 +23,7 @@ import pytest
 import cnnspec
 from cnnspec.backends import summary
 from cnnspec.cli import main
+from cnnspec.kinds import OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 RESNET18 = "specs/zoo/resnet18.yaml"
@@ -469,7 +470,14 @@ def _check_against_model(net) -> None:
     rows = parse_text(summary.render_text(net))
     checked = 0
     for row in rows:
-        if row["index"] == "" and row["type"] in {"add", "concat", "mul", "flatten", "upsample"}:
+        if row["index"] == "" and row["type"] in {
+            "add",
+            "concat",
+            "mul",
+            "flatten",
+            "upsample",
+            *OPERATIONS,
+        }:
             continue  # an operation without a module
         module = model.get_submodule(row["path"])
         assert _count(module) == row["params"], row["line"]

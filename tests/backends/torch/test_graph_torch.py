@@ -214,11 +214,20 @@ def built(request):
     def hook(path):
         return lambda m, i, o: shapes.setdefault(path, []).append(tuple(o.shape[1:]))
 
-    handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in leaf_paths(model)]
+    training = {n.path for n in net.layers if net.training_only(n)}
+    eval_paths = [p for p in leaf_paths(model) if p not in training]
+    handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in eval_paths]
     with torch.no_grad():
         y = model(torch.randn(1, *net.input_shape))
     for handle in handles:
         handle.remove()
+    if training:  # the training outputs run in training mode only (batch norm wants 2 images)
+        handles = [model.get_submodule(p).register_forward_hook(hook(p)) for p in training]
+        with torch.no_grad():
+            model.train()(torch.randn(2, *net.input_shape))
+        model.eval()
+        for handle in handles:
+            handle.remove()
     return net, model, shapes, y
 
 
