@@ -211,18 +211,7 @@ class Emitter:
         act = opt(row, "activation")
         act = None if act == "none" else act
         assert v.shape is not None
-        if kind in SPATIAL and len(v.shape) != 3:
-            ctx.error(
-                f"a {kind} row needs a maps×H×W input, not {shape_text(v.shape)}",
-                "spatial-after-flatten",
-            )
-            return evolve(v, shape=None)
-        if kind in OPERATIONS and scope.sequential:
-            ctx.error(
-                f"a {kind} has no module, so an nn.Sequential (a container, an indexed block) "
-                "cannot hold it: write it in a block with named children, or in the network",
-                "op-in-sequential",
-            )
+        if self.refused(scope, kind, v, ctx):
             return evolve(v, shape=None)
         if info.flat_input and len(v.shape) != 1 and not v.channels_last:
             if self.state.graph and scope.sequential:
@@ -239,15 +228,6 @@ class Emitter:
             v = self.flatten(scope, w, v, ctx, explicit=False, name=fname or f"{w.name}_flatten")
             if v.shape is None:
                 return v
-        if info.parameter and (scope.sequential or not self.state.graph):
-            where = "an nn.Sequential (a container, an indexed block)"
-            ctx.error(
-                f"a {kind} row is a parameter of the module holding it, which cannot be "
-                f"{where if self.state.graph else 'a chain of layers'}: write it in a block "
-                "with named rows",
-                "parameter-position",
-            )
-            return evolve(v, shape=None)
         assert info.rule is not None
         res = info.rule(ctx, v.shape)
         if res.output_shape is None:
@@ -292,6 +272,34 @@ class Emitter:
                 scope.steps.append(step)
             out = evolve(out, id=anode.id, member=w.act_name)
         return out
+
+    def refused(self, scope: Scope, kind: str, v: Value, ctx: RowContext) -> bool:
+        """Report a row that cannot be where it is: a spatial row after the flatten, a
+        module-less operation or a parameter inside an nn.Sequential (or a chain)."""
+        assert v.shape is not None
+        if kind in SPATIAL and len(v.shape) != 3:
+            ctx.error(
+                f"a {kind} row needs a maps×H×W input, not {shape_text(v.shape)}",
+                "spatial-after-flatten",
+            )
+            return True
+        if kind in OPERATIONS and scope.sequential:
+            ctx.error(
+                f"a {kind} has no module, so an nn.Sequential (a container, an indexed block) "
+                "cannot hold it: write it in a block with named children, or in the network",
+                "op-in-sequential",
+            )
+            return True
+        if KINDS[kind].parameter and (scope.sequential or not self.state.graph):
+            where = "an nn.Sequential (a container, an indexed block)"
+            ctx.error(
+                f"a {kind} row is a parameter of the module holding it, which cannot be "
+                f"{where if self.state.graph else 'a chain of layers'}: write it in a block "
+                "with named rows",
+                "parameter-position",
+            )
+            return True
+        return False
 
     def fresh_flatten(self, scope: Scope) -> str:
         n = 1

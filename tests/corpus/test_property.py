@@ -34,7 +34,11 @@ TORCH_CLASS = {k: v.torch_class for k, v in KINDS.items() if v.rule and v.torch_
 #: the segmentation kinds are drawn by no chain here: U-Net's and FCN's specs exercise them
 #: against torch (tests/models/test_segmentation.py, tests/backends/torch/test_graph_torch.py:
 #: real shapes, MACs)
-CHAIN_CLASSES = {v for k, v in TORCH_CLASS.items() if k not in ("deconv", "upsample")}
+#: kinds this chain generator does not draw: the transposed convolution and upsampling
+#: (the U-Net specs and the graph tests cover them), and the modern rows whose tests are
+#: tests/kinds/ and the random graph oracle (tests/graph_oracle.py), which draws them
+NOT_DRAWN = ("deconv", "upsample", "layernorm", "groupnorm", "permute", "stochastic_depth")
+CHAIN_CLASSES = {v for k, v in TORCH_CLASS.items() if k not in NOT_DRAWN}
 
 settings.register_profile(
     "ci",
@@ -50,7 +54,17 @@ settings.register_profile(
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PROFILE = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
 
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "gelu"]
+ACTIVATIONS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "silu",
+    "gelu",
+]
 # user names, some of them the names the checker would give other rows (conv1,
 # relu2), some of them awkward in the generated code (x, id, super; `input` is refused)
 NAMES = ["conv1", "relu2", "fc1", "block_a", "head", "x", "id", "super", "Layer9", "n_0"]
