@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only abcdefgh] [--threads N] [--output FILE]``."""
+"""``python -m bench [--quick] [--only abcdefghi] [--threads N] [--output FILE]``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import graphs, latency, meta, scaling, startup
+from . import compile_scale, graphs, latency, meta, scaling, startup
 from .harness import Row, markdown
 
-SECTIONS = "abcdefgh"
+SECTIONS = "abcdefghi"
 
 
 def _context(args: argparse.Namespace, seconds: float, load_before: str) -> str:
@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if "h" in args.only:
         rows += _run(lambda: graphs.graphs(1 if args.quick else 3, args.quick), "h")
+    if "i" in args.only:
+        rows += _run(lambda: compile_scale.compile_scale(1 if args.quick else 3, args.quick), "i")
 
     context = _context(args, time.perf_counter() - start, load_before)
     if "a" in args.only and startup.TORCHVISION_PYTHON.exists():

@@ -10,6 +10,7 @@ import argparse
 import gc
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from .diagnostics import Diagnostic, SpecError, SpecFileError, printable
 from .pipeline import load, load_any
 from .spec.library import CheckedLibrary
 
-EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_DIAGRAM = 0, 1, 2, 3
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
 
 
@@ -85,95 +86,12 @@ def _load(path: str, args, *, library: bool = False):
     return net
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- compile
 
 
-def _stage(path: Path, data: bytes) -> str:
-    """Write ``data`` to a new temporary file beside ``path``; return its name."""
-    import tempfile  # only compile writes; check and summary need not import it
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return tmp
-
-
-def _unlink(path: str | Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def write_all(files: dict[Path, bytes]) -> None:
-    """Write a spec's outputs all or none.
-
-    Each file goes through a temporary file and ``os.replace``, so a reader never sees
-    half a file and a symlink at an output path is replaced, not followed. Every target
-    is checked, and every temporary file written, before the first one replaces its
-    target; should a replacement still fail, the targets replaced so far get their
-    old contents back (or are removed, where there was none). So an I/O error (a
-    directory where a file should go, a full disk) leaves no partial set of outputs."""
-    for path in files:
-        if path.is_dir() and not path.is_symlink():
-            raise UsageError(f"cannot write {path}: it is a directory")
-    for path in {p.parent for p in files}:
-        path.mkdir(parents=True, exist_ok=True)
-    staged: dict[Path, str] = {}
-    backups: dict[Path, str | None] = {}  # target → its old contents, set aside (None: none)
-    try:
-        for path, data in files.items():
-            staged[path] = _stage(path, data)
-        for path, tmp in staged.items():
-            backups[path] = _set_aside(path)
-            os.replace(tmp, path)
-    except BaseException:
-        for path, old in backups.items():
-            try:
-                if old is None:
-                    _unlink(path)
-                else:
-                    os.replace(old, path)
-            except OSError:  # pragma: no cover - the rollback itself failed
-                pass
-        for tmp in staged.values():
-            _unlink(tmp)
-        raise
-    for old in backups.values():
-        if old is not None:
-            _unlink(old)
-
-
-def _set_aside(path: Path) -> str | None:
-    """A copy of what is at ``path`` beside it, to restore it from; None if there is
-    nothing there. The target itself stays in place until it is replaced.
-
-    The copy is a hard link where the file system has them, else a copy of the bytes
-    (or of the link, for a symlink)."""
-    if not os.path.lexists(path):
-        return None
-    import tempfile
-
-    fd, backup = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
-    os.close(fd)
-    try:
-        os.unlink(backup)
-        try:
-            os.link(path, backup, follow_symlinks=False)
-        except OSError:
-            if os.path.islink(path):
-                os.symlink(os.readlink(path), backup)
-            else:
-                os.replace(_stage(path, path.read_bytes()), backup)
-    except BaseException:
-        _unlink(backup)
-        raise
-    return backup
+class _DiagramFailed(Exception):
+    """A diagram image could not be rendered (exit 3): ``dot`` missing, failing,
+    crashing, too slow or printing nothing."""
 
 
 def _current(path: Path) -> bytes | None:
@@ -190,6 +108,7 @@ def outputs_for(
     collapse: bool = False,
     expand: bool = False,
     depth: int | None = None,
+    timeout: float | None = None,
 ):
     """The files one spec compiles to: name → bytes (None where a tool is missing)."""
     from .backends.diagram import render_dot, render_image
@@ -202,14 +121,145 @@ def outputs_for(
     }
     formats = ["svg"] + ([image_format] if image_format != "svg" else [])
     for fmt in formats:
-        files[f"{stem}.{fmt}"] = render_image(dot, fmt)
+        files[f"{stem}.{fmt}"] = render_image(dot, fmt, timeout=timeout)
     return files
 
 
-def _svg_current(svg: bytes | None, dot: bytes | None) -> bool:
-    from .backends.diagram import svg_is_current
+def _render(dot_text: str, fmt: str, timeout: float) -> bytes:
+    from .backends.diagram import GraphvizError, render_image
 
-    return dot is not None and svg_is_current(svg, dot.decode())
+    try:
+        data = render_image(dot_text, fmt, timeout=timeout)
+    except GraphvizError as exc:
+        raise _DiagramFailed(str(exc)) from None
+    if data is None:
+        raise _DiagramFailed(
+            "Graphviz's `dot` was not found; install Graphviz (apt-get install graphviz, "
+            "brew install graphviz, or see https://graphviz.org/download/)"
+        )
+    return data
+
+
+class _Set:
+    """One spec's outputs: the texts, and the images drawn from its DOT text (an SVG
+    only when the one in place is not a whole SVG of this DOT text)."""
+
+    def __init__(self, net, stem: str, out_dir: Path, args, timeout: float) -> None:
+        from .backends.diagram import render_dot
+        from .backends.torch import render_torch
+
+        self.stem, self.out_dir, self.timeout = stem, out_dir, timeout
+        self.dot_text = render_dot(
+            net, collapse=args.collapse, expand=args.expand, depth=args.diagram_depth
+        )
+        self.files: dict[str, bytes | None] = {
+            f"{stem}.py": render_torch(net).encode(),
+            f"{stem}.dot": self.dot_text.encode(),
+        }
+        formats = [] if args.no_svg else ["svg"]
+        if args.format != "svg":
+            formats.append(args.format)
+        for fmt in formats:
+            name = f"{stem}.{fmt}"
+            self.files[name] = None
+            if fmt != "svg" or not (args.check or self.svg_current(name)):
+                self.files[name] = _render(self.dot_text, fmt, timeout)
+
+    def svg_current(self, name: str) -> bool:
+        from .backends.diagram import svg_is_current
+
+        return svg_is_current(_current(self.out_dir / name), self.dot_text)
+
+    def changes(self, *, check: bool) -> dict[str, bytes]:
+        """The files that differ from what is in place (read under the lock). An SVG
+        that went stale since it was looked at is drawn now."""
+        changed: dict[str, bytes] = {}
+        for name, data in self.files.items():
+            if name.endswith(".svg"):
+                if self.svg_current(name):
+                    continue
+                if data is None and not check:
+                    data = self.files[name] = _render(self.dot_text, "svg", self.timeout)
+            elif _current(self.out_dir / name) == data:
+                continue
+            changed[name] = data or b""
+        return changed
+
+
+def _compile_one(net, spec: str, stem: str, out_dir: Path, args, timeout: float) -> int:
+    """Compile (or ``--check``) one spec; its exit status."""
+    from . import outputs
+
+    try:
+        outs = _Set(net, stem, out_dir, args, timeout)
+        if args.check:
+            if not out_dir.is_dir():
+                changed, half = outs.changes(check=True), False
+            else:
+                with outputs.locked(out_dir, shared=True):
+                    changed = outs.changes(check=True)
+                    half = (out_dir / f".{stem}.cnnspec-journal").exists()
+            if half:
+                _say(f"would repair: {out_dir}/{stem}.* (a compile was killed while writing)")
+            for name in changed:
+                _say(f"would change: {out_dir / name}")
+            return EXIT_SPEC if changed or half else EXIT_OK
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with outputs.locked(out_dir):
+            outputs.recover(out_dir)
+            changed = outs.changes(check=False)
+            outputs.write_set(out_dir, stem, changed)
+    except _DiagramFailed as exc:
+        nothing = "" if args.check else f"; nothing of {out_dir}/{stem}.* was written"
+        _err(f"error: {spec}: cannot render the diagram: {exc}{nothing}{_without(args, stem)}")
+        return EXIT_DIAGRAM
+    except OSError as exc:
+        _err(f"error: {spec}: {_io_message(exc)}; {out_dir}/{stem}.* were left as they were")
+        return EXIT_USAGE
+    if changed:
+        _say(f"{spec}: wrote {', '.join(str(out_dir / n) for n in changed)}")
+    else:
+        _say(f"{spec}: {out_dir}/{stem}.* up to date")
+    return EXIT_OK
+
+
+def _without(args, stem: str) -> str:
+    """The hint: which flags write the spec's other files without the image."""
+    drop = [] if args.no_svg else ["pass --no-svg"]
+    if args.format != "svg":
+        drop.append(f"leave out --format {args.format}")
+    return f" ({' and '.join(drop)} to write {stem}.py and {stem}.dot without it)"
+
+
+def _io_message(exc: OSError) -> str:
+    where = f"cannot write {exc.filename}" if exc.filename else "cannot write the outputs"
+    return f"{where}: {exc.strerror or exc}"
+
+
+def _dot_timeout(args) -> float:
+    """``--dot-timeout``, else ``CNNSPEC_DOT_TIMEOUT``, else the default."""
+    from .backends.diagram.image import DEFAULT_TIMEOUT
+
+    if args.dot_timeout is not None:
+        return args.dot_timeout
+    env = os.environ.get("CNNSPEC_DOT_TIMEOUT", "")
+    if not env.strip():
+        return DEFAULT_TIMEOUT
+    try:
+        return _seconds(env)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"CNNSPEC_DOT_TIMEOUT={env!r}: {exc}") from None
+
+
+def _seconds(text: str) -> float:
+    """A time limit: seconds, 0 for none."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected seconds (0 for no limit): {text!r}")
+    return value
 
 
 def cmd_compile(args) -> int:
@@ -220,6 +270,7 @@ def cmd_compile(args) -> int:
     out_dir = Path(args.output)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"output {out_dir} exists and is not a directory")
+    timeout = _dot_timeout(args)
     stems: dict[str, str] = {}
     for spec in args.specs:
         stem = Path(spec).stem
@@ -234,54 +285,12 @@ def cmd_compile(args) -> int:
             raise UsageError(f"{spec} and {stems[stem]} would both write {stem}.*")
         stems[stem] = spec
 
-    failed = drift = False
-    missing_dot = False
+    status = EXIT_OK  # the largest exit status of any spec
     for stem, spec in stems.items():
         net = _load(spec, args)
-        if net is None:
-            failed = True
-            continue
-        files = outputs_for(
-            net,
-            stem,
-            image_format=args.format,
-            collapse=args.collapse,
-            expand=args.expand,
-            depth=args.diagram_depth,
-        )
-        changed: dict[Path, bytes] = {}
-        same: list[str] = []
-        for name, data in files.items():
-            target = out_dir / name
-            current = _current(target)
-            if name.endswith(".svg") and _svg_current(current, files[f"{stem}.dot"]):
-                same.append(name)  # drawn from this DOT text, by whichever Graphviz
-                continue
-            if data is None:
-                missing_dot = True
-                continue
-            if current == data:
-                same.append(name)
-                continue
-            if args.check:
-                _say(f"would change: {target}")
-                drift = True
-                continue
-            changed[target] = data
-        write_all(changed)
-        written = [path.name for path in changed]
-        if not args.check:
-            if written:
-                _say(f"{spec}: wrote {', '.join(str(out_dir / n) for n in written)}")
-            else:
-                _say(f"{spec}: {out_dir}/{stem}.* up to date")
-    if missing_dot:
-        _err(
-            "warning: Graphviz's `dot` was not found, so no diagram images were rendered "
-            "(the .dot files were written); install Graphviz: apt-get install graphviz, "
-            "brew install graphviz, or see https://graphviz.org/download/"
-        )
-    return EXIT_SPEC if failed or drift else EXIT_OK
+        code = EXIT_SPEC if net is None else _compile_one(net, spec, stem, out_dir, args, timeout)
+        status = max(status, code)
+    return status
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -366,31 +375,25 @@ def cmd_schema(args) -> int:
 # --------------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cnnspec",
-        description="Check a CNN written as a YAML table, and compile it to PyTorch source, "
-        "a Graphviz diagram and a parameter/MAC summary.",
-    )
-    parser.add_argument("--version", action="version", version=f"cnnspec {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser(
-        "compile",
-        help="check specs and write DIR/<stem>.py, .dot and .svg",
-        description="Check each spec, then write DIR/<stem>.py (the nn.Module), DIR/<stem>.dot "
-        "and DIR/<stem>.svg (the diagram). A spec with errors writes nothing.",
-    )
-    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.yaml)")
-    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="default: generated/")
-    p.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
-    )
+def _diagram_flags(p: argparse.ArgumentParser) -> None:
+    """compile's flags for the diagram: its formats, dot's time-out, folding."""
     p.add_argument(
         "--format",
         choices=("svg", "png", "pdf"),
         default="svg",
-        help="also render the diagram in this format (SVG is always written)",
+        help="also render the diagram in this format (SVG too, unless --no-svg)",
+    )
+    p.add_argument(
+        "--no-svg",
+        action="store_true",
+        help="write no SVG (and never run dot for one): .py and .dot only",
+    )
+    p.add_argument(
+        "--dot-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long Graphviz's dot may take per image, 0 for no limit (default: "
+        "$CNNSPEC_DOT_TIMEOUT, else 60)",
     )
     p.add_argument(
         "--collapse",
@@ -412,6 +415,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="a graph's diagram: draw each block or container at depth N (1: the "
         "network's rows) as one node",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnnspec",
+        description="Check a CNN written as a YAML table, and compile it to PyTorch source, "
+        "a Graphviz diagram and a parameter/MAC summary.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnnspec {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "compile",
+        help="check specs and write DIR/<stem>.py, .dot and .svg",
+        description="Check each spec, then write DIR/<stem>.py (the nn.Module), DIR/<stem>.dot "
+        "and DIR/<stem>.svg (the diagram). A spec with errors writes nothing.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.yaml)")
+    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="default: generated/")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
+    )
+    _diagram_flags(p)
     _loading_flags(p)
     p.set_defaults(func=cmd_compile)
 
@@ -455,10 +481,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from .outputs import Interrupted
+
     _Streams.lost.clear()  # this command's streams, whatever an earlier call found
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except UsageError as exc:
         _err(f"error: {exc}")
@@ -467,7 +494,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return _interrupted(signal.SIGINT)
+    except Interrupted as exc:
+        return _interrupted(exc.signum)
+
+
+def _interrupted(signum: int) -> int:
+    """A signal ended the command: a set being written was rolled back (or was
+    complete); the exit status a shell gives a command the signal killed."""
+    _err(f"interrupted by {signal.Signals(signum).name}")
+    return 128 + signum
+
+
+def _ends_command(signum: int, frame) -> None:
+    """The handler :func:`run` gives SIGTERM and SIGHUP: end the command as Ctrl-C
+    does (unwinding, so that a set being written is rolled back)."""
+    from .outputs import Interrupted
+
+    raise Interrupted(signum)
+
+
+_ends_command.ends_cnnspec = True  # type: ignore[attr-defined]
 
 
 def run() -> None:
@@ -485,15 +532,26 @@ def run() -> None:
     - interpreter teardown, which frees every object of every module one by one:
       once stdout and stderr are flushed, ``os._exit`` ends the process.
     """
+    from .outputs import Interrupted
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _ends_command)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):  # its reader went away (`| head`): the output is lost,
-            pass  # not the result
+    try:
+        code = main()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):  # its reader went away (`| head`): the output is
+                pass  # lost, not the result
+    except KeyboardInterrupt:  # a signal after the command's work, while flushing
+        code = 128 + signal.SIGINT
+    except Interrupted as exc:
+        code = 128 + exc.signum
     os._exit(code)
 
 

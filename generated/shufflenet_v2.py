@@ -79,7 +79,7 @@ class ShuffleUnit(nn.Module):
         if stride != 1:
             self.branch1 = nn.Sequential(
                 nn.Conv2d(
-                    in_maps // 2 if stride == 1 else in_maps,
+                    in_maps,
                     in_maps,
                     kernel_size=3,
                     stride=stride,

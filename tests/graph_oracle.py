@@ -1142,10 +1142,13 @@ class Twin:
 
     def _copy_name(self, names: Any, i: int) -> str:
         self.tags["names:"] += 1
-        if not isinstance(names, str) or "{i}" not in names:
-            raise Refused(f"names: {names!r} has no {{i}}", "rule")
-        name = names.replace("{i}", str(i + 1))
-        problem = name_problem(name)
+        if not isinstance(names, str) or ("{i}" not in names and "{i0}" not in names):
+            raise Refused(f"names: {names!r} has no {{i}} or {{i0}}", "rule")
+        name = names.replace("{i}", str(i + 1)).replace("{i0}", str(i))
+        # a copy is a key of the nn.Sequential, never an attribute: `-` is allowed
+        # where it stands between letters, digits or `_` (`block1-0`)
+        dashless = name.replace("-", "_") if name[:1].isalpha() else name
+        problem = name_problem(dashless)
         if problem:
             raise Refused(f"copy name {name!r}: {problem}", "rule")
         return name
@@ -1246,8 +1249,8 @@ PARAMS: dict[str, tuple[str, tuple, tuple]] = {
 #: names the format refuses (torch refuses the first four as module names)
 BAD_NAMES = ("forward", "training", "cuda", "eval", "class", "_hidden", "2a", "lambda")
 BLOCK_NAMES = ("Unit", "Res", "Mix", "Cell", "Stage", "Branch", "Tower", "Stem")
-NAME_PATTERNS = ("unit{i}", "layer{i}", "b{i}_x", "copy{i}", "unit{i}", "layer{i}")
-ODD_PATTERNS = ("forward", "unit", "forward{i}", "{i}x", "train{i}", "eval")
+NAME_PATTERNS = ("unit{i}", "layer{i}", "b{i}_x", "copy{i}", "unit-{i0}", "layer{i0}")
+ODD_PATTERNS = ("forward", "unit", "forward{i}", "{i}x", "train{i}", "eval", "-{i0}", "u-{i}.x")
 
 
 class Draft:

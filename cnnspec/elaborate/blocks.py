@@ -24,7 +24,7 @@ from ..spec.values import (
     MAX_ROWS,
     RESERVED_NAMES,
     SEQUENTIAL_NAMES,
-    check_identifier,
+    copy_name,
     param_value,
 )
 from .arguments import bind, bind_first
@@ -213,21 +213,19 @@ class Blocks:
         return True
 
     def copy_name(self, row: BlockRow, k: int, ctx: RowContext) -> str | None:
-        """The name of copy ``k`` (0-based): ``names`` with ``{i}`` numbered from 1, or
-        the index (None once an error is reported). A copy's name obeys the rules of a
-        row's, and of a child of the nn.Sequential that holds the copies."""
+        """The name of copy ``k`` (0-based): the ``names`` pattern's (``{i}`` from 1,
+        ``{i0}`` from 0), or the index (None once an error is reported). A copy's name
+        obeys the rules of a row's (``-`` allowed: it is never an attribute), and of a
+        child of the nn.Sequential that holds the copies. A pattern without a number is
+        refused for one copy too: a computed count may be more in other instances, and
+        a pattern that names one module is a row name (the row without repeat)."""
         if row.names is None:
             return str(k)
-        if "{i}" not in row.names:
-            # one copy too: a computed count may be more in other instances, and a
-            # pattern that names one module is a row name (write the row without repeat)
-            ctx.error("'names' needs {i} to number the copies", "value", "names")
-            return None
-        child = row.names.replace("{i}", str(k + 1))
         try:
-            check_identifier(child, "copy name")
+            child = copy_name(row.names, k)
         except ValueError as exc:
-            ctx.error(f"'names': {exc}", "value", "names")
+            text = str(exc)
+            ctx.error(text if text.startswith("'names'") else f"'names': {text}", "value", "names")
             return None
         if child in RESERVED_NAMES or child in SEQUENTIAL_NAMES:
             ctx.error(

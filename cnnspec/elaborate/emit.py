@@ -116,6 +116,8 @@ class Emitter:
         info = KINDS.get(kind)
         if info is None or info.rule is None or v.shape is None or cond_of(w) is None:
             return None, None
+        if info.is_merge or not info.is_module:  # it reads several inputs, or has no module
+            return None, None
         if (kind in SPATIAL and len(v.shape) != 3) or (kind == "fc" and len(v.shape) != 1):
             return None, None
         problems: list = []

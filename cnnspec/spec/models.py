@@ -62,7 +62,10 @@ class BlockRow(RowModel):
     )
     names: str | None = Field(
         None,
-        description="Names of the copies, with {i} for 1, 2, …: `denselayer{i}`.",
+        description=(
+            "Names of the copies, with {i} for 1, 2, … (`denselayer{i}`) or {i0} for 0, 1, …"
+            " (`block1-{i0}`); letters, digits, _ and -."
+        ),
     )
 
 

@@ -260,6 +260,38 @@ def check_identifier(value: Any, what: str = "name") -> str:
     return value
 
 
+#: The placeholders of a `names:` pattern: the copy's number from 1, and from 0.
+COPY_NUMBERS = {"{i}": 1, "{i0}": 0}
+
+_COPY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+def copy_name(pattern: str, k: int) -> str:
+    """The name of copy ``k`` (0-based) of a repeated block row named by ``pattern``:
+    ``{i}`` numbers from 1 (``denselayer{i}``), ``{i0}`` from 0 (``block1-{i0}``). A copy
+    is a key of the nn.Sequential that holds the copies, never an attribute, so besides
+    the rules of a row's name it may hold ``-``, as torchvision's RegNet stages do."""
+    if not any(p in pattern for p in COPY_NUMBERS):
+        raise ValueError("'names' needs {i} (or {i0}) to number the copies")
+    name = pattern
+    for placeholder, start in COPY_NUMBERS.items():
+        name = name.replace(placeholder, str(k + start))
+    if "-" not in name:
+        return check_identifier(name, "copy name")
+    shown = clip(name)
+    if not name.isascii() or not _COPY_NAME.fullmatch(name):
+        raise ValueError(
+            f"copy name '{shown}' is not a module name (letters, digits, _ and -, "
+            "starting with a letter)"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"copy name '{shown}' is {len(name)} characters long; the limit is "
+            f"{MAX_NAME_LENGTH} (so that every generated line fits in 100 columns)"
+        )
+    return name
+
+
 def _layer_name(value: Any) -> str:
     value = check_identifier(value)
     if value in RESERVED_NAMES:

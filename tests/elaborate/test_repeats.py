@@ -133,6 +133,23 @@ def test_names_with_a_computed_repeat_name_every_copy():
     ]
 
 
+def test_names_number_from_zero_and_may_hold_a_dash():
+    """`{i0}` numbers from 0, and a copy's name may hold `-`: torchvision's RegNet keys
+    (`block1.block1-0`), with a number and with a computed count (the class's loop)."""
+    text = DENSE.replace("repeat: $n}", 'repeat: $n, names: "dense-{i0}"}')
+    rows = "- {name: a, type: Stage, n: 3}\n"
+    rows += '- {name: b, type: Dense, g: 1, repeat: 2, names: "b-{i0}_{i}"}\n'
+    _, model = _runs(text + rows)
+    convs = [(n, m.in_channels) for n, m in model.named_modules() if n.endswith(".conv")]
+    assert convs == [
+        ("a.layers.dense-0.conv", 3),
+        ("a.layers.dense-1.conv", 5),
+        ("a.layers.dense-2.conv", 7),
+        ("b.b-0_1.conv", 4),
+        ("b.b-1_2.conv", 5),
+    ]
+
+
 def test_the_sequential_names_are_what_nn_sequential_adds_to_nn_module():
     extra = set(dir(torch.nn.Sequential)) - set(dir(torch.nn.Module))
     assert {n for n in extra if not n.startswith("_")} == SEQUENTIAL_NAMES
@@ -152,9 +169,12 @@ layers:
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("repeat: 1, names: forward", "'names' needs {i} to number the copies"),
-        ("repeat: 1, names: unit", "'names' needs {i} to number the copies"),
+        ("repeat: 1, names: forward", "'names' needs {i} (or {i0}) to number the copies"),
+        ("repeat: 1, names: unit", "'names' needs {i} (or {i0}) to number the copies"),
         ("repeat: 16, names: 'bfloat{i}'", "copy name 'bfloat16' is already an attribute"),
+        ("repeat: 2, names: 'unit-{i0}!'", "copy name 'unit-0!' is not a module name"),
+        ("repeat: 2, names: '-{i}'", "copy name '-1' is not a module name"),
+        ("repeat: 2, names: 'unit{i}.x'", "copy name 'unit1.x' is not a Python identifier"),
     ],
 )
 def test_copy_names_obey_the_rules_of_module_names(row, message):

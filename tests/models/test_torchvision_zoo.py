@@ -6,8 +6,8 @@ the fixtures (tests/reference/torchvision_*.json), so that
 tests/backends/torch/test_graph_torch.py (graphs) or tests/models/test_reference_models.py
 (chains) compares it with torchvision key for key, in params, MACs and outputs.
 
-NOT_YET names the builders still without a spec; it may only shrink. A spec that appears
-for a name in it fails the test until the name is removed, so the list stays exact.
+GoogLeNet and Inception-v3 are there both as torchvision builds them by default (with their
+auxiliary classifiers, `training_outputs:`) and without.
 """
 
 import json
@@ -49,17 +49,6 @@ BUILDERS = [
 #: torchvision's builds with and without their auxiliary classifiers
 VARIANTS = ["googlenet_aux", "inception_v3_no_aux"]
 
-#: builders (and variants) without a zoo spec yet
-NOT_YET = {
-    *(f"efficientnet_b{i}" for i in range(8)),
-    *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
-    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    *(
-        f"regnet_y_{s}"
-        for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf", "128gf")
-    ),
-}
-
 #: the spec of torchvision's vgg16 is the seed spec's twin, not a zoo file of its own name
 SPEC_NAME = {"alexnet": "alexnet_torchvision", "vgg16": "../vgg16"}
 
@@ -79,10 +68,6 @@ def test_every_builder_is_recorded_in_the_fixtures():
     assert set(BUILDERS + VARIANTS) - _recorded() == set()
 
 
-def test_every_builder_has_a_zoo_spec_but_those_not_yet_written():
+def test_every_builder_has_a_zoo_spec():
     have = {n for n in BUILDERS + VARIANTS if (ZOO / f"{SPEC_NAME.get(n, n)}.yaml").exists()}
-    missing = set(BUILDERS + VARIANTS) - have
-    assert missing == NOT_YET, (
-        f"written but still listed: {sorted(NOT_YET - missing)}; "
-        f"missing but not listed: {sorted(missing - NOT_YET)}"
-    )
+    assert set(BUILDERS + VARIANTS) - have == set()

@@ -48,6 +48,15 @@ ROWS = [
         )
     ),
     "h. fan-in: one dense block of 2,000 layers vs 200",
+    *(
+        row
+        for label in ("10,000-wide concat", "5,000-block residual stack")
+        for row in (
+            f"i. `check`, {label}",
+            f"i. `compile --no-svg` / `check`, {label}",
+            f"i. `compile` / `check`, {label}",
+        )
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import keyword
+import re
 
 from ...expr import FUNCTIONS, Sym
 from ...ir import Member, Network
@@ -89,6 +90,12 @@ def _check_identifier(name: object) -> None:
         raise RenderError(f"internal error: {name!r} is a Python keyword")
 
 
+def _check_copy(name: str) -> None:
+    """A copy's name is a key in a string literal: letters, digits, ``_`` and ``-``."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name) or keyword.iskeyword(name):
+        raise RenderError(f"internal error: {name!r} is not a copy name")
+
+
 def _check_member(member: Member, names: set[str]) -> None:
     _check_identifier(member.name)
     if member.cond is not None:
@@ -104,7 +111,7 @@ def _check_member(member: Member, names: set[str]) -> None:
     running = names | {RUNNING} if member.loop is not None else names
     for copy, args in member.copies:
         if copy is not None:  # a name, or the `names:` pattern of a loop's copies
-            _check_identifier(copy.replace("{i}", "1") if member.repeat else copy)
+            _check_copy(copy.replace("{i}", "1").replace("{i0}", "0") if member.repeat else copy)
         _check_args(args, running, "argument")
     if member.node is not None:
         for field in dataclasses.fields(member.node):

@@ -220,7 +220,8 @@ class ClassWriter:
             pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
             pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
             loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
-            into = f'{name}[f"{(pattern or "").replace("{i}", "{" + index + "}")}"] = '
+            key = (pattern or "").replace("{i}", "{" + index + "}")
+            into = f'{name}[f"{key.replace("{i0}", "{" + index + " - 1}")}"] = '
             made = f"nn.Sequential({name})"
         else:
             pre = linewrap.lines(

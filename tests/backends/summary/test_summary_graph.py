@@ -96,6 +96,29 @@ layers:
   - {name: fc, type: fc, size: 3, activation: softmax}
 """
 
+#: a repeated block row inside an indexed container: the copies' nn.Sequential is the
+#: container's child 1, not an attribute named after the row
+INDEXED = """\
+name: Indexed
+input: {maps: 4, size: 8x8}
+blocks:
+  Unit:
+    params:
+      width: int
+    layers:
+      - {name: conv, type: conv, maps: $width, kernel: 3, padding: 1, bias: false}
+      - {name: norm, type: batchnorm}
+layers:
+  - name: features
+    type: sequential
+    layers:
+      - {type: conv, maps: 4, kernel: 1}
+      - {name: units, type: Unit, width: 6, repeat: 2}
+  - {name: pool, type: adaptive_avgpool, size: 1}
+  - {name: flat, type: flatten}
+  - {name: fc, type: fc, size: 3}
+"""
+
 
 def graph_specs() -> list[str]:
     """Every graph spec of the repository that checks (others are being written)."""
@@ -472,10 +495,17 @@ def _check_against_model(net) -> None:
         assert sum(_count(m) for m in leaves) + own == g.params, g.path
 
 
-@pytest.mark.parametrize("spec", ["SMALL", "NESTED"])
+@pytest.mark.parametrize("spec", ["SMALL", "NESTED", "INDEXED"])
 def test_subtotals_equal_the_built_models_modules(spec):
     text = globals()[spec]
     _check_against_model(cnnspec.loads(text, source=f"{spec.lower()}.yaml"))
+
+
+def test_an_indexed_containers_repeated_row_is_shown_by_its_index():
+    net = cnnspec.loads(INDEXED, source="indexed.yaml")
+    paths = [row["path"] for row in parse_text(summary.render_text(net))]
+    assert "features.1" in paths and "features.1.0.conv" in paths
+    assert not [p for p in paths if "units" in p]
 
 
 @pytest.mark.parametrize("spec", graph_specs())

@@ -253,3 +253,35 @@ def test_a_repeat_expression_over_copies_that_keep_their_maps_by_a_factor_of_1()
         assert len(stack[0]) == n  # its one row: an nn.Sequential of the copies
         assert tuple(stack(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)
     assert tuple(cnnspec.build(net)(torch.randn(1, 2, 4, 4)).shape) == (1, 2, 4, 4)
+
+
+ABSENT_MERGE = """\
+name: Net
+blocks:
+  Inverted:
+    params:
+      t: int
+      c: int
+      s: {type: int, default: 1}
+    layers:
+    - {name: expand, type: conv, maps: $t * in_maps, kernel: 1, if: $t != 1}
+    - {name: expand_act, type: relu6, if: $t != 1}
+    - {name: dw, type: conv, maps: $t * in_maps, kernel: 3, padding: 1, groups: $t * in_maps}
+    - {name: project, type: conv, maps: $c, kernel: 1, bias: false}
+    - {name: res, type: add, from: [project, input], if: $s == 1 and in_maps == $c}
+input: {maps: 1, size: 2x2}
+layers:
+- {name: stage1, type: Inverted, t: 1, c: 2}
+"""
+
+
+def test_an_absent_merge_no_instance_has_is_left_to_its_condition():
+    """The residual `add` is absent in every instance (the maps change): the class keeps
+    it under its condition without resolving it as if it held, and builds for any t."""
+    net = cnnspec.loads(ABSENT_MERGE)
+    namespace = _namespace(net)
+    for t, c in ((1, 2), (3, 2), (1, 1)):
+        block = namespace["Inverted"](2 if c == 2 else 1, t=t, c=c)
+        x = torch.randn(1, 2 if c == 2 else 1, 4, 4)
+        assert tuple(block(x).shape) == (1, c, 4, 4)
+    assert tuple(cnnspec.build(net)(torch.randn(1, 1, 2, 2)).shape) == (1, 2, 2, 2)
