@@ -244,17 +244,31 @@ def describe_graph(name: str) -> tuple[dict, str]:
 
 def render_graphs(data: dict) -> str:
     """Like render: one list entry per line, FP_PER_LINE fingerprint values per line."""
+    return _render_models(
+        data,
+        ("source", "input_shape", "fields"),
+        ("constructor", "params", "total_mult_adds", "output_shape"),
+        ("state_dict", "classes", "modules"),
+    )
+
+
+def _render_models(data: dict, head: tuple, scalars: tuple, lists: tuple) -> str:
+    """The fixture's JSON: the ``head`` keys on a line each, then per model its ``scalars``
+    (and ``weight_gain`` where recorded), one entry of each of its ``lists`` per line, and
+    FP_PER_LINE fingerprint values per line. Compact, diffable, deterministic."""
     lines = ["{"]
-    for key in ("source", "input_shape", "fields"):
+    for key in head:
         lines.append(f"  {json.dumps(key)}: {json.dumps(data[key])},")
     lines.append('  "models": {')
     names = list(data["models"])
     for i, name in enumerate(names):
         entry = data["models"][name]
         lines.append(f"    {json.dumps(name)}: {{")
-        for key in ("constructor", "params", "total_mult_adds", "output_shape"):
+        for key in scalars:
             lines.append(f"      {json.dumps(key)}: {json.dumps(entry[key])},")
-        for key in ("state_dict", "classes", "modules"):
+        if "weight_gain" in entry:
+            lines.append(f'      "weight_gain": {json.dumps(entry["weight_gain"])},')
+        for key in lists:
             lines.append(f"      {json.dumps(key)}: [")
             rows = entry[key]
             for j, row in enumerate(rows):
@@ -341,35 +355,13 @@ def describe_zoo(name: str) -> tuple[dict, str]:
 
 
 def render_zoo(data: dict) -> str:
-    """One state_dict entry per line, FP_PER_LINE fingerprint values per line."""
-    lines = ["{"]
-    for key in ("source", "fields"):
-        lines.append(f"  {json.dumps(key)}: {json.dumps(data[key])},")
-    lines.append('  "models": {')
-    names = list(data["models"])
-    for i, name in enumerate(names):
-        entry = data["models"][name]
-        lines.append(f"    {json.dumps(name)}: {{")
-        for key in ("constructor", "input_shape", "params", "total_mult_adds", "output_shape"):
-            lines.append(f"      {json.dumps(key)}: {json.dumps(entry[key])},")
-        if "weight_gain" in entry:
-            lines.append(f'      "weight_gain": {json.dumps(entry["weight_gain"])},')
-        lines.append('      "state_dict": [')
-        rows = entry["state_dict"]
-        for j, row in enumerate(rows):
-            comma = "," if j < len(rows) - 1 else ""
-            lines.append(f"        {json.dumps(row)}{comma}")
-        lines.append("      ],")
-        lines.append('      "fingerprint": [')
-        values = entry["fingerprint"]
-        chunks = [values[j : j + FP_PER_LINE] for j in range(0, len(values), FP_PER_LINE)]
-        for j, chunk in enumerate(chunks):
-            comma = "," if j < len(chunks) - 1 else ""
-            lines.append(f"        {json.dumps(chunk, allow_nan=False)[1:-1]}{comma}")
-        lines.append("      ]")
-        lines.append("    }" + ("," if i < len(names) - 1 else ""))
-    lines += ["  }", "}"]
-    return "\n".join(lines) + "\n"
+    """Like render_graphs, without classes and modules, with each model's input shape."""
+    return _render_models(
+        data,
+        ("source", "fields"),
+        ("constructor", "input_shape", "params", "total_mult_adds", "output_shape"),
+        ("state_dict",),
+    )
 
 
 ZOO_FIELDS = {
