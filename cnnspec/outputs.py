@@ -84,13 +84,12 @@ def held_signals() -> Iterator[Callable[[], None]]:
         return
     import threading
 
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    watched = [s for s in _HELD if s not in old and _fatal(s)]
+    # The mask before, read without changing it: a handler that raises inside the call
+    # that blocks (it runs any signal already on its way) then leaks no blocked mask.
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     caught: list[int] = []
-    saved = {}
-    if threading.current_thread() is threading.main_thread():
-        for s in watched:
-            saved[s] = signal.signal(s, lambda signum, frame: caught.append(signum))
+    saved: dict[int, object] = {}
+    watched = [s for s in _HELD if s not in old and _fatal(s)]
 
     def check() -> None:
         if caught:
@@ -101,13 +100,24 @@ def held_signals() -> Iterator[Callable[[], None]]:
                 raise Interrupted(s)
 
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        if threading.current_thread() is threading.main_thread():
+            for s in watched:  # what to put back is known before each swap
+                saved[s] = signal.getsignal(s)
+                signal.signal(s, lambda signum, frame: caught.append(signum))
         yield check
     finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending signal acts now
-        if caught:
-            signal.raise_signal(caught[0])  # one that was recorded, as it would have
+        # Each restore runs whatever a handler raises on the way (a signal handed to
+        # another thread runs the restored handler here): the mask is always put back.
+        try:
+            try:
+                for s, handler in saved.items():
+                    signal.signal(s, handler)  # type: ignore[arg-type]
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending one acts now
+        finally:
+            if caught:
+                signal.raise_signal(caught[0])  # one that was recorded, as it would have
 
 
 # --------------------------------------------------------------------------- the lock
