@@ -26,10 +26,12 @@ def child_env() -> dict[str, str]:
 
     A pip-installed package has its ``.pyc`` files; a sandbox that sets
     ``PYTHONDONTWRITEBYTECODE`` would make every run recompile cnnspec's sources,
-    which no user pays. The first (warm-up) run writes them to ``__pycache__``.
+    which no user pays. The first (warm-up) run writes them to ``__pycache__``. The
+    result cache is off (``CNNSPEC_CACHE=0``) unless a row turns it on.
     """
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["CNNSPEC_CACHE"] = "0"  # a check is measured afresh unless a row says otherwise
     return env
 
 

@@ -17,12 +17,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError
-from .ir import Network, Node, Row
-from .pipeline import load, loads
 
 if TYPE_CHECKING:  # pragma: no cover
     import graphviz
     import torch
+
+    from .ir import Network, Node, Row
+    from .pipeline import load, loads
+
+#: Imported on first use (:func:`__getattr__`): ``import cnnspec`` alone, or the command
+#: answering from its cache, reads no YAML or schema machinery.
+_LAZY = {
+    "Network": "ir",
+    "Node": "ir",
+    "Row": "ir",
+    "load": "pipeline",
+    "loads": "pipeline",
+}
 
 __all__ = [
     "Diagnostic",
@@ -39,6 +50,17 @@ __all__ = [
     "torch_source",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cnnspec' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def torch_source(net: Network) -> str:

@@ -14,10 +14,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, SpecError, SpecFileError, printable
-from .pipeline import load, load_any
-from .spec.library import CheckedLibrary
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cache import Cache
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_DIAGRAM = 0, 1, 2, 3
 _STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
@@ -34,9 +36,12 @@ class _Streams:
     command carries on: its exit status is the one it would have had."""
 
     lost: set[str] = set()  # "stdout", "stderr": streams written no more
+    log: list[tuple[str, str, bool]] | None = None  # what a cached command wrote
 
     @classmethod
     def write(cls, name: str, text: str, *, json: bool = False) -> None:
+        if cls.log is not None:
+            cls.log.append((name, text, json))
         stream = getattr(sys, name)
         if stream is None or name in cls.lost:
             return
@@ -72,6 +77,8 @@ def _load(path: str, args, *, library: bool = False):
         raise UsageError(f"cannot read {path}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"cannot read {path}: it is a directory")
+    from .pipeline import load, load_any
+
     try:
         reader = load_any if library else load
         net = reader(path, strict=args.strict, include_root=args.include_root)
@@ -302,34 +309,45 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def cmd_check(args) -> int:
-    from .backends import format as fmt
-
+    cache = _cache(args)
     failed = False
     for spec in args.specs:
-        net = _load(spec, args, library=True)
-        if net is None:
-            failed = True
-            continue
-        if isinstance(net, CheckedLibrary):
-            n = len(net.blocks)
-            _say(f"{net.source}: ok: {n} block{'s' if n != 1 else ''} ({', '.join(net.blocks)})")
-            continue
-        _say(
-            f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
-            f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
-            f"{fmt.shape(net.output_shape)}"
-        )
+        failed |= _cached(cache, ["check", args.strict], spec, args, _check_one) != EXIT_OK
     return EXIT_SPEC if failed else EXIT_OK
 
 
-def cmd_summary(args) -> int:
-    from .backends.summary import RENDERERS, render_text
+def _check_one(spec: str, args) -> int:
+    from .backends import format as fmt
+    from .spec.library import CheckedLibrary
 
+    net = _load(spec, args, library=True)
+    if net is None:
+        return EXIT_SPEC
+    if isinstance(net, CheckedLibrary):
+        n = len(net.blocks)
+        _say(f"{net.source}: ok: {n} block{'s' if n != 1 else ''} ({', '.join(net.blocks)})")
+        return EXIT_OK
+    _say(
+        f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
+        f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
+        f"{fmt.shape(net.output_shape)}"
+    )
+    return EXIT_OK
+
+
+def cmd_summary(args) -> int:
     if args.depth is not None and args.format != "text":
         raise UsageError(
             "--depth folds the text summary; it does not apply to --format " + args.format
         )
-    net = _load(args.spec, args)
+    command = ["summary", args.format, args.depth, args.strict]
+    return _cached(_cache(args), command, args.spec, args, _summary_one)
+
+
+def _summary_one(spec: str, args) -> int:
+    from .backends.summary import RENDERERS, render_text
+
+    net = _load(spec, args)
     if net is None:
         return EXIT_SPEC
     if args.depth is not None:
@@ -337,6 +355,52 @@ def cmd_summary(args) -> int:
     else:
         _say(RENDERERS[args.format](net), end="", json=args.format == "json")
     return EXIT_OK
+
+
+def _cache(args) -> Cache | None:
+    """The result cache, unless ``--no-cache`` (or there is no private folder for it)."""
+    if args.no_cache:
+        return None
+    from .cache import Cache
+
+    return Cache.open()
+
+
+def _cached(cache: Cache | None, command: list, spec: str, args, run_one) -> int:
+    """``run_one(spec, args)``, or what it printed and returned last time for these bytes
+    (:mod:`cnnspec.cache`). Only a run that read every file it named is stored; a spec
+    edited while it was checked is not."""
+    from .cache import _read_spec, recording
+
+    data = _read_spec(spec) if cache is not None else None
+    if cache is None or data is None:
+        return run_one(spec, args)
+    root = os.path.realpath(args.include_root) if args.include_root else _default_root(spec)
+    # what the output names depends on: the path as given, where it leads, the folder
+    # it is shown relative to
+    where = [spec, os.path.realpath(spec), os.path.realpath(os.getcwd()), root]
+    key = cache.key(command, where, data)
+    hit = cache.get(key)
+    if hit is not None:
+        for name, text, json in hit["writes"]:
+            _Streams.write(name, text, json=json)
+        return hit["status"]
+    writes: list[tuple[str, str, bool]] = []
+    _Streams.log = writes
+    try:
+        with recording() as reads:
+            status = run_one(spec, args)
+    finally:
+        _Streams.log = None
+    if _read_spec(spec) == data:
+        cache.put(key, reads, writes, status)
+    return status
+
+
+def _default_root(spec: str) -> str:
+    from .frontend.files import default_root
+
+    return str(default_root(os.path.dirname(os.path.abspath(spec))))
 
 
 def _depth(text: str) -> int:
@@ -353,9 +417,17 @@ def _directory(text: str) -> str:
     return text
 
 
-def _loading_flags(p: argparse.ArgumentParser) -> None:
-    """The flags of every command that loads specs: ``--strict``, ``--include-root``."""
+def _loading_flags(p: argparse.ArgumentParser, *, cached: bool = False) -> None:
+    """The flags of every command that loads specs: ``--strict``, ``--include-root``
+    (and ``--no-cache`` for the commands that answer from the cache)."""
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    if cached:
+        p.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="check every spec afresh, and store nothing (default: an unchanged spec's "
+            "result is read from $CNNSPEC_CACHE_DIR, else ~/.cache/cnnspec)",
+        )
     p.add_argument(
         "--include-root",
         type=_directory,
@@ -448,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
         "MACs and output shape.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC")
-    _loading_flags(p)
+    _loading_flags(p, cached=True)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -466,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: show N levels of a graph's module tree; a block or container at "
         "level N stands for everything inside it (default: all)",
     )
-    _loading_flags(p)
+    _loading_flags(p, cached=True)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")

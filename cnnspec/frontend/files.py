@@ -7,7 +7,10 @@ import os
 import stat
 from pathlib import Path
 
-from .load import MAX_FILE_BYTES
+#: Largest spec file read, in bytes.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: What marks the top of a project: the default include root.
+ROOT_MARKERS = (".git", "pyproject.toml")
 
 #: What a file that is not a regular file is, by the test on its mode.
 _KINDS = (
@@ -77,3 +80,13 @@ def read_regular(path: str | os.PathLike, seen: os.stat_result) -> bytes:
         ):
             raise NotARegularFile(errno.EINVAL, "it changed while it was read", str(path))
         return f.read(MAX_FILE_BYTES + 1)
+
+
+def default_root(spec_dir: str | os.PathLike) -> Path:
+    """The include root of a spec in ``spec_dir``: the nearest folder, from ``spec_dir``
+    upward, that holds ``.git`` or ``pyproject.toml``; else ``spec_dir`` itself."""
+    here = Path(os.path.realpath(spec_dir))
+    for folder in (here, *here.parents):
+        if any(os.path.lexists(folder / marker) for marker in ROOT_MARKERS):
+            return folder
+    return here

@@ -18,23 +18,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Pos
-from .files import display_path, file_kind, read_regular
-from .load import MAX_FILE_BYTES, Document, clip, decode, load_text
+from .files import (
+    MAX_FILE_BYTES,
+    ROOT_MARKERS,
+    default_root,
+    display_path,
+    file_kind,
+    read_regular,
+)
+from .load import Document, clip, decode, load_text
 
 #: Most files a spec may include.
 MAX_INCLUDES = 16
-#: A folder holding one of these is a project: the default include root.
-ROOT_MARKERS = (".git", "pyproject.toml")
 
-
-def default_root(spec_dir: str | os.PathLike) -> Path:
-    """The include root of a spec in ``spec_dir``: the nearest folder, from ``spec_dir``
-    upward, that holds ``.git`` or ``pyproject.toml``; else ``spec_dir`` itself."""
-    here = Path(os.path.realpath(spec_dir))
-    for folder in (here, *here.parents):
-        if any(os.path.lexists(folder / marker) for marker in ROOT_MARKERS):
-            return folder
-    return here
+__all__ = ["MAX_INCLUDES", "ROOT_MARKERS", "default_root", "include"]
 
 
 def include(doc: Document, source: str, root: str | os.PathLike | None = None) -> list[Diagnostic]:
@@ -86,6 +83,7 @@ class _Refused(Exception):
 
 def _read(path: Path, root: Path, at: Pos) -> tuple[Document | None, list[Diagnostic]]:
     """The included file loaded, or the diagnostics that say why it is not."""
+    raw: bytes | None = None
     try:
         raw = read_regular(*_admit(path, root))
         if len(raw) > MAX_FILE_BYTES:  # it grew after it was admitted
@@ -94,6 +92,8 @@ def _read(path: Path, root: Path, at: Pos) -> tuple[Document | None, list[Diagno
         return None, [_refusal(path, str(exc), at)]
     except OSError as exc:
         return None, [_refusal(path, _reason(exc), at)]
+    finally:
+        _recorded(path, raw)
     shown = display_path(path)
     text, found = decode(raw)
     inc = None
@@ -108,6 +108,17 @@ def _read(path: Path, root: Path, at: Pos) -> tuple[Document | None, list[Diagno
         where = _pos(inc, ("blocks",), shown)
         return None, [Diagnostic("error", "'blocks': expected a mapping", "type", where)]
     return inc, []
+
+
+def _recorded(path: Path, raw: bytes | None) -> None:
+    """Tell a cache recording this load which file was read (None: it was not)."""
+    from ..cache import record_read
+
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        real = ""
+    record_read(str(path), real, raw)
 
 
 def _admit(path: Path, root: Path) -> tuple[str, os.stat_result]:

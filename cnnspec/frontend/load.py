@@ -20,14 +20,13 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Diagnostic, Pos
+from .files import MAX_FILE_BYTES
 
 try:  # libyaml is an order of magnitude faster; the pure-Python parser behaves the same
     from yaml import CSafeLoader as _Parser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Parser
 
-#: Largest spec file read, in bytes.
-MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Deepest nesting of mappings and sequences (a spec needs 4).
 MAX_DEPTH = 64
 #: Most nodes after alias expansion (a 50,000-row spec has about 250,000).

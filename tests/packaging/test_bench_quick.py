@@ -35,7 +35,9 @@ ROWS = [
         for spec in ("vgg16", "zoo/resnet50", "zoo/googlenet", "zoo/densenet121")
     ),
     "g. `cnnspec check zoo/resnet152` vs the import floor",
+    "g. `cnnspec check zoo/resnet152`, cache hit vs the import floor",
     "g. `cnnspec check zoo/densenet201` vs the import floor",
+    "g. `cnnspec check zoo/densenet201`, cache hit vs the import floor",
     *(
         row
         for shape in ("h. chain of residual blocks", "h. wide concats (dense blocks of 200 layers)")
