@@ -14,20 +14,26 @@ Nothing imported here pulls in torch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError
-
+# no import runs here (not even typing's): a Ctrl-C as the command starts falls in its
+# own handler as early as can be, and ``import cnnspec`` costs nothing
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     import graphviz
     import torch
 
+    from .diagnostics import Diagnostic, Pos, SpecError, SpecFileError
     from .ir import Network, Node, Row
     from .pipeline import load, loads
 
-#: Imported on first use (:func:`__getattr__`): ``import cnnspec`` alone, or the command
-#: answering from its cache, reads no YAML or schema machinery.
+#: Imported on first use (:func:`__getattr__`): ``import cnnspec`` alone imports nothing,
+#: and a command answered from its cache reads no YAML or schema machinery.
 _LAZY = {
+    "Diagnostic": "diagnostics",
+    "Pos": "diagnostics",
+    "SpecError": "diagnostics",
+    "SpecFileError": "diagnostics",
     "Network": "ir",
     "Node": "ir",
     "Row": "ir",

@@ -38,7 +38,7 @@ def test_light_install_needs_no_torch():
 
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not [d for d in meta["dependencies"] if d.lower().startswith("torch")]
-    assert meta["scripts"]["cnnspec"] == "cnnspec.cli:run"
+    assert meta["scripts"]["cnnspec"] == "cnnspec.__main__:main"
     assert any(d.startswith("torch") for d in meta["optional-dependencies"]["torch"])
 
 
