@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,14 @@ def test_compile_writes_py_dot_svg(tmp_path, capsys):
 def test_compile_png_format(tmp_path):
     good, _ = _specs(tmp_path)
     assert main(["compile", "-o", str(tmp_path), "--format", "png", str(good)]) == 0
-    assert (tmp_path / "good.png").read_bytes().startswith(b"\x89PNG")
+    png = (tmp_path / "good.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    # 192 dpi: the image is 192/72 pixels per point of the SVG's page (Graphviz's own
+    # default, 96 dpi, would give 4/3)
+    width_px = int.from_bytes(png[16:20], "big")  # the IHDR chunk's width
+    svg = (tmp_path / "good.svg").read_text()
+    width_pt = float(re.search(r'<svg width="([0-9.]+)pt"', svg).group(1))
+    assert width_px / width_pt == pytest.approx(192 / 72, rel=0.03)
 
 
 def test_a_failing_spec_writes_nothing_and_leaves_the_others(tmp_path):
