@@ -110,3 +110,31 @@ def test_the_paper_spec_is_torchvisions_regnet_y_400mf():
     assert got == stages(*DESIGN["regnet_y_400mf"])
     assert (paper.params, paper.macs) == (zoo.params, zoo.macs) == (4_344_144, 401_876_208)
     assert [n.kind for n in paper.layers] == [n.kind for n in zoo.layers]
+
+
+def _stage_expressions() -> tuple[str, str]:
+    """The width and repeat expressions of the paper spec's `Stage` block, as written."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "specs" / "regnet_y_400mf.yaml").read_text())
+    [row] = spec["blocks"]["Stage"]["layers"]
+    return row["width"], row["repeat"]
+
+
+@pytest.mark.parametrize("stem", sorted(DESIGN))
+def test_the_paper_specs_stage_expressions_give_every_variants_stages(stem):
+    # the closed form the paper spec computes per stage index i (N_i − N_(i−1) blocks of
+    # width round(w0 · wm^i / 8) · 8) against the block-by-block derivation above
+    from cnnspec import expr as ex
+
+    width, repeat = (ex.parse(t) for t in _stage_expressions())
+    depth, w0, wa, wm, g = DESIGN[stem]
+    want = stages(depth, w0, wa, wm, g)
+    got = []
+    for i in range(len(want)):
+        env = {"i": i, "d": depth, "w0": w0, "wa": wa, "wm": wm, "g": g, "b": 1}
+        w = width.evaluate(env)
+        got.append((repeat.evaluate(env), _divisible(w, min(g, w)), min(g, w)))
+    assert got == want
+    env = {"i": len(want), "d": depth, "w0": w0, "wa": wa, "wm": wm, "g": g, "b": 1}
+    assert repeat.evaluate(env) == 0  # no blocks beyond the last stage
