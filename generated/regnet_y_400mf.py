@@ -9,20 +9,14 @@ BottleneckTransform, ResBottleneckBlock, Stage).
 Module   Type               Output         Params  Hyper-parameters
 input                       3×224×224
 stem     SimpleStemIN       32×112×112        928  width=32
-stage1   Stage              48×56×56       10,040  i=0, d=16, w0=48, wa=27.89, wm=2.09, g=8, b=1,
-                                                   se=True
-stage2   Stage              104×28×28     102,296  i=1, d=16, w0=48, wa=27.89, wm=2.09, g=8, b=1,
-                                                   se=True
-stage3   Stage              208×14×14     737,438  i=2, d=16, w0=48, wa=27.89, wm=2.09, g=8, b=1,
-                                                   se=True
-stage4   Stage              440×7×7     3,052,442  i=3, d=16, w0=48, wa=27.89, wm=2.09, g=8, b=1,
-                                                   se=True
+stage1   Stage              48×56×56       10,040  d=1, w=48, g=8, b=1, se=True
+stage2   Stage              104×28×28     102,296  d=3, w=104, g=8, b=1, se=True
+stage3   Stage              208×14×14     737,438  d=6, w=208, g=8, b=1, se=True
+stage4   Stage              440×7×7     3,052,442  d=6, w=440, g=8, b=1, se=True
 avgpool  AdaptiveAvgPool2d  440×1×1             0  →1×1
 flatten  torch.flatten      440                    from 440×1×1
 fc       Linear             1000          441,000
 """
-
-import math
 
 import torch
 from torch import nn
@@ -163,38 +157,19 @@ class ResBottleneckBlock(nn.Module):
 
 
 class Stage(nn.Module):
-    """Stage i of the design space (d, w0, wa, wm): its X blocks of the quantized width, the first
+    """A stage of the design space: d X blocks of width w (group width g, bottleneck b), the first
     with stride 2.
     """
 
-    def __init__(
-        self,
-        in_maps: int,
-        i: int,
-        d: int,
-        w0: int,
-        wa: float,
-        wm: float,
-        g: int,
-        b: int = 1,
-        se: bool = False,
-    ) -> None:
+    def __init__(self, in_maps: int, d: int, w: int, g: int, b: int = 1, se: bool = False) -> None:
         super().__init__()
-        blocks: list[nn.Module] = [
-            ResBottleneckBlock(
-                in_maps, round(w0 * wm ** i / 8) * 8, g, stride=2, bottleneck=b, se=se
-            )
-        ]
-        for _ in range(1, min(d, math.ceil(w0 * (wm ** (i + 0.5) - 1) / wa)) - max(0, min(d, math.ceil(w0 * (wm ** (i - 0.5) - 1) / wa)))):
-            blocks.append(
-                ResBottleneckBlock(
-                    round(w0 * wm ** i / 8) * 8, round(w0 * wm ** i / 8) * 8, g, bottleneck=b, se=se
-                )
-            )
-        self.blocks = nn.Sequential(*blocks)  # -> (round(w0 * wm ** i / 8) * 8)×H/2×W/2
+        blocks: list[nn.Module] = [ResBottleneckBlock(in_maps, w, g, stride=2, bottleneck=b, se=se)]
+        for _ in range(1, d):
+            blocks.append(ResBottleneckBlock(w, w, g, bottleneck=b, se=se))
+        self.blocks = nn.Sequential(*blocks)  # -> w×H/2×W/2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.blocks(x)  # -> (round(w0 * wm ** i / 8) * 8)×H/2×W/2
+        out = self.blocks(x)  # -> w×H/2×W/2
         return out
 
 
@@ -202,10 +177,10 @@ class RegNetY400MFPaper(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.stem = SimpleStemIN(3, 32)  # -> 32×112×112
-        self.stage1 = Stage(32, 0, 16, 48, 27.89, 2.09, 8, se=True)  # -> 48×56×56
-        self.stage2 = Stage(48, 1, 16, 48, 27.89, 2.09, 8, se=True)  # -> 104×28×28
-        self.stage3 = Stage(104, 2, 16, 48, 27.89, 2.09, 8, se=True)  # -> 208×14×14
-        self.stage4 = Stage(208, 3, 16, 48, 27.89, 2.09, 8, se=True)  # -> 440×7×7
+        self.stage1 = Stage(32, 1, 48, 8, se=True)  # -> 48×56×56
+        self.stage2 = Stage(48, 3, 104, 8, se=True)  # -> 104×28×28
+        self.stage3 = Stage(104, 6, 208, 8, se=True)  # -> 208×14×14
+        self.stage4 = Stage(208, 6, 440, 8, se=True)  # -> 440×7×7
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # -> 440×1×1
         self.fc = nn.Linear(440, 1000)  # -> 1000
 

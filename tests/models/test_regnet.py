@@ -112,22 +112,22 @@ def test_the_paper_spec_is_torchvisions_regnet_y_400mf():
     assert [n.kind for n in paper.layers] == [n.kind for n in zoo.layers]
 
 
-def _stage_expressions() -> tuple[str, str]:
-    """The width and repeat expressions of the paper spec's `Stage` block, as written."""
-    import yaml
-
-    spec = yaml.safe_load((ROOT / "specs" / "regnet_y_400mf.yaml").read_text())
-    [row] = spec["blocks"]["Stage"]["layers"]
-    return row["width"], row["repeat"]
+#: a stage's width and number of blocks from the design-space parameters and its index i
+#: (block j has s_j <= i exactly when u_j < w0 * wm^(i + 1/2)), as block expressions
+STAGE_WIDTH = "round($w0 * $wm ** $i / 8) * 8"
+STAGE_BLOCKS = (
+    "min($d, ceil($w0 * ($wm ** ($i + 0.5) - 1) / $wa))"
+    " - max(0, min($d, ceil($w0 * ($wm ** ($i - 0.5) - 1) / $wa)))"
+)
 
 
 @pytest.mark.parametrize("stem", sorted(DESIGN))
-def test_the_paper_specs_stage_expressions_give_every_variants_stages(stem):
-    # the closed form the paper spec computes per stage index i (N_i − N_(i−1) blocks of
-    # width round(w0 · wm^i / 8) · 8) against the block-by-block derivation above
+def test_stage_expressions_give_every_variants_stages(stem):
+    # the closed form per stage index i (N_i − N_(i−1) blocks of width
+    # round(w0 · wm^i / 8) · 8), evaluated by cnnspec, against the derivation above
     from cnnspec import expr as ex
 
-    width, repeat = (ex.parse(t) for t in _stage_expressions())
+    width, repeat = ex.parse(STAGE_WIDTH), ex.parse(STAGE_BLOCKS)
     depth, w0, wa, wm, g = DESIGN[stem]
     want = stages(depth, w0, wa, wm, g)
     got = []
