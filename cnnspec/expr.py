@@ -3,7 +3,7 @@
 
 An expression is parsed with :mod:`ast` and walked by an allow-list: integer, float
 and boolean constants, the names of the block's params (written ``$name``) and
-``in_maps`` (the maps of the block's input), ``+ - * // / %``, unary ``-`` and
+``in_maps`` (the maps of the block's input), ``+ - * // / % **``, unary ``-`` and
 ``not``, comparisons, ``and``/``or``, ``a if c else b`` and calls of the functions
 in :data:`FUNCTIONS`. Nothing is ever passed to ``eval``.
 
@@ -11,11 +11,14 @@ Integers stay integers: between two of them ``/`` must divide exactly. A float (
 ``float`` param, a constant such as ``1.1``) makes the arithmetic it takes part in
 float arithmetic, as in Python; ``make_divisible``, ``ceil``, ``floor`` and ``round``
 turn a float back into an integer, which a row needs wherever it counts something
-(maps, a kernel, a repeat).
+(maps, a kernel, a repeat). ``log`` is always a float (of a positive number, in an
+optional base); ``**`` of two integers needs an exponent of at least 0, so that it stays
+an integer, and its result is bounded like every other step.
 
 The same tree is written back as Python source (``planes * 4``) for the
 generated block classes, so the code a person reads is the spec's own formula
-(``ceil`` and ``floor`` as ``math.ceil`` and ``math.floor``, ``make_divisible`` as a
+(``ceil``, ``floor`` and ``log`` as ``math.ceil``, ``math.floor`` and ``math.log``,
+``**`` as itself, ``make_divisible`` as a
 call of the helper the generated module defines, :data:`MAKE_DIVISIBLE_SOURCE`).
 """
 
@@ -77,6 +80,7 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., object], str]] = {
     "ceil": (1, 1, math.ceil, "math.ceil"),
     "floor": (1, 1, math.floor, "math.floor"),
     "round": (1, 1, round, "round"),
+    "log": (1, 2, math.log, "math.log"),
     "min": (2, 8, min, "min"),
     "max": (2, 8, max, "max"),
 }
@@ -198,6 +202,9 @@ class _Pythonize(ast.NodeTransformer):
 #: the functions whose result is always an integer
 _INTEGER_FUNCTIONS = frozenset({"make_divisible", "ceil", "floor", "round"})
 
+#: the functions whose result is always a float
+_FLOAT_FUNCTIONS = frozenset({"log"})
+
 
 def _is_float(node: ast.AST, floats: frozenset[str]) -> bool:
     """Whether ``node`` is float arithmetic, the names in ``floats`` being floats (the
@@ -218,6 +225,8 @@ def _is_float(node: ast.AST, floats: frozenset[str]) -> bool:
         assert isinstance(node.func, ast.Name)
         if node.func.id in _INTEGER_FUNCTIONS:
             return False
+        if node.func.id in _FLOAT_FUNCTIONS:
+            return True
         return any(_is_float(a, floats) for a in node.args)
     return False  # comparisons and logic: booleans
 
@@ -272,7 +281,7 @@ def _unknown(name: str, params: Mapping[str, object]) -> str:
     return f"unknown param ${name}; the block's params: {known}"
 
 
-_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div, ast.Mod)
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div, ast.Mod, ast.Pow)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
@@ -416,6 +425,8 @@ def _binop(node: ast.BinOp, a: int | float, b: int | float) -> int | float:
         return a - b
     if isinstance(node.op, ast.Mult):
         return a * b
+    if isinstance(node.op, ast.Pow):
+        return _power(node, a, b)
     if b == 0:
         raise ExprError(f"division by zero in {_show(node)} ({_number(a)} / {_number(b)})")
     integer = isinstance(a, int) and isinstance(b, int)
@@ -430,7 +441,47 @@ def _binop(node: ast.BinOp, a: int | float, b: int | float) -> int | float:
     return a % b if isinstance(node.op, ast.Mod) else a // b
 
 
+def _power(node: ast.BinOp, a: int | float, b: int | float) -> int | float:
+    """``a ** b``: of two integers an integer (the exponent at least 0), else a float;
+    never a complex number, and never a value beyond :data:`MAX_VALUE`."""
+    text, base = _show(node), f"({_number(a)})" if a < 0 else _number(a)
+    shown = f"{text} = {base} ** {_number(b)}" if "$" in text else text
+    if isinstance(a, int) and isinstance(b, int):
+        if b < 0:
+            raise ExprError(
+                f"{shown}: a power of integers needs an exponent of at least 0 "
+                "(write a float base, 2.0 ** -1, for a fraction)"
+            )
+        if abs(a) > 1 and b * math.log2(abs(a)) > math.log2(MAX_VALUE) + 1:
+            raise ExprError(f"{shown} is beyond the limit of {MAX_VALUE:,}")
+        return a**b
+    if a < 0 and not float(b).is_integer():
+        raise ExprError(f"{shown}: a negative number has no real power of a fraction")
+    if a == 0 and b < 0:
+        raise ExprError(f"division by zero in {shown}")
+    try:
+        out = float(a) ** b
+    except OverflowError:
+        raise ExprError(f"{shown} is beyond the limit of {MAX_VALUE:,}") from None
+    return out
+
+
+def _log(args: list[int | float]) -> float:
+    """``log(x)`` or ``log(x, base)``, of a positive x in a positive base other than 1."""
+    x = args[0]
+    if x <= 0:
+        raise ExprError(f"log of {_number(x)}: a logarithm needs a number above 0")
+    if len(args) == 1:
+        return math.log(x)
+    base = args[1]
+    if base <= 0 or base == 1:
+        raise ExprError(f"log in base {_number(base)}: a base is above 0 and not 1")
+    return math.log(x, base)
+
+
 def _call(name: str, args: list[int | float], node: ast.Call) -> int | float:
+    if name == "log":
+        return _log(args)
     if name == "make_divisible":
         for what, v in zip(("divisor", "min_value"), args[1:]):
             if not isinstance(v, int) or v < 1:

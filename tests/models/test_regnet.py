@@ -110,3 +110,31 @@ def test_the_paper_spec_is_torchvisions_regnet_y_400mf():
     assert got == stages(*DESIGN["regnet_y_400mf"])
     assert (paper.params, paper.macs) == (zoo.params, zoo.macs) == (4_344_144, 401_876_208)
     assert [n.kind for n in paper.layers] == [n.kind for n in zoo.layers]
+
+
+#: a stage's width and number of blocks from the design-space parameters and its index i
+#: (block j has s_j <= i exactly when u_j < w0 * wm^(i + 1/2)), as block expressions
+STAGE_WIDTH = "round($w0 * $wm ** $i / 8) * 8"
+STAGE_BLOCKS = (
+    "min($d, ceil($w0 * ($wm ** ($i + 0.5) - 1) / $wa))"
+    " - max(0, min($d, ceil($w0 * ($wm ** ($i - 0.5) - 1) / $wa)))"
+)
+
+
+@pytest.mark.parametrize("stem", sorted(DESIGN))
+def test_stage_expressions_give_every_variants_stages(stem):
+    # the closed form per stage index i (N_i − N_(i−1) blocks of width
+    # round(w0 · wm^i / 8) · 8), evaluated by cnnspec, against the derivation above
+    from cnnspec import expr as ex
+
+    width, repeat = ex.parse(STAGE_WIDTH), ex.parse(STAGE_BLOCKS)
+    depth, w0, wa, wm, g = DESIGN[stem]
+    want = stages(depth, w0, wa, wm, g)
+    got = []
+    for i in range(len(want)):
+        env = {"i": i, "d": depth, "w0": w0, "wa": wa, "wm": wm, "g": g, "b": 1}
+        w = width.evaluate(env)
+        got.append((repeat.evaluate(env), _divisible(w, min(g, w)), min(g, w)))
+    assert got == want
+    env = {"i": len(want), "d": depth, "w0": w0, "wa": wa, "wm": wm, "g": g, "b": 1}
+    assert repeat.evaluate(env) == 0  # no blocks beyond the last stage
