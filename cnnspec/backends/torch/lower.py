@@ -52,6 +52,7 @@ class Lowering:
         #: an instance's walk (by identity: replayed instances share one) → its members
         #: and the maps of its output over the block's arguments
         self.walks: dict[int, tuple[list[Walked], Maps]] = {}
+        self.local_output = False  # the last scope lowered returns maps of its instance only
 
     def classes(self) -> tuple[tuple[ClassDef, ...], list[Diagnostic]]:
         instances: dict[str, list[ScopeTrace]] = {}
@@ -97,39 +98,53 @@ class Lowering:
 
     # ------------------------------------------------------------------ one scope
 
-    def scope(self, scope: ScopeTrace, in_maps: Maps) -> tuple[list[Walked], Maps]:
-        """The members of a scope whose input has ``in_maps``, and its output's maps."""
-        maps: dict[str, Maps] = {INPUT: in_maps}
+    def scope(
+        self, scope: ScopeTrace, in_maps: Maps, local: bool = False
+    ) -> tuple[list[Walked], Maps]:
+        """The members of a scope whose input has ``in_maps``, and its output's maps
+        (``local``: ``in_maps`` holds in this instance only, see :class:`ScopeMaps`)."""
+        maps = ScopeMaps({INPUT: in_maps})
+        if local:
+            maps.local.add(INPUT)
         out: list[Walked] = []
         for step in scope.steps:
             member, maps[step.name] = self.member(scope, step, maps)
+            if any(i in maps.local for i in step.inputs or (INPUT,)):
+                maps.local.add(step.name)
             cond = step.cond.python(dict(scope.env or ())) if step.cond else None
             out.append((member, step.present, cond))
+        self.local_output = scope.output in maps.local
         return out, maps[scope.output]
 
-    def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
+    def member(self, scope: ScopeTrace, step: Step, maps: ScopeMaps) -> tuple[Member, Maps]:
         """One step as a member of its class, and the maps of its output."""
         inputs = step.inputs
-        first = maps[inputs[0]] if inputs else maps[INPUT]
+        src = inputs[0] if inputs else INPUT
+        first = maps[src]
         if not step.present and step.node is None:  # readers read its (first) input
+            maps.local.add(step.name)  # its maps where it exists are not known
             return Member(step.name, step.kind, inputs, "", module=step.module), first
         if not step.present:
             # resolved as if its `if:` held: its class writes it under that condition, and
             # its readers read its maps where the condition holds, its input's where not
             # (under the condition, a row reading an absent one reads that row's own maps)
-            within = maps.get(f"{inputs[0] if inputs else INPUT} if", first)
+            cond = step.cond.python(dict(scope.env or ())) if step.cond else "False"
+            within = maps.get(f"{src} if {cond}", first)
             member, sym = self.layer_member(scope, step, maps, within)
-            maps[f"{step.name} if"] = sym
-            cond = step.cond.python() if step.cond else "False"
-            if sym == within:  # it keeps its input's maps
-                return evolve(member, present=False), first
-            return evolve(member, present=False), f"{_branch(sym)} if {cond} else {_branch(first)}"
+            return evolve(member, present=False), _maybe(maps, step.name, cond, sym, first, src)
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
             return Member(step.name, step.kind, inputs, shape, module=False), step.shape[0]
+        cond = step.cond.python(dict(scope.env)) if step.cond and scope.env is not None else None
+        # a row with an `if:`: its class writes it under that condition, so its readers read
+        # its maps where the condition holds and its input's where not (and under the same
+        # condition, a row reads what the one before it gives there)
+        within = first if cond is None else maps.get(f"{src} if {cond}", first)
         if step.inner is not None:
-            kids, sym = self.scope(step.inner, first)
+            kids, sym = self.scope(step.inner, within, src in maps.local)
+            if self.local_output:
+                maps.local.add(step.name)
             member = Member(
                 step.name,
                 step.kind,
@@ -138,10 +153,11 @@ class Lowering:
                 children=all_children(kids),
                 named=step.named,
             )
-            return member, sym
-        if step.block is not None:
-            return self.block_member(scope, step, first)
-        return self.layer_member(scope, step, maps, first)
+        elif step.block is not None:
+            member, sym = self.block_member(scope, step, within)
+        else:
+            member, sym = self.layer_member(scope, step, maps, within)
+        return member, sym if cond is None else _maybe(maps, step.name, cond, sym, first, src)
 
     def layer_member(
         self, scope: ScopeTrace, step: Step, maps: dict[str, Maps], first: Maps
@@ -258,6 +274,26 @@ class Lowering:
         texts = _texts(call.args, env)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
+
+
+class ScopeMaps(dict[str, Maps]):
+    """The maps of a scope's rows by name, as Python expressions over the class's
+    arguments. ``local``: the rows whose maps hold in this instance only, because they
+    read a row no instance has, whose maps cnnspec does not know where it exists."""
+
+    def __init__(self, items: dict[str, Maps]) -> None:
+        super().__init__(items)
+        self.local: set[str] = set()
+
+
+def _maybe(maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: str) -> Maps:
+    """The maps of a row that exists under ``cond``: ``sym`` where it holds, its input's
+    ``first`` where not (kept under the same condition, for rows that share it); ``sym``
+    alone where ``first`` holds in this instance only."""
+    maps[f"{name} if {cond}"] = sym
+    if sym == first or src in maps.local:  # it keeps its input's maps, or no formula
+        return sym
+    return f"{_branch(sym)} if {cond} else {_branch(first)}"
 
 
 def _branch(sym: Maps) -> str:
