@@ -75,7 +75,8 @@ class Lowering:
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:
         runs = [self.walked(w)[0] for w in walks]
-        members = merge_members(decl, runs, self.problems)
+        refused: list[tuple[str, str]] = []
+        members = merge_members(decl, runs, self.problems, refused)
         if members is None:
             return None
         # Python takes the required arguments first: the spec's order otherwise (a call
@@ -86,7 +87,14 @@ class Lowering:
         )
         output = passthrough(walks[0].output, runs[0], members)
         return ClassDef(
-            decl.name, params, True, members, output, sequential=decl.sequential, title=decl.title
+            decl.name,
+            params,
+            True,
+            members,
+            output,
+            sequential=decl.sequential,
+            title=decl.title,
+            refused=tuple(refused),
         )
 
     def walked(self, walk: ScopeTrace) -> tuple[list[Walked], Maps]:
@@ -291,9 +299,14 @@ def _maybe(maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: s
     ``first`` where not (kept under the same condition, for rows that share it); ``sym``
     alone where ``first`` holds in this instance only."""
     maps[f"{name} if {cond}"] = sym
-    if sym == first or src in maps.local:  # it keeps its input's maps, or no formula
+    if src in maps.local:  # no formula where it is absent
         return sym
-    return f"{_branch(sym)} if {cond} else {_branch(first)}"
+    # where the condition is false, what its input passes on (that input's own input,
+    # where it exists under the same condition)
+    other = maps[f"{name} unless {cond}"] = maps.get(f"{src} unless {cond}", first)
+    if sym == other:  # it keeps the maps it reads
+        return sym
+    return f"{_branch(sym)} if {cond} else {_branch(other)}"
 
 
 def _branch(sym: Maps) -> str:
