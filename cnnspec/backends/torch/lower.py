@@ -136,10 +136,10 @@ class Lowering:
             # resolved as if its `if:` held: its class writes it under that condition, and
             # its readers read its maps where the condition holds, its input's where not
             # (under the condition, a row reading an absent one reads that row's own maps)
-            cond = step.cond.python(dict(scope.env or ())) if step.cond else "False"
-            within = maps.get(f"{src} if {cond}", first)
+            absent = step.cond.python(dict(scope.env or ())) if step.cond else "False"
+            within = maps.get(f"{src} if {absent}", first)
             member, sym = self.layer_member(scope, step, maps, within)
-            return evolve(member, present=False), _maybe(maps, step.name, cond, sym, first, src)
+            return evolve(member, present=False), _maybe(maps, step.name, absent, sym, first, src)
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
