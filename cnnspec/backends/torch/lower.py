@@ -161,8 +161,8 @@ class Lowering:
                 children=all_children(kids),
                 named=step.named,
             )
-        elif step.block is not None:
-            member, sym = self.block_member(scope, step, within)
+        elif step.block is not None:  # its call's arguments are merged as they were written
+            return self.block_member(scope, step, first)
         else:
             member, sym = self.layer_member(scope, step, maps, within)
         return member, sym if cond is None else _maybe(maps, step.name, cond, sym, first, src)
