@@ -202,6 +202,10 @@ class ClassDef:
     title: str = ""  # one line for the class docstring
     #: members computed only in training, returned after ``output`` (the network's)
     training: tuple[str, ...] = ()
+    #: rows no instance has that cnnspec cannot write (it never resolved them): (the
+    #: Python condition under which the row exists, its name); the constructor refuses
+    #: arguments under which one exists rather than build the block without it
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- the walk's trace

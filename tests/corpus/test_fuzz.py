@@ -10,6 +10,7 @@ unless CI=true).
 from __future__ import annotations
 
 import ast
+import copy
 import os
 import re
 import time
@@ -41,8 +42,9 @@ FUZZ = settings(
     database=None if CI else settings.default.database,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-#: a hang is a bug too; generous for a shared 2-core machine
-SECONDS = 2.0
+#: a hang guard, not a speed test (bench/ times cnnspec): a spec takes milliseconds, a
+#: hang never ends; generous so that a 2-core machine shared under load never fails it
+SECONDS = 30.0
 
 KEYS = [
     "type", "name", "maps", "size", "kernel", "stride", "padding", "dilation", "groups",
@@ -141,7 +143,9 @@ def _mutate(draw, data):
         if isinstance(target, dict):
             target[draw(st.sampled_from(KEYS))] = draw(VALUES)
     elif op == "splice" and isinstance(layers, list):
-        layers.insert(draw(st.integers(0, len(layers))), dict(draw(st.sampled_from(ROWS))))
+        # a deep copy: a later mutation inside the spliced row must not change ROWS, or
+        # the next example draws from other rows (hypothesis's FlakyStrategyDefinition)
+        layers.insert(draw(st.integers(0, len(layers))), copy.deepcopy(draw(st.sampled_from(ROWS))))
     elif op == "remove" and isinstance(layers, list) and layers:
         layers.pop(draw(st.integers(0, len(layers) - 1)))
     elif op == "swap" and isinstance(layers, list) and len(layers) > 1:

@@ -52,6 +52,7 @@ class Lowering:
         #: an instance's walk (by identity: replayed instances share one) → its members
         #: and the maps of its output over the block's arguments
         self.walks: dict[int, tuple[list[Walked], Maps]] = {}
+        self.local_output = False  # the last scope lowered returns maps of its instance only
 
     def classes(self) -> tuple[tuple[ClassDef, ...], list[Diagnostic]]:
         instances: dict[str, list[ScopeTrace]] = {}
@@ -74,7 +75,8 @@ class Lowering:
 
     def block_class(self, decl: BlockDecl, walks: list[ScopeTrace]) -> ClassDef | None:
         runs = [self.walked(w)[0] for w in walks]
-        members = merge_members(decl, runs, self.problems)
+        refused: list[tuple[str, str]] = []
+        members = merge_members(decl, runs, self.problems, refused)
         if members is None:
             return None
         # Python takes the required arguments first: the spec's order otherwise (a call
@@ -85,7 +87,14 @@ class Lowering:
         )
         output = passthrough(walks[0].output, runs[0], members)
         return ClassDef(
-            decl.name, params, True, members, output, sequential=decl.sequential, title=decl.title
+            decl.name,
+            params,
+            True,
+            members,
+            output,
+            sequential=decl.sequential,
+            title=decl.title,
+            refused=tuple(refused),
         )
 
     def walked(self, walk: ScopeTrace) -> tuple[list[Walked], Maps]:
@@ -97,39 +106,53 @@ class Lowering:
 
     # ------------------------------------------------------------------ one scope
 
-    def scope(self, scope: ScopeTrace, in_maps: Maps) -> tuple[list[Walked], Maps]:
-        """The members of a scope whose input has ``in_maps``, and its output's maps."""
-        maps: dict[str, Maps] = {INPUT: in_maps}
+    def scope(
+        self, scope: ScopeTrace, in_maps: Maps, local: bool = False
+    ) -> tuple[list[Walked], Maps]:
+        """The members of a scope whose input has ``in_maps``, and its output's maps
+        (``local``: ``in_maps`` holds in this instance only, see :class:`ScopeMaps`)."""
+        maps = ScopeMaps({INPUT: in_maps})
+        if local:
+            maps.local.add(INPUT)
         out: list[Walked] = []
         for step in scope.steps:
             member, maps[step.name] = self.member(scope, step, maps)
+            if any(i in maps.local for i in step.inputs or (INPUT,)):
+                maps.local.add(step.name)
             cond = step.cond.python(dict(scope.env or ())) if step.cond else None
             out.append((member, step.present, cond))
+        self.local_output = scope.output in maps.local
         return out, maps[scope.output]
 
-    def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
+    def member(self, scope: ScopeTrace, step: Step, maps: ScopeMaps) -> tuple[Member, Maps]:
         """One step as a member of its class, and the maps of its output."""
         inputs = step.inputs
-        first = maps[inputs[0]] if inputs else maps[INPUT]
+        src = inputs[0] if inputs else INPUT
+        first = maps[src]
         if not step.present and step.node is None:  # readers read its (first) input
+            maps.local.add(step.name)  # its maps where it exists are not known
             return Member(step.name, step.kind, inputs, "", module=step.module), first
         if not step.present:
             # resolved as if its `if:` held: its class writes it under that condition, and
             # its readers read its maps where the condition holds, its input's where not
             # (under the condition, a row reading an absent one reads that row's own maps)
-            within = maps.get(f"{inputs[0] if inputs else INPUT} if", first)
+            absent = step.cond.python(dict(scope.env or ())) if step.cond else "False"
+            within = maps.get(f"{src} if {absent}", first)
             member, sym = self.layer_member(scope, step, maps, within)
-            maps[f"{step.name} if"] = sym
-            cond = step.cond.python() if step.cond else "False"
-            if sym == within:  # it keeps its input's maps
-                return evolve(member, present=False), first
-            return evolve(member, present=False), f"{_branch(sym)} if {cond} else {_branch(first)}"
+            return evolve(member, present=False), _maybe(maps, step.name, absent, sym, first, src)
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
             return Member(step.name, step.kind, inputs, shape, module=False), step.shape[0]
+        cond = step.cond.python(dict(scope.env)) if step.cond and scope.env is not None else None
+        # a row with an `if:`: its class writes it under that condition, so its readers read
+        # its maps where the condition holds and its input's where not (and under the same
+        # condition, a row reads what the one before it gives there)
+        within = first if cond is None else maps.get(f"{src} if {cond}", first)
         if step.inner is not None:
-            kids, sym = self.scope(step.inner, first)
+            kids, sym = self.scope(step.inner, within, src in maps.local)
+            if self.local_output:
+                maps.local.add(step.name)
             member = Member(
                 step.name,
                 step.kind,
@@ -138,10 +161,11 @@ class Lowering:
                 children=all_children(kids),
                 named=step.named,
             )
-            return member, sym
-        if step.block is not None:
+        elif step.block is not None:  # its call's arguments are merged as they were written
             return self.block_member(scope, step, first)
-        return self.layer_member(scope, step, maps, first)
+        else:
+            member, sym = self.layer_member(scope, step, maps, within)
+        return member, sym if cond is None else _maybe(maps, step.name, cond, sym, first, src)
 
     def layer_member(
         self, scope: ScopeTrace, step: Step, maps: dict[str, Maps], first: Maps
@@ -258,6 +282,31 @@ class Lowering:
         texts = _texts(call.args, env)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
+
+
+class ScopeMaps(dict[str, Maps]):
+    """The maps of a scope's rows by name, as Python expressions over the class's
+    arguments. ``local``: the rows whose maps hold in this instance only, because they
+    read a row no instance has, whose maps cnnspec does not know where it exists."""
+
+    def __init__(self, items: dict[str, Maps]) -> None:
+        super().__init__(items)
+        self.local: set[str] = set()
+
+
+def _maybe(maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: str) -> Maps:
+    """The maps of a row that exists under ``cond``: ``sym`` where it holds, its input's
+    ``first`` where not (kept under the same condition, for rows that share it); ``sym``
+    alone where ``first`` holds in this instance only."""
+    maps[f"{name} if {cond}"] = sym
+    if src in maps.local:  # no formula where it is absent
+        return sym
+    # where the condition is false, what its input passes on (that input's own input,
+    # where it exists under the same condition)
+    other = maps[f"{name} unless {cond}"] = maps.get(f"{src} unless {cond}", first)
+    if sym == other:  # it keeps the maps it reads
+        return sym
+    return f"{_branch(sym)} if {cond} else {_branch(other)}"
 
 
 def _branch(sym: Maps) -> str:

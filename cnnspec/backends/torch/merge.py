@@ -23,9 +23,14 @@ Walked = tuple[Member, bool, str | None]
 
 
 def merge_members(
-    decl: BlockDecl, runs: list[list[Walked]], problems: list[Diagnostic]
+    decl: BlockDecl,
+    runs: list[list[Walked]],
+    problems: list[Diagnostic],
+    refused: list[tuple[str, str]] | None = None,
 ) -> tuple[Member, ...] | None:
-    """The class's members, merged from every instance's (None: reported in ``problems``)."""
+    """The class's members, merged from every instance's (None: reported in ``problems``;
+    ``refused`` gets the rows no instance has that cannot be written, see ClassDef)."""
+    refused = [] if refused is None else refused
     first = runs[0]
     if any(
         len(r) != len(first) or [m.name for m, _, _ in r] != [m.name for m, _, _ in first]
@@ -53,10 +58,12 @@ def merge_members(
             # it under its condition, as its signature promises
             present = [r[i][0] for r in runs]
         if not present:  # no instance has it: no code (its readers read its input)
+            if cond is not None:  # and where its condition holds, the class refuses
+                refused.append((cond, member.name))
             merged.append((member, False, None))
             continue
         try:
-            chosen = merge_column(present, conds)
+            chosen = merge_column(present, conds, refused, cond)
         except Varies as exc:
             problems.append(
                 Diagnostic(
@@ -142,12 +149,19 @@ def _normal_key(m: Member) -> tuple:
     )
 
 
-def merge_column(column: list[Member], conds: tuple[str, ...] = ()) -> Member:
+def merge_column(
+    column: list[Member],
+    conds: tuple[str, ...] = (),
+    refused: list[tuple[str, str]] | None = None,
+    within: str | None = None,
+) -> Member:
     """One row as every instance that has it walked it → the row of the class.
 
     Shape comments that differ become generic; a container's children present in every
     instance lose their condition, those present in some keep it, the others go. A value
-    may be chosen by one of the block's conditions ``conds`` (see :func:`_reconcile`)."""
+    may be chosen by one of the block's conditions ``conds`` (see :func:`_reconcile`).
+    A child no instance has that cannot be written goes to ``refused`` with its
+    condition (and the row's, ``within``)."""
     column = _reconcile(column, conds)
     chosen = column[0]
     key = _normal_key(chosen)
@@ -165,10 +179,15 @@ def merge_column(column: list[Member], conds: tuple[str, ...] = ()) -> Member:
         present = [k for k in kids if k.present]
         if not present and kids[0].cond and all(k.node is not None for k in kids):
             present = kids  # as in a block's own rows: kept under its condition
+        cond = kids[0].cond
+        if cond and within:
+            cond = f"({within}) and ({cond})"
         if not present:
+            if cond and refused is not None:
+                refused.append((cond, f"{chosen.name}.{kids[0].name}"))
             continue
         try:
-            merged = merge_column(present, conds)
+            merged = merge_column(present, conds, refused, cond or within)
         except Varies as exc:
             raise Varies(str(exc), f"{chosen.name}.{exc.name}") from None
         children.append(evolve(merged, cond=kids[0].cond, present=True))

@@ -300,11 +300,21 @@ class ClassWriter:
         call = f"{head}({name})" if named else f"{head}(*{name})"
         return pre, call, _comment(member) if member else ""
 
+    def refusals(self) -> list[str]:
+        """``if <condition>: raise ValueError(...)`` for each row no instance has that the
+        class could not be written with: arguments under which it exists are refused."""
+        out: list[str] = []
+        for cond, row in self.cls.refused:
+            message = f"{self.cls.name}: row '{row}' is in no instance of the spec"
+            out += linewrap.condition_lines("if ", cond, 8)
+            out += linewrap.lines(Call("raise ValueError", (repr(message),)), 12)
+        return out
+
     def init_lines(self) -> list[str]:
         if self.cls.sequential:
             pre, expr, _ = self.container(None, tuple(self.members), False, 8)
-            return pre + linewrap.lines(expr, 8)
-        out = ["        super().__init__()"]
+            return self.refusals() + pre + linewrap.lines(expr, 8)
+        out = ["        super().__init__()", *self.refusals()]
         for m in self.members:
             if m.name in self.flags:
                 flag = f"self.{self.flags[m.name]} = "

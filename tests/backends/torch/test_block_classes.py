@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from spec_text import report
 
@@ -275,13 +276,43 @@ layers:
 """
 
 
-def test_an_absent_merge_no_instance_has_is_left_to_its_condition():
-    """The residual `add` is absent in every instance (the maps change): the class keeps
-    it under its condition without resolving it as if it held, and builds for any t."""
+def test_an_absent_merge_no_instance_has_is_refused_where_its_condition_holds():
+    """The residual `add` is absent in every instance (the maps change), so cnnspec cannot
+    write it: the class builds for any arguments under which it is absent, and refuses,
+    naming the row, those under which it would exist (rather than build it without)."""
     net = cnnspec.loads(ABSENT_MERGE)
     namespace = _namespace(net)
-    for t, c in ((1, 2), (3, 2), (1, 1)):
-        block = namespace["Inverted"](2 if c == 2 else 1, t=t, c=c)
-        x = torch.randn(1, 2 if c == 2 else 1, 4, 4)
-        assert tuple(block(x).shape) == (1, c, 4, 4)
+    for t in (1, 3):
+        block = namespace["Inverted"](2, t=t, c=4)  # in_maps != c: the add is absent
+        assert tuple(block(torch.randn(1, 2, 4, 4)).shape) == (1, 4, 4, 4)
+        block = namespace["Inverted"](2, t=t, c=4, s=2)
+        assert tuple(block(torch.randn(1, 2, 4, 4)).shape) == (1, 4, 4, 4)
+    with pytest.raises(ValueError, match="Inverted: row 'res' is in no instance of the spec"):
+        namespace["Inverted"](2, t=3, c=2)
     assert tuple(cnnspec.build(net)(torch.randn(1, 1, 2, 2)).shape) == (1, 2, 2, 2)
+
+
+ABSENT_CONTAINER = """\
+name: Net
+input: {maps: 1, size: 4x4}
+blocks:
+  Unit:
+    params:
+      bn: {type: bool, default: false}
+    layers:
+    - {name: conv, type: conv, maps: 2, kernel: 1}
+    - name: norm
+      type: sequential
+      if: $bn
+      layers:
+      - {type: batchnorm}
+layers:
+- {name: unit, type: Unit}
+"""
+
+
+def test_a_container_no_instance_has_is_refused_where_its_condition_holds():
+    namespace = _namespace(cnnspec.loads(ABSENT_CONTAINER))
+    assert [k for k in namespace["Unit"](1).state_dict()] == ["conv.weight", "conv.bias"]
+    with pytest.raises(ValueError, match="Unit: row 'norm' is in no instance of the spec"):
+        namespace["Unit"](1, bn=True)
