@@ -89,6 +89,9 @@ CODES: dict[str, Code] = {
     "mul-shape": Code("graph", "error", "`mul` of inputs whose shapes do not broadcast."),
     "merge-inputs": Code("graph", "error", "A merge with fewer than two inputs."),
     "expr": Code("graph", "error", "An expression that cannot be evaluated."),
+    "copy-index": Code(
+        "schema", "error", "`$copy` (a copy's index) outside the params of a repeated block row."
+    ),
     "expr-int": Code(
         "graph", "error", "A float where a row needs a whole number (maps, a repeat)."
     ),

@@ -34,6 +34,10 @@ from dataclasses import dataclass
 #: The name an expression uses for the maps of the block's input.
 IN_MAPS = "in_maps"
 
+#: The name an expression in a repeated block row uses for the copy's 0-based index
+#: (written ``$copy``, like a param).
+COPY = "copy"
+
 #: Longest expression text (a sanity limit, like the spec's other limits).
 MAX_EXPR = 200
 
@@ -115,10 +119,14 @@ class Expr:
         every param taken for an int."""
         return self.python()
 
-    def python(self, env: Mapping[str, object] | None = None) -> str:
+    def python(
+        self, env: Mapping[str, object] | None = None, names: Mapping[str, str] | None = None
+    ) -> str:
         """The expression as Python source; ``env`` (an instance's values) says which
-        params are floats, where ``/`` stays a true division."""
-        return _python(self, _float_names(self, env))
+        params are floats, where ``/`` stays a true division; ``names`` puts source in
+        for names (the copy index: its number, or the generated loop's variable)."""
+        used = tuple(sorted((k, v) for k, v in (names or {}).items() if k in self.names))
+        return _python(self, _float_names(self, env), used)
 
     @functools.cached_property
     def functions(self) -> frozenset[str]:
@@ -147,8 +155,57 @@ def _float_names(expr: Expr, env: Mapping[str, object] | None) -> frozenset[str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _python(expr: Expr, floats: frozenset[str]) -> str:
-    return ast.unparse(_Pythonize(floats).visit(_copy(expr.tree)))
+def _python(expr: Expr, floats: frozenset[str], names: tuple[tuple[str, str], ...] = ()) -> str:
+    tree = _Pythonize(floats, dict(names)).visit(_copy(expr.tree))
+    return _unparse(tree)
+
+
+def _unparse(tree: ast.AST) -> str:
+    """``ast.unparse``, but with the spacing of a formatter (ruff's, black's): a power of
+    simple operands (names, numbers, a signed exponent) is written without spaces,
+    ``wm**i``, any other with them, ``wm ** (i + 0.5)``."""
+    found: list[str] = []
+
+    class Tight(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+            self.generic_visit(node)
+            if not (
+                isinstance(node.op, ast.Pow)
+                and _simple_power(node.left, base=True)
+                and _simple_power(node.right, base=False)
+            ):
+                return node
+            found.append(f"{ast.unparse(node.left)}**{ast.unparse(node.right)}")
+            return ast.Name(f"{_MARK}{len(found) - 1}{_MARK}", ast.Load())
+
+    # a power that is the base of another keeps its parentheses, (a**b) ** c, and one
+    # under a unary operator gets them, -(a**2)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_pow(node.left):
+            node.left = ast.Call(ast.Name(_MARK, ast.Load()), [node.left], [])
+        if isinstance(node, ast.UnaryOp) and _is_pow(node.operand):
+            node.operand = ast.Call(ast.Name(_MARK, ast.Load()), [node.operand], [])
+    text = ast.unparse(Tight().visit(tree))
+    for i in reversed(range(len(found))):  # an outer power holds the inner ones' marks
+        text = text.replace(f"{_MARK}{i}{_MARK}", found[i], 1)
+    return text.replace(_MARK + "(", "(")
+
+
+def _is_pow(node: ast.AST) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow)
+
+
+def _simple_power(node: ast.AST, base: bool) -> bool:
+    """An operand a formatter writes a power of without spaces."""
+    if isinstance(node, ast.Name):
+        return not base or not node.id.startswith(_MARK)  # an exponent may be a power itself
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, ast.Attribute):
+        return _simple_power(node.value, base)
+    if isinstance(node, ast.UnaryOp) and not base:
+        return isinstance(node.op, (ast.USub, ast.UAdd)) and _simple_power(node.operand, base)
+    return False
 
 
 def _number(value: object) -> str:
@@ -177,8 +234,13 @@ class _Pythonize(ast.NodeTransformer):
     keeps an int; with a float operand it stays a true division. ``ceil`` and ``floor``
     are ``math.ceil`` and ``math.floor``."""
 
-    def __init__(self, floats: frozenset[str]) -> None:
-        self.floats = floats
+    def __init__(self, floats: frozenset[str], names: Mapping[str, str]) -> None:
+        self.floats, self.names = floats, names
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.names:
+            return ast.parse(self.names[node.id], mode="eval").body
+        return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         integer = isinstance(node.op, ast.Div) and not (
@@ -509,6 +571,19 @@ def _num(v: object) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ExprError(f"expected a number, got {v!r}")
     return v
+
+
+def uses_copy(value: object) -> bool:
+    """Whether a spec value (text, or a list of them) is an expression reading the copy
+    index, ``$copy``; one that does not parse reads nothing (its error is the walk's)."""
+    if isinstance(value, list):
+        return any(uses_copy(v) for v in value)
+    if not is_expr(value):
+        return False
+    try:
+        return COPY in _parse(str(value)).names
+    except ExprError:
+        return False
 
 
 def substitute(text: str, env: Mapping[str, object]) -> object:

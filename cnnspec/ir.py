@@ -179,6 +179,9 @@ class Member:
     #: the first copy, one copy's output maps over the maps it reads, named
     #: ``_copy_maps``); the other copies' ``in_maps`` argument is then that running value
     loop: tuple[str, str] | None = None
+    #: under such a loop, whether the other copies' arguments read the copy's index (the
+    #: loop's variable, ``copy``)
+    indexed: bool = False
     children: tuple[Member, ...] = ()  # a container's children, in order
     named: bool = False  # children as named attributes (OrderedDict) or indexed
     module: bool = True  # holds an nn.Module (False for add, concat, flatten)

@@ -20,9 +20,15 @@ from .state import WalkState
 
 
 def bind(
-    state: WalkState, scope: Scope, w: Written, block: BlockSpec, ctx: RowContext
+    state: WalkState,
+    scope: Scope,
+    w: Written,
+    block: BlockSpec,
+    ctx: RowContext,
+    copy: int | None = None,
 ) -> BlockArgs | None:
-    """The instance's params: their values, and which the row writes (and how)."""
+    """The instance's params: their values, and which the row writes (and how); ``copy``,
+    the index of the copy of a repeated row, for the params that read it (``$copy``)."""
     row: BlockRow = w.row
     given = dict(row.model_extra or {})
     defined = note(
@@ -36,9 +42,17 @@ def bind(
         if name in given:
             raw = raw_row.get(name, given[name]) if isinstance(raw_row, dict) else given[name]
             value = given[name]
-            if isinstance(raw, str) and ex.is_expr(raw):
+            env = scope.env or {}
+            if copy is not None and ex.uses_copy(raw):
+                env = {**env, ex.COPY: copy}
                 try:
-                    written[name] = ex.parse(raw, scope.env or {})
+                    value = ex.parse(raw, env).evaluate(env)
+                except ex.ExprError as exc:
+                    ctx.error(f"'{name}' of copy {copy}: {exc}", "expr", name)
+                    return None
+            if isinstance(raw, str) and ex.is_expr(raw) and scope.env is not None:
+                try:
+                    written[name] = ex.parse(raw, env)
                 except ex.ExprError:
                     pass
             fits = fits_param_type(value, decl.type)
@@ -111,7 +125,7 @@ def bind_first(
     values = dict(args.values)
     given = list(args.given)
     written = dict(args.written)
-    env = scope.env or {}
+    env = {**(scope.env or {}), ex.COPY: 0}  # the first copy's index
     for key, value in (row.first or {}).items():
         if key not in block.params:
             close = difflib.get_close_matches(key, list(block.params), n=1)
@@ -144,7 +158,7 @@ def bind_first(
         values[key] = as_param(value, block.params[key].type)
         if key not in given:
             given.append(key)
-        if parsed is None:
+        if parsed is None or scope.env is None:
             written.pop(key, None)
         else:
             written[key] = parsed

@@ -83,7 +83,8 @@ class Blocks:
         if name in self.cyclic:
             return evolve(v, shape=None)
         block = self.defs[name]
-        args = bind(self.state, scope, w, block, ctx)
+        copy = None if row.repeat is None else 0  # copy 0's params (each copy binds its own)
+        args = bind(self.state, scope, w, block, ctx, copy)
         if args is None:
             return evolve(v, shape=None)
         if row.repeat is None and (row.first is not None or row.names is not None):
@@ -146,11 +147,20 @@ class Blocks:
         path = self.emit.module_path(scope, w.name)
         calls = []
         cur = v
+        raw = lookup(self.doc.data, w.path)
+        indexed = isinstance(raw, dict) and any(
+            ex.uses_copy(raw[p]) for p in block.params if p in raw
+        )
         for k in range(row.repeat):
             child = self.copy_name(row, k, ctx)
             if child is None:
                 return evolve(v, shape=None), None
             these = first if k == 0 else args
+            if k and indexed:  # its params read its index: bound again, with it
+                bound = bind(self.state, scope, w, block, ctx, k)
+                if bound is None:
+                    return Value(node_id(scope, w.name), None, w.name), None
+                these = bound
             depth = scope.depth + 2
             before = self.state.rows_total
             out, walk = self.instance(scope, w, block, these, cur, f"{path}.{child}", ctx, depth)

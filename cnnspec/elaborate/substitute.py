@@ -39,6 +39,9 @@ on_change(_rebuild)
 #: keys of a block row that substitution leaves as written
 VERBATIM = ("type", "name", "from", "if", "names", "crop")
 
+#: keys of a repeated row that hold for all its copies (no copy index)
+ONE_FOR_ALL = ("repeat", "maps", "size", "params", "macs", "layers")
+
 
 class Materializer:
     """Substitutes and validates block rows, once per distinct result."""
@@ -101,9 +104,14 @@ class Materializer:
     def substitute(self, raw: Any, path: tuple, env: dict, problems: list, scope: Scope) -> Any:
         if isinstance(raw, dict):
             out = {}
+            # a repeated row's params may read the copy's index: here copy 0's (the walk
+            # binds each copy's params with its own)
+            copied = {**env, ex.COPY: 0} if "repeat" in raw else env
             for k, val in raw.items():
                 if k in VERBATIM:
                     out[k] = val
+                elif copied is not env and k not in ONE_FOR_ALL:
+                    out[k] = self.substitute(val, path + (k,), copied, problems, scope)
                 elif k == "layers" and isinstance(val, list):
                     out[k] = [
                         self.substitute(r, path + (k, j), env, problems, scope)

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic
+from ..expr import uses_copy
 from ..frontend.load import Document, clip
 from ..frontend.table import expand_table
 from ..kinds import CONTAINERS, MODEL_FOR_TYPE
@@ -129,6 +130,7 @@ BLOCK_ROW_KEYS = frozenset(
 RESERVED_PARAMS = frozenset(
     {"in_maps", "self", "nn", "torch", "x", "out", "super", "OrderedDict", "center_crop"}
     | {"make_divisible", "math", "round", "min", "max", "StochasticDepth", "channel_shuffle"}
+    | {"copy"}  # the copy index of a repeated row, and the generated loop's variable
 )
 
 
@@ -168,7 +170,42 @@ def block_checks(doc: Document, spec: Spec | Library) -> list[Diagnostic]:
             out.append(Diagnostic("error", f"block '{name}' has no 'layers'", "missing", where))
         if block.children == "indexed":
             out += _from_in_indexed(doc, name, block.layers or [])
+    return out + copy_checks(doc)
+
+
+#: Keys of a row whose values no expression reads (substitution leaves them as written).
+_VERBATIM = frozenset({"type", "name", "from", "if", "names", "crop", "layers"})
+
+
+def copy_checks(doc: Document) -> list[Diagnostic]:
+    """``$copy``, a copy's index, only in the params (and ``first:``) of a repeated block
+    row: each copy is bound with its own index."""
+    out: list[Diagnostic] = []
+    for path, row in all_rows(doc.data) if isinstance(doc.data, dict) else []:
+        for key, value in row.items():
+            if key in _VERBATIM:
+                continue
+            values = value.items() if key == "first" and isinstance(value, dict) else [(key, value)]
+            for sub, v in values:
+                if not uses_copy(v):
+                    continue
+                at = path + ((key, sub) if key == "first" else (key,))
+                why = _copy_misplaced(row, key)
+                if why is not None:
+                    message = f"'{key}': $copy, the index of a copy, {why}"
+                    out.append(Diagnostic("error", message, "copy-index", doc.pos(at)))
     return out
+
+
+def _copy_misplaced(row: dict, key: str) -> str | None:
+    """Why ``$copy`` may not be in ``key`` of ``row`` (None: it may)."""
+    if row_tag(row) != BLOCK:
+        return "is for the params of a repeated block row (a layer row's copies are alike)"
+    if "repeat" not in row:
+        return "is for the params of a repeated row; this row has no `repeat`"
+    if key in BLOCK_ROW_KEYS and key != "first":
+        return f"is for the params of each copy; the row's `{key}` is one for all its copies"
+    return None
 
 
 def _from_in_indexed(doc: Document, name: str, rows: list[dict[str, Any]]) -> list[Diagnostic]:

@@ -92,4 +92,4 @@ def test_the_generated_source_computes_what_the_evaluator_does(text):
 def test_log_is_a_float_where_a_whole_number_is_needed():
     # log's result is a float, whatever its argument: the generated `/` stays true
     assert ex.parse("log($n) / 2").python({"n": 5}) == "math.log(n) / 2"
-    assert ex.parse("$n ** 2 / 5").python({"n": 5}) == "n ** 2 // 5"
+    assert ex.parse("$n ** 2 / 5").python({"n": 5}) == "n**2 // 5"

@@ -12,6 +12,7 @@ import dataclasses
 import keyword
 import re
 
+from ... import expr as ex
 from ...expr import FUNCTIONS, Sym
 from ...ir import Member, Network
 from .errors import RenderError
@@ -109,10 +110,12 @@ def _check_member(member: Member, names: set[str]) -> None:
         _check_identifier(member.block)
     _check_args(member.args, names, "argument")
     running = names | {RUNNING} if member.loop is not None else names
-    for copy, args in member.copies:
+    for k, (copy, args) in enumerate(member.copies):
+        # the loop's copies may read its variable, the copy's index
+        reads = running | {ex.COPY} if k and member.indexed and member.repeat else running
         if copy is not None:  # a name, or the `names:` pattern of a loop's copies
             _check_copy(copy.replace("{i}", "1").replace("{i0}", "0") if member.repeat else copy)
-        _check_args(args, running, "argument")
+        _check_args(args, reads, "argument")
     if member.node is not None:
         for field in dataclasses.fields(member.node):
             value = getattr(member.node, field.name)

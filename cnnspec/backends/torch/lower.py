@@ -13,6 +13,8 @@ It is pure and imports no torch: ``cnnspec check`` runs it for its diagnostics.
 
 from __future__ import annotations
 
+import ast
+
 from ... import expr as ex
 from ...diagnostics import Diagnostic
 from ...elaborate.arguments import as_param
@@ -218,11 +220,11 @@ class Lowering:
         rest = None
         cur = in_maps
         for k, call in enumerate(step.calls):
-            args = _call_args(decl, cur, call.args, env)
-            cur = self.instance_maps(call, cur, env)
+            args = _call_args(decl, cur, call.args, env, str(k))
+            cur = self.instance_maps(call, cur, env, str(k))
             copies.append((call.child, args))
             if k == 0:
-                rest = (None, _call_args(decl, cur, step.rest, env))
+                rest = (None, _call_args(decl, cur, step.rest, env, ex.COPY))
         repeat = loop = None
         if step.repeat is not None and rest is not None:
             # a count that varies per instance: the first copy, then a loop over the others
@@ -239,6 +241,7 @@ class Lowering:
             repeat=repeat,
             loop=loop,
             env=env,
+            indexed=step.rest is not None and any(ex.COPY in e.names for _, e in step.rest.written),
         )
         return member, cur
 
@@ -250,12 +253,15 @@ class Lowering:
         the one before) the running maps the class's loop keeps."""
         assert step.rest is not None
         call0 = step.calls[0]
-        after_first = self.instance_maps(call0, in_maps, env)
+        after_first = self.instance_maps(call0, in_maps, env, "0")
         # one copy after the first as this instance walked it; with a single copy, the
         # first's rows with the others' arguments
         other = step.calls[1] if len(step.calls) > 1 else BlockCall(None, step.rest, call0.walk)
-        running = self.instance_maps(other, RUNNING, env)
-        total = repeated_maps(after_first, running, count)
+        running = self.instance_maps(other, RUNNING, env, ex.COPY)
+        # maps that change with the copy's index have no closed formula the loop follows
+        total = (
+            None if ex.COPY in _names_of(running) else repeated_maps(after_first, running, count)
+        )
         if total is None:
             self.problems.append(
                 Diagnostic(
@@ -270,16 +276,19 @@ class Lowering:
             )
             total = after_first
         if total == after_first:  # every other copy reads what the first gives
-            rest = (step.names, _call_args(decl, after_first, step.rest, env))
+            rest = (step.names, _call_args(decl, after_first, step.rest, env, ex.COPY))
             return [first, rest], after_first, None
-        rest = (step.names, _call_args(decl, RUNNING, step.rest, env))
+        rest = (step.names, _call_args(decl, RUNNING, step.rest, env, ex.COPY))
         return [first, rest], total, (str(after_first), str(running))
 
-    def instance_maps(self, call: BlockCall, in_maps: Maps, env: tuple = ()) -> Maps:
+    def instance_maps(
+        self, call: BlockCall, in_maps: Maps, env: tuple = (), copy: str | None = None
+    ) -> Maps:
         """The maps of an instance's output, its arguments substituted into its block's
-        (``env``: the values of the scope the row is written in)."""
+        (``env``: the values of the scope the row is written in; ``copy``: the source of
+        the copy's index)."""
         _, out = self.walked(call.walk)
-        texts = _texts(call.args, env)
+        texts = _texts(call.args, env, copy)
         args = {k: texts.get(k, repr(v)) for k, v in call.args.values}
         return subst(out, {ex.IN_MAPS: in_maps, **args})
 
@@ -309,26 +318,40 @@ def _maybe(maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: s
     return f"{_branch(sym)} if {cond} else {_branch(other)}"
 
 
+def _names_of(sym: Maps) -> set[str]:
+    """The names a maps formula reads."""
+    if isinstance(sym, int):
+        return set()
+    return {n.id for n in ast.walk(ast.parse(str(sym), mode="eval")) if isinstance(n, ast.Name)}
+
+
 def _branch(sym: Maps) -> str:
     """A branch of a conditional expression: parenthesised only if conditional itself."""
     return f"({sym})" if " if " in str(sym) else str(sym)
 
 
-def _texts(args: BlockArgs, env: tuple = ()) -> dict[str, str]:
+def _texts(args: BlockArgs, env: tuple = (), copy: str | None = None) -> dict[str, str]:
     """The params a block row writes, as Python source: its expressions (over the values
-    ``env`` of the scope the row is written in), or the values."""
+    ``env`` of the scope the row is written in; ``copy``, the source of the copy's
+    index), or the values."""
     written = dict(args.written)
     values = dict(args.values)
     scope = dict(env)
+    names = {ex.COPY: copy} if copy is not None else None
     return {
-        k: ex.Sym(written[k].python(scope)) if k in written else repr(values[k]) for k in args.given
+        k: ex.Sym(written[k].python(scope, names)) if k in written else repr(values[k])
+        for k in args.given
     }
 
 
-def _call_args(decl: BlockDecl, in_maps: Maps, args: BlockArgs, env: tuple = ()) -> tuple[str, ...]:
+def _call_args(
+    decl: BlockDecl, in_maps: Maps, args: BlockArgs, env: tuple = (), copy: str | None = None
+) -> tuple[str, ...]:
     """A constructor call's arguments: in_maps, the required params in order, then the
-    others by keyword where this instance sets them (to an expression, or off default)."""
-    texts = _texts(args, env)
+    others by keyword where this instance sets them (to an expression, or off default);
+    ``copy`` is the source of a repeated row's copy index (its number, or a loop's
+    variable)."""
+    texts = _texts(args, env, copy)
     values = dict(args.values)
     out = [str(in_maps)]
     keywords = []

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ... import expr as ex
 from ...expr import Sym
 from ...ir import INPUT, ClassDef, Member
 from ...kinds import CONTAINERS, ELEMENTWISE, JOINS, KINDS, MACROS
@@ -215,19 +217,28 @@ class ClassWriter:
         block = member.block or ""
         name = self.init_names.fresh(member.name)
         pad = " " * indent
+        if member.indexed:  # the copies' arguments read the loop's variable, the index
+            copy = self.init_names.fresh(ex.COPY)
+            rest = tuple(_renamed(a, ex.COPY, copy) for a in rest)
         if member.named:
-            index = self.init_names.fresh("i")
             pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
             pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
-            loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
-            key = (pattern or "").replace("{i}", "{" + index + "}")
-            into = f'{name}[f"{key.replace("{i0}", "{" + index + " - 1}")}"] = '
+            if member.indexed:
+                loop = f"{pad}for {copy} in range(1, {member.repeat}):"
+                one, zero = f"{copy} + 1", copy
+            else:
+                index = self.init_names.fresh("i")
+                loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
+                one, zero = index, f"{index} - 1"
+            key = (pattern or "").replace("{i}", "{" + one + "}").replace("{i0}", "{" + zero + "}")
+            into = f'{name}[f"{key}"] = '
             made = f"nn.Sequential({name})"
         else:
             pre = linewrap.lines(
                 Call("", (Call(block, first),), "[]"), indent, f"{name}: list[nn.Module] = "
             )
-            loop = f"{pad}for _ in range(1, {member.repeat}):"
+            variable = copy if member.indexed else "_"
+            loop = f"{pad}for {variable} in range(1, {member.repeat}):"
             into = ""
             made = f"nn.Sequential(*{name})"
         maps = step = ""
@@ -237,7 +248,7 @@ class ClassWriter:
             rest = (maps, *rest[1:])
             step = str(subst(running, {RUNNING: maps}))
             pre += linewrap.lines(after_first, indent, f"{maps} = ")
-        pre.append(loop)
+        pre += _loop_lines(loop)
         call = Call(block, rest)
         if into:
             pre += linewrap.lines(call, indent + 4, into)
@@ -494,3 +505,26 @@ class ClassWriter:
         else:
             out.append(f"        if self.{m.name} is not None:")
         return out + linewrap.lines(expr, 12, f"{var} = ", "", _comment(m))
+
+
+def _renamed(source: str, name: str, new: str) -> str:
+    """A generated argument (``sd=p * copy / n``) with the name ``name`` written ``new``."""
+    if name == new:
+        return source
+    return re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w])", new, source)
+
+
+def _loop_lines(loop: str) -> list[str]:
+    """A ``for`` line; one past the line length split as ruff splits it, the ``range``
+    call's arguments on lines of their own."""
+    if linewrap.width(loop) <= linewrap.LINE_LENGTH:
+        return [loop]
+    head, _, count = loop.partition(" in range(1, ")
+    if not count:  # the named form: range(2, (n) + 1)
+        head, _, count = loop.partition(" in range(2, ")
+        start = "2"
+    else:
+        start = "1"
+    count = count.removesuffix("):")
+    indent = len(head) - len(head.lstrip())
+    return linewrap.lines(Call("range", (start, count)), indent, head.lstrip() + " in ", ":")
