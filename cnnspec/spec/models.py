@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from ..expr import is_expr
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, on_change
-from ..kinds.container import Sequential
+from ..kinds.container import ModuleList, Sequential
 from ..kinds.row import RowModel
 from .values import (
     MAX_REPEAT,
@@ -111,6 +111,7 @@ else:
 
 
 Sequential.model_rebuild(_types_namespace={"Layer": Layer})
+ModuleList.model_rebuild(_types_namespace={"Layer": Layer})
 
 
 #: Keys every row takes that a person rarely needs: listed last in messages.
@@ -315,6 +316,7 @@ class Library(BaseModel):
 def _rebuild() -> None:
     """The models that hold rows, rebuilt with the row union of the kinds registered now."""
     Sequential.model_rebuild(force=True, _types_namespace={"Layer": Layer})
+    ModuleList.model_rebuild(force=True, _types_namespace={"Layer": Layer})
     Spec.model_rebuild(force=True)
 
 

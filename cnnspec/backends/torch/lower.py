@@ -99,13 +99,31 @@ class Lowering:
 
     def scope(self, scope: ScopeTrace, in_maps: Maps) -> tuple[list[Walked], Maps]:
         """The members of a scope whose input has ``in_maps``, and its output's maps."""
+        out, maps = self.scope_maps(scope, in_maps)
+        return out, maps[scope.output]
+
+    def scope_maps(self, scope: ScopeTrace, in_maps: Maps) -> tuple[list[Walked], dict]:
+        """The members of a scope, and the maps of every value it holds (a container's rows
+        read from outside it, a list's members, by their paths)."""
         maps: dict[str, Maps] = {INPUT: in_maps}
         out: list[Walked] = []
         for step in scope.steps:
-            member, maps[step.name] = self.member(scope, step, maps)
+            if step.parts:
+                member = self.list_member(scope, step, maps)
+            else:
+                member, maps[step.name] = self.member(scope, step, maps)
             cond = step.cond.python(dict(scope.env or ())) if step.cond else None
             out.append((member, step.present, cond))
-        return out, maps[scope.output]
+        return out, maps
+
+    def list_member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> Member:
+        """A list: its members, each on its own input; their maps by ``name.i``."""
+        kids: list[Walked] = []
+        for j, (src, part) in enumerate(zip(step.inputs, step.parts)):
+            walked, maps[f"{step.name}.{j}"] = self.scope(part, maps[src])
+            kids += walked
+        shape = ", ".join(m.shape for m, _, _ in kids)
+        return Member(step.name, step.kind, step.inputs, shape, children=all_children(kids))
 
     def member(self, scope: ScopeTrace, step: Step, maps: dict[str, Maps]) -> tuple[Member, Maps]:
         """One step as a member of its class, and the maps of its output."""
@@ -129,7 +147,10 @@ class Lowering:
             shape = _shape(scope, step.shape)
             return Member(step.name, step.kind, inputs, shape, module=False), step.shape[0]
         if step.inner is not None:
-            kids, sym = self.scope(step.inner, first)
+            kids, inner = self.scope_maps(step.inner, first)
+            sym = inner[step.inner.output]
+            for path, held in step.taps:
+                maps[path] = inner[held]
             member = Member(
                 step.name,
                 step.kind,
@@ -137,6 +158,7 @@ class Lowering:
                 _shape(scope, step.shape, sym),
                 children=all_children(kids),
                 named=step.named,
+                taps=step.taps,
             )
             return member, sym
         if step.block is not None:
