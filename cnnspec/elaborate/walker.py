@@ -251,10 +251,10 @@ class Walker(WalkState):
 
     def list_read(self, scope: Scope, w: Written, name: str, at, what: str = "") -> None:
         n = len(scope.lists[name])
+        members = f"'{name}.0'" + (f" … '{name}.{n - 1}'" if n > 1 else "")
         self.error(
             f"this row reads {what}'{name}', a list of {n} parallel members, not one "
-            f"tensor: read a member by its index ('{name}.0'"
-            f"{f' … {name}.{n - 1}' if n > 1 else ''}) in `from:`",
+            f"tensor: read a member by its index ({members}) in `from:`",
             "list-read",
             at,
             scope,
@@ -580,7 +580,8 @@ class Walker(WalkState):
             members.append((cpath, f"member {j} of list '{w.name}'"))
             key = f"{w.name}.{j}"
             scope.values[key] = Value(f"{path}.{j}", None, key, self.doc.pos(cpath))
-            src = self.member_source(scope, Written(child, j + 1, cpath, (j, 1)), default, later)
+            cw = Written(child, j + 1, cpath, (j, 1), key)
+            src = self.member_source(scope, cw, default, later)
             if src is None:
                 continue
             self.mark_read(scope, src.member)
