@@ -20,6 +20,7 @@ from pydantic import (
     Tag,
     WithJsonSchema,
 )
+from pydantic._internal._mock_val_ser import set_model_mocks
 from pydantic_core import PydanticCustomError
 
 from ..expr import is_expr
@@ -315,6 +316,10 @@ class Library(BaseModel):
 
 def _rebuild() -> None:
     """The models that hold rows, rebuilt with the row union of the kinds registered now."""
+    # the two containers hold each other: the list's old schema must not be reused
+    # inside the sequential's new one (nor the reverse), so both are set back first
+    set_model_mocks(ModuleList)
+    set_model_mocks(Sequential)
     Sequential.model_rebuild(force=True, _types_namespace={"Layer": Layer})
     ModuleList.model_rebuild(force=True, _types_namespace={"Layer": Layer})
     Spec.model_rebuild(force=True)
