@@ -102,6 +102,17 @@ CODES: dict[str, Code] = {
     "from-in-sequential": Code(
         "graph", "error", "`from:` inside a sequential container or an indexed block."
     ),
+    "from-into": Code(
+        "graph",
+        "error",
+        "A `from:` path into a container that names none of its rows, or into a block.",
+    ),
+    "list-read": Code(
+        "graph", "error", "A `list` read as one tensor: its members are read as `name.i`."
+    ),
+    "list-member": Code(
+        "graph", "error", "A `list` member that is not one module reading one input."
+    ),
     "op-in-sequential": Code(
         "graph", "error", "A split or channel shuffle (no module) inside an nn.Sequential."
     ),

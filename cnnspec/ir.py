@@ -133,7 +133,7 @@ class Group:
 
     path: str  # module path: "layer1", "layer1.0", "inception3a.branch2"
     name: str  # the row's name in its scope ("layer1"), or the copy's ("0", "denselayer1")
-    kind: Literal["block", "sequential"]
+    kind: Literal["block", "sequential", "list"]
     block: str | None  # the block type of an instance (its class name); None for containers
     depth: int
     pos: Pos
@@ -182,7 +182,11 @@ class Member:
     #: under such a loop, whether the other copies' arguments read the copy's index (the
     #: loop's variable, ``copy``)
     indexed: bool = False
-    children: tuple[Member, ...] = ()  # a container's children, in order
+    children: tuple[Member, ...] = ()  # a container's (or a list's) children, in order
+    #: a container's children read from outside it: (the path read, ``body.layer1``; the
+    #: child whose value it is); a list's members are read as ``name.0``, … (``inputs``
+    #: holds each member's input)
+    taps: tuple[tuple[str, str], ...] = ()
     named: bool = False  # children as named attributes (OrderedDict) or indexed
     module: bool = True  # holds an nn.Module (False for add, concat, flatten)
     #: while the walk assembles a class: whether this instance has the row, the
@@ -258,6 +262,12 @@ class Step:
     repeat: Expr | None = None  # a `repeat` count written as an expression
     named: bool = False  # a container's (or repeated block row's) children are named
     names: str | None = None  # a repeated block row's `names:` pattern (``layer{i}``)
+    #: a container's rows read from outside it: (the path read, ``body.layer1``; the
+    #: step of its rows that holds the value), in the container's order
+    taps: tuple[tuple[str, str], ...] = ()
+    #: a list's members, one scope each (its input the member's), in order; ``inputs``
+    #: holds each member's input
+    parts: tuple[ScopeTrace, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,8 @@ def group_type(item: Item, container: str = "Sequential") -> str:
     block = _repeated(g, item.children)
     if block is not None:
         return f"{block} ×{len(item.children)}"
+    if g.kind == "list":
+        return "ModuleList" if container == "Sequential" else "list"
     return g.block or container
 
 

@@ -140,7 +140,7 @@ class Emitter:
         self,
         path: str,
         name: str,
-        kind: Literal["block", "sequential"],
+        kind: Literal["block", "sequential", "list"],
         block: str | None,
         depth: int,
         pos: Pos,

@@ -81,6 +81,14 @@ class Scope:
     top: bool = False
     #: the scope is an nn.Sequential (a container, an indexed block): every row a module
     sequential: bool = False
+    output: str = ""  # the member the scope returns, once walked
+    has_if: bool = False  # a container with rows written with `if:`
+    #: the containers walked so far, by row name: their scopes (read into by ``from:``)
+    inner: dict[str, Scope] = field(default_factory=dict)
+    #: the rows of each container read from outside it: container → {row: its member}
+    taps: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the lists walked so far: name → each member's (path, label)
+    lists: dict[str, list[tuple[tuple, str]]] = field(default_factory=dict)
 
     @property
     def env_items(self) -> tuple[tuple[str, object], ...] | None:

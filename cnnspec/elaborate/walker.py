@@ -133,8 +133,33 @@ class Walker(WalkState):
             value = self.row(scope, w, prev, later)
             scope.values[w.name] = value
             prev = value
+        if prev.member in scope.lists:
+            last = next(x for x in written if x.name == prev.member)
+            self.error(
+                f"the list '{prev.member}' is the last row, but a list is "
+                f"{len(scope.lists[prev.member])} parallel tensors, not the scope's output: "
+                "merge its members in a row after it",
+                "list-read",
+                self.doc.pos(last.path),
+                scope,
+                last.label,
+            )
+        self.record_taps(scope)
+        scope.output = prev.member
         self.unused(scope, written, prev)
         return prev
+
+    def record_taps(self, scope: Scope) -> None:
+        """Each container read into: its step lists the rows read, in its own order."""
+        if not self.graph or not scope.taps:
+            return
+        for i, step in enumerate(scope.steps):
+            taps = scope.taps.get(step.name)
+            if taps is None or step.inner is None:
+                continue
+            order = [s.name for s in step.inner.steps]
+            read = sorted(taps.items(), key=lambda kv: order.index(kv[1]))
+            scope.steps[i] = evolve(step, taps=tuple((f"{step.name}.{r}", m) for r, m in read))
 
     def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
         self.mark_read(scope, out.member)
@@ -152,11 +177,28 @@ class Walker(WalkState):
                 scope,
                 w.label,
             )
+        for name, members in scope.lists.items():
+            for j, (path, label) in enumerate(members):
+                key = f"{name}.{j}"
+                v = scope.values.get(key)
+                if key in scope.reads or v is None or v.shape is None:
+                    continue
+                self.warn(
+                    f"the output of '{key}' is never read (a list's members are read by "
+                    f"`from: {name}.0`, …)",
+                    "unused",
+                    self.doc.pos(path),
+                    scope,
+                    label,
+                )
 
     def sources(self, scope: Scope, w: Written, prev: Value, later: dict) -> list[Value] | None:
         """The values a row reads: its ``from:`` rows, or the previous row."""
         names = w.row.from_
         if names is None:
+            if prev.member in scope.lists:
+                self.list_read(scope, w, prev.member, self.doc.pos(w.path), "the previous row, ")
+                return None
             return [prev]
         out: list[Value] = []
         ok = True
@@ -165,10 +207,23 @@ class Walker(WalkState):
             if name == INPUT:
                 out.append(scope.input)
                 continue
+            at = self.doc.pos(w.path + ("from",) + ((i,) if listed else ()))
+            if name in scope.lists:
+                self.list_read(scope, w, name, at)
+                ok = False
+                continue
             if name in scope.values:
                 out.append(scope.values[name])
                 continue
-            at = self.doc.pos(w.path + ("from",) + ((i,) if listed else ()))
+            head = name.partition(".")[0]
+            if "." in name and (head in scope.values or head in scope.lists or head not in later):
+                tapped = self.tap(scope, w, name, at)
+                if tapped is None:
+                    ok = False
+                else:
+                    out.append(tapped)
+                continue
+            name = name.partition(".")[0]
             if name in later:
                 d = later[name]
                 self.error(
@@ -193,6 +248,66 @@ class Walker(WalkState):
                 )
             ok = False
         return out if ok else None
+
+    def list_read(self, scope: Scope, w: Written, name: str, at, what: str = "") -> None:
+        n = len(scope.lists[name])
+        members = f"'{name}.0'" + (f" … '{name}.{n - 1}'" if n > 1 else "")
+        self.error(
+            f"this row reads {what}'{name}', a list of {n} parallel members, not one "
+            f"tensor: read a member by its index ({members}) in `from:`",
+            "list-read",
+            at,
+            scope,
+            w.label,
+        )
+
+    def tap(self, scope: Scope, w: Written, name: str, at) -> Value | None:
+        """``from: body.layer3``: a row of a container above, read from outside it."""
+        head, _, rest = name.partition(".")
+        problem = None
+        inner = scope.inner.get(head)
+        if head in scope.lists:
+            n = len(scope.lists[head])
+            problem = f"list '{head}' has the members '{head}.0' … '{head}.{n - 1}'"
+        elif head in scope.values and inner is None:
+            problem = (
+                f"'{head}' is not a `sequential` container or a `list`: the rows of a block "
+                f"instance are its own (read '{head}' itself, or make the rows read here a "
+                "`sequential`)"
+            )
+        elif head not in scope.values:
+            known = [INPUT, *scope.values]
+            close = difflib.get_close_matches(head, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.error(
+                f"unknown row '{head}' in `from`{hint}; this scope has: {', '.join(known)}",
+                "unknown-from",
+                at,
+                scope,
+                w.label,
+            )
+            return None
+        elif "." in rest:
+            problem = (
+                f"'{name}' reads two levels into '{head}': a `from:` path reads a row of a "
+                "container written in this scope"
+            )
+        elif inner is not None and (rest not in inner.values or rest in inner.absent):
+            rows = ", ".join(inner.values) or "none"
+            problem = f"container '{head}' has no row '{rest}'; its rows: {rows}"
+        elif inner is not None and inner.has_if:
+            problem = (
+                f"container '{head}' has rows with `if:`, so the rows before '{rest}' "
+                "differ between instances: it cannot be read into"
+            )
+        if problem is not None or inner is None:
+            self.error(f"'{name}': {problem}", "from-into", at, scope, w.label)
+            return None
+        value = inner.values[rest]
+        scope.taps.setdefault(head, {})[rest] = value.member
+        if value.member == inner.output:  # the container's output itself
+            self.mark_read(scope, head)
+        return evolve(value, member=name)
 
     def condition(self, scope: Scope, w: Written) -> bool | None:
         """Whether the row exists in this scope (None: its `if:` cannot be evaluated)."""
@@ -219,10 +334,23 @@ class Walker(WalkState):
     # ------------------------------------------------------------------ one row
 
     def row(self, scope: Scope, w: Written, prev: Value, later: dict) -> Value:
-        inputs = self.sources(scope, w, prev, later)
+        listed = w.row.type == "list"
+        if listed and w.row.from_ is None:  # its members read their own inputs
+            inputs: list[Value] | None = [prev]
+        else:
+            inputs = self.sources(scope, w, prev, later)
         present = self.condition(scope, w)
         first = inputs[0] if inputs else prev
-        if present is not False:
+        if listed and w.row.if_ is not None:
+            self.error(
+                "a list cannot have `if:`: rows reading its members would read nothing",
+                "list-member",
+                self.doc.pos(w.path + ("if",)),
+                scope,
+                w.label,
+            )
+            present = None
+        if present is not False and not listed:
             for v in inputs or []:
                 self.mark_read(scope, v.member)
         if inputs is None or present is None:
@@ -240,6 +368,8 @@ class Walker(WalkState):
         if any(v.shape is None for v in inputs):
             return self.structure_only(scope, w, first, ctx)
         start = len(self.emit.nodes)
+        if listed:
+            return self.member_list(scope, w, first, later)
         value = self.dispatch(scope, w, inputs, ctx)
         row = w.row
         if value.shape is not None and (row.params is not None or row.macs is not None):
@@ -398,7 +528,9 @@ class Walker(WalkState):
             children=row.children,
             notes=scope.notes,
             sequential=True,
+            has_if=any(child.if_ is not None for child in row.layers),
         )
+        scope.inner[w.name] = inner
         start = len(self.emit.nodes)
         rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]
         out = self.walk(inner, rows)
@@ -431,6 +563,97 @@ class Walker(WalkState):
         return Value(
             out.id, out.shape, w.name, ctx.at(), out.flattened_by, channels_last=out.channels_last
         )
+
+    # ------------------------------------------------------------------ lists
+
+    def member_list(self, scope: Scope, w: Written, default: Value, later: dict) -> Value:
+        """A list: each member walked on its own input (its `from:`, else the list's), its
+        module the list's path and its index; read from outside as ``name.i``."""
+        path = self.emit.module_path(scope, w.name)
+        start = len(self.emit.nodes)
+        sources: list[Value] = []
+        parts: list[ScopeTrace] = []
+        members: list[tuple[tuple, str]] = []
+        scope.lists[w.name] = members
+        for j, child in enumerate(w.row.layers):
+            cpath = w.path + ("layers", j)
+            members.append((cpath, f"member {j} of list '{w.name}'"))
+            key = f"{w.name}.{j}"
+            scope.values[key] = Value(f"{path}.{j}", None, key, self.doc.pos(cpath))
+            cw = Written(child, j + 1, cpath, (j, 1), key)
+            src = self.member_source(scope, cw, default, later)
+            if src is None:
+                continue
+            self.mark_read(scope, src.member)
+            inner = Scope(
+                prefix=path + ".",
+                input=evolve(src, member=INPUT),
+                env=scope.env,
+                depth=scope.depth + 1,
+                children="indexed",
+                notes=scope.notes,
+                sequential=True,
+                count=j,
+            )
+            out = self.walk(inner, [(cpath, child.model_copy(update={"from_": None}))])
+            where = self.doc.pos(cpath)
+            last = out.channels_last
+            scope.values[key] = Value(out.id, out.shape, key, where, out.flattened_by, None, last)
+            sources.append(src)
+            parts.append(
+                ScopeTrace(tuple(inner.steps), out.member, src.shape or (), inner.env_items)
+            )
+        at = self.doc.pos(w.path)
+        if len(parts) == len(w.row.layers) and all(
+            scope.values[f"{w.name}.{j}"].shape is not None for j in range(len(parts))
+        ):
+            shapes = [scope.values[f"{w.name}.{j}"].shape or () for j in range(len(parts))]
+            self.emit.add_group(
+                path,
+                path.rsplit(".", 1)[-1],
+                "list",
+                None,
+                scope.depth + 1,
+                at,
+                start,
+                default.shape or (),
+                shapes[-1],
+            )
+            if self.graph:
+                step = Step(
+                    w.name, "list", tuple(v.member for v in sources), (), parts=tuple(parts)
+                )
+                scope.steps.append(step)
+        return Value(node_id(scope, w.name), None, w.name, at)
+
+    def member_source(self, scope: Scope, cw: Written, default: Value, later: dict) -> Value | None:
+        """What a list member reads: one row, its `from:` or the list's input (None:
+        reported)."""
+        child = cw.row
+        problem = None
+        if child.if_ is not None:
+            problem = "if", "`if:`: the members after it would change index"
+        elif not isinstance(child, BlockRow) and "repeat" in child.model_fields_set:
+            problem = "repeat", "`repeat`: write each copy as a member"
+        elif opt(child, "activation") not in (None, "none"):
+            problem = "activation", "`activation:`, a second module: write a `sequential`"
+        elif child.from_ is not None and len(child.from_) != 1:
+            problem = "from", "more than one input in `from:`: merge them in a row above"
+        if problem is not None:
+            key, what = problem
+            self.error(
+                f"a list member is one module reading one input, so it cannot have {what}",
+                "list-member",
+                self.doc.pos(cw.path + (key,)),
+                scope,
+                cw.label,
+            )
+            return None
+        if child.from_ is None and default.member in scope.lists:
+            self.list_read(scope, cw, default.member, self.doc.pos(cw.path), "the previous row, ")
+            return None
+        got = self.sources(scope, cw, default, later)
+        return got[0] if got else None
 
 
 def _unknown(scope: Scope, w: Written, doc: Document, first: Value) -> Value:

@@ -151,6 +151,7 @@ _BUILTIN = (
     channels.SPLIT,
     channels.CHANNEL_SHUFFLE,
     container.SEQUENTIAL,
+    container.LIST,
     *activation.KINDS,
 )
 #: The node fields some kind's constructor call reads (summaries and diagrams print

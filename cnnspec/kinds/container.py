@@ -1,4 +1,5 @@
-"""Containers: ``sequential``, rows that run in order inside one nn.Sequential.
+"""Containers: ``sequential``, rows that run in order inside one nn.Sequential, and
+``list``, parallel rows in one nn.ModuleList, each reading its own input.
 
 Its rows may be of any kind, so its model names the row union, which
 :mod:`cnnspec.spec.models` builds from every kind and then completes this model with.
@@ -42,5 +43,31 @@ SEQUENTIAL = LayerKind(
     "",
     maps="inner",
     torch_class="Sequential",
+    macro=None,
+)
+
+
+class ModuleList(RowModel):
+    """A list: parallel rows in one nn.ModuleList, each reading its own input."""
+
+    type: Literal["list"]
+    layers: list[Layer] = Field(
+        min_length=1,
+        description="The list's members, in order: each reads the list's input unless its "
+        "`from:` names other rows of the scope the list is written in; read from outside "
+        "as `name.0`, `name.1`, …",
+    )
+
+
+#: resolved by the walker: each member is walked on its own input, its module path the
+#: list's and its index; the torch backend writes the nn.ModuleList itself (no macro)
+LIST = LayerKind(
+    "list",
+    ModuleList,
+    None,
+    "container",
+    "",
+    maps="inner",
+    torch_class="ModuleList",
     macro=None,
 )

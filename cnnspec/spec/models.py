@@ -20,11 +20,12 @@ from pydantic import (
     Tag,
     WithJsonSchema,
 )
+from pydantic._internal._mock_val_ser import set_model_mocks
 from pydantic_core import PydanticCustomError
 
 from ..expr import is_expr
 from ..kinds import LAYER_TYPES, MODEL_FOR_TYPE, on_change
-from ..kinds.container import Sequential
+from ..kinds.container import ModuleList, Sequential
 from ..kinds.row import RowModel
 from .values import (
     MAX_REPEAT,
@@ -111,6 +112,7 @@ else:
 
 
 Sequential.model_rebuild(_types_namespace={"Layer": Layer})
+ModuleList.model_rebuild(_types_namespace={"Layer": Layer})
 
 
 #: Keys every row takes that a person rarely needs: listed last in messages.
@@ -314,7 +316,12 @@ class Library(BaseModel):
 
 def _rebuild() -> None:
     """The models that hold rows, rebuilt with the row union of the kinds registered now."""
+    # the two containers hold each other: the list's old schema must not be reused
+    # inside the sequential's new one (nor the reverse), so both are set back first
+    set_model_mocks(ModuleList)
+    set_model_mocks(Sequential)
     Sequential.model_rebuild(force=True, _types_namespace={"Layer": Layer})
+    ModuleList.model_rebuild(force=True, _types_namespace={"Layer": Layer})
     Spec.model_rebuild(force=True)
 
 

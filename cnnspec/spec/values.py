@@ -327,9 +327,22 @@ ClassName = Annotated[
 ]
 
 
+def source_name(value: Any) -> str:
+    """A row name, or a dotted path into a container (``body.layer3``) or a list
+    (``convs.0``): a name, then names or indices."""
+    if not isinstance(value, str) or "." not in value:
+        return check_identifier(value, "row name")
+    head, *rest = value.split(".")
+    check_identifier(head, "row name")
+    for part in rest:
+        if not part.isdigit() or len(part) > 4:
+            check_identifier(part, f"part '{clip(part)}' of the path '{clip(value)}'")
+    return value
+
+
 def _sources(value: Any) -> Any:
     if isinstance(value, str):
-        return (check_identifier(value, "row name"),)
+        return (source_name(value),)
     if isinstance(value, list):
         if not value:
             raise ValueError("expected at least one row name")
@@ -338,7 +351,7 @@ def _sources(value: Any) -> Any:
                 raise ValueError(
                     f"expected row names, got the number {v} (`from` takes names, not positions)"
                 )
-        return tuple(check_identifier(v, "row name") for v in value)
+        return tuple(source_name(v) for v in value)
     raise ValueError("expected a row name or a list of row names")
 
 

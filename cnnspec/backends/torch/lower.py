@@ -113,18 +113,40 @@ class Lowering:
     ) -> tuple[list[Walked], Maps]:
         """The members of a scope whose input has ``in_maps``, and its output's maps
         (``local``: ``in_maps`` holds in this instance only, see :class:`ScopeMaps`)."""
+        out, maps = self.scope_maps(scope, in_maps, local)
+        return out, maps[scope.output]
+
+    def scope_maps(
+        self, scope: ScopeTrace, in_maps: Maps, local: bool = False
+    ) -> tuple[list[Walked], ScopeMaps]:
+        """The members of a scope, and the maps of every value it holds (a container's rows
+        read from outside it, a list's members, by their paths)."""
         maps = ScopeMaps({INPUT: in_maps})
         if local:
             maps.local.add(INPUT)
         out: list[Walked] = []
         for step in scope.steps:
-            member, maps[step.name] = self.member(scope, step, maps)
+            if step.parts:
+                member = self.list_member(scope, step, maps)
+            else:
+                member, maps[step.name] = self.member(scope, step, maps)
             if any(i in maps.local for i in step.inputs or (INPUT,)):
                 maps.local.add(step.name)
             cond = step.cond.python(dict(scope.env or ())) if step.cond else None
             out.append((member, step.present, cond))
         self.local_output = scope.output in maps.local
-        return out, maps[scope.output]
+        return out, maps
+
+    def list_member(self, scope: ScopeTrace, step: Step, maps: ScopeMaps) -> Member:
+        """A list: its members, each on its own input; their maps by ``name.i``."""
+        kids: list[Walked] = []
+        for j, (src, part) in enumerate(zip(step.inputs, step.parts)):
+            walked, maps[f"{step.name}.{j}"] = self.scope(part, maps[src], src in maps.local)
+            if self.local_output:
+                maps.local.add(f"{step.name}.{j}")
+            kids += walked
+        shape = ", ".join(m.shape for m, _, _ in kids)
+        return Member(step.name, step.kind, step.inputs, shape, children=all_children(kids))
 
     def member(self, scope: ScopeTrace, step: Step, maps: ScopeMaps) -> tuple[Member, Maps]:
         """One step as a member of its class, and the maps of its output."""
@@ -152,9 +174,14 @@ class Lowering:
         # condition, a row reads what the one before it gives there)
         within = first if cond is None else maps.get(f"{src} if {cond}", first)
         if step.inner is not None:
-            kids, sym = self.scope(step.inner, within, src in maps.local)
+            kids, inner = self.scope_maps(step.inner, within, src in maps.local)
+            sym = inner[step.inner.output]
             if self.local_output:
                 maps.local.add(step.name)
+            for path, held in step.taps:
+                maps[path] = inner[held]
+                if held in inner.local:
+                    maps.local.add(path)
             member = Member(
                 step.name,
                 step.kind,
@@ -162,6 +189,7 @@ class Lowering:
                 _shape(scope, step.shape, sym),
                 children=all_children(kids),
                 named=step.named,
+                taps=step.taps,
             )
         elif step.block is not None:  # its call's arguments are merged as they were written
             return self.block_member(scope, step, first)

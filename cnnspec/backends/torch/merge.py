@@ -146,6 +146,7 @@ def _normal_key(m: Member) -> tuple:
         m.loop,
         m.named,
         m.module,
+        m.taps,
     )
 
 

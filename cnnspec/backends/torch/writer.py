@@ -132,6 +132,16 @@ def _exists(member: Member) -> bool:
     return member.cond is None or _writable(member)
 
 
+def _part(m: Member, kids: list[Member], begin: int, end: int) -> str:
+    """The part of container ``m`` holding its children ``begin`` … ``end - 1``: one
+    child by its attribute (or index), several as a slice (an nn.Sequential itself)."""
+    if end - begin == 1:
+        return f"self.{m.name}.{kids[begin].name}" if m.named else f"self.{m.name}[{begin}]"
+    if end == len(kids):
+        return f"self.{m.name}[{begin}:]"
+    return f"self.{m.name}[{begin or ''}:{end}]"
+
+
 @dataclass
 class Names:
     """Local names of one method: fresh ones never shadow what the code refers to."""
@@ -180,6 +190,43 @@ class ClassWriter:
                     attr += "_"
                 attrs.add(attr)
                 self.stored.setdefault(m.name, {})[f] = attr
+        #: forward's statements: a list's members one by one, a container read into in
+        #: parts (up to each row read), each a call of ``calls[name]`` where it has one
+        self.calls: dict[str, str] = {}
+        self.steps = self.forward_members()
+
+    def forward_members(self) -> list[Member]:
+        """The members as ``forward`` computes them: a list member by member
+        (``self.convs[0](x)``); a container whose rows are read from outside it in
+        parts, each up to a row read (``self.body[:5](x)``), then the rest."""
+        out: list[Member] = []
+        alias: dict[str, str] = {}
+        for m in self.members:
+            if m.kind == "list":
+                for j, (src, kid) in enumerate(zip(m.inputs, m.children)):
+                    self.calls[f"{m.name}.{j}"] = f"self.{m.name}[{j}]"
+                    out.append(Member(f"{m.name}.{j}", "part", (src,), kid.shape))
+                continue
+            if not m.taps:
+                out.append(m)
+                continue
+            kids = [c for c in m.children if _exists(c)]
+            names = [c.name for c in kids]
+            begin, src = 0, m.inputs[0] if m.inputs else INPUT
+            for path, held in m.taps:
+                end = names.index(held) + 1
+                self.calls[path] = _part(m, kids, begin, end)
+                out.append(Member(path, "part", (src,), kids[end - 1].shape))
+                begin, src = end, path
+            if begin < len(kids):
+                self.calls[m.name] = _part(m, kids, begin, len(kids))
+                out.append(replace(m, inputs=(src,)))
+            else:  # its last row is read: the container's output is that part's
+                alias[m.name] = src
+        if alias:
+            out = [replace(m, inputs=tuple(follow(v, alias) for v in m.inputs)) for m in out]
+            self.output = follow(self.output, alias)
+        return out
 
     # ------------------------------------------------------------------ __init__
 
@@ -191,6 +238,8 @@ class ClassWriter:
 
     def build(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
         """How ``member``'s module is made: statements first, the expression, its comment."""
+        if member.kind == "list":
+            return self.module_list(member, indent)
         if member.kind in CONTAINERS:
             return self.container(member, member.children, member.named, indent)
         if member.kind == "block" and member.repeat is not None:
@@ -321,6 +370,13 @@ class ClassWriter:
             out += linewrap.lines(Call("raise ValueError", (repr(message),)), 12)
         return out
 
+    def module_list(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
+        """An ``nn.ModuleList`` of a list's members, one a line."""
+        built = [self.child(c, indent) for c in member.children]
+        pre = [line for lines, _, _ in built for line in lines]
+        items = Call("", tuple(e for _, e, _ in built), "[]", tuple(c for _, _, c in built), True)
+        return pre, Call("nn.ModuleList", (items,)), ""
+
     def init_lines(self) -> list[str]:
         if self.cls.sequential:
             pre, expr, _ = self.container(None, tuple(self.members), False, 8)
@@ -369,7 +425,7 @@ class ClassWriter:
     def chain(self) -> set[str]:
         """The members on the way back from the output through first inputs, up to a
         concat of several computed tensors (a concat of one and the input goes on)."""
-        by_name = {m.name: m for m in self.members}
+        by_name = {m.name: m for m in self.steps}
         chain: set[str] = set()
         name = self.output
         while name != INPUT and name not in chain:
@@ -393,7 +449,7 @@ class ClassWriter:
         named after themselves, but an activation, a normalization or a dropout that is
         its input's only reader keeps the input's name (``branch = self.relu(branch)``).
         A variable is reused only once the value it holds has no reader left."""
-        members = self.members
+        members = self.steps
         end = len(members)  # the return statement's position
         readers: dict[str, list[int]] = {INPUT: [], **{m.name: [] for m in members}}
         for i, m in enumerate(members):
@@ -430,7 +486,8 @@ class ClassWriter:
                     candidates.append(chain_var)
             elif _elementwise(m) and len(m.inputs) == 1 and readers[first] == [i]:
                 candidates.append(var_of[first])
-            base = m.name if m.name not in RESERVED else m.name + "_"
+            base = m.name.replace(".", "_")
+            base = base if base not in RESERVED else base + "_"
             candidates.append(base)
             k = 2
             while not any(free(c, i, passthrough) for c in candidates):
@@ -474,6 +531,8 @@ class ClassWriter:
 
     def expression(self, m: Member, ins: list[str], x: str) -> Code:
         """``m``'s forward expression: its module called, or its kind's operation."""
+        if m.name in self.calls:
+            return Call(self.calls[m.name], (ins[0],))
         kind = KINDS.get(m.kind)
         if kind is not None and kind.parameter:
             return f"self.{m.name} * {ins[0]}"
