@@ -80,6 +80,7 @@ GENERATED_GLOBALS = {
     "channel_shuffle": "the generated module's channel_shuffle helper (ShuffleNet's shuffle)",
     "Permute": "the generated module's Permute helper (a permute row's module)",
     "LayerNorm2d": "the generated module's LayerNorm2d helper (a layer norm over maps×H×W)",
+    "PyramidPool2d": "the generated module's PyramidPool2d helper (an spp row's module)",
 }
 
 
