@@ -74,6 +74,11 @@ CODES: dict[str, Code] = {
     "shuffle-groups": Code(
         "check", "error", "A channel shuffle's `groups` does not divide its input's maps."
     ),
+    "spp-input": Code(
+        "check", "error", "A pyramid pool's input smaller than its largest level's bins."
+    ),
+    "reshape-input": Code("check", "error", "A reshape of a tensor that is not a vector."),
+    "reshape-size": Code("check", "error", "A reshape whose shape does not hold the input."),
     "inexact": Code("check", "warning", "A division that is not whole: PyTorch floors it."),
     "empty": Code("check", "error", "No layers besides the flatten."),
     "flatten-twice": Code("check", "error", "A flatten of an already flat tensor."),

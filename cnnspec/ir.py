@@ -95,6 +95,9 @@ class Node:
     align_corners: bool | None = None  # upsample
     parts: int | None = None  # split: into how many equal parts the maps are cut
     part: int | None = None  # split: which of them (from 0)
+    levels: tuple[int, ...] | None = None  # spp: bins per side of each pyramid level
+    pool: str | None = None  # spp: max or avg
+    reshape: tuple[int, ...] | None = None  # reshape: the shape a vector is read as
     #: an operation written as a function call, without a module (an upsample to the
     #: network's input size)
     functional: bool = False

@@ -589,6 +589,40 @@ class StochasticDepth(nn.Module):
         return x * keep / (1.0 - self.p) if self.p < 1.0 else x * 0.0
 
 
+class PyramidPool2d(nn.Module):
+    """Spatial pyramid pooling as docs/spec-format.md says: per level n, n×n bins, bin i
+    over a side of a pixels spanning [⌊i·a/n⌋, ⌈(i+1)·a/n⌉), each pooled by max or mean;
+    each level flattened maps first, the levels concatenated in order. Named like the
+    generated module's class (the IR's torch_class), written from the docs, not from it."""
+
+    def __init__(self, levels: list[int], pool: str) -> None:
+        super().__init__()
+        if pool not in ("max", "avg") or not levels:
+            raise Refused(f"spp levels {levels} pool {pool}", "rule")
+        self.levels, self.pool = levels, pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[2], x.shape[3]
+        if min(h, w) < max(self.levels):
+            raise ValueError(f"a {h}×{w} input to a {max(self.levels)}×{max(self.levels)} level")
+        parts = []
+        for n in self.levels:
+            rows = [(i * h // n, -(-(i + 1) * h // n)) for i in range(n)]
+            cols = [(j * w // n, -(-(j + 1) * w // n)) for j in range(n)]
+            cells = [x[:, :, a:b, c:d] for a, b in rows for c, d in cols]
+            pooled = [t.amax(dim=(2, 3)) if self.pool == "max" else t.mean((2, 3)) for t in cells]
+            parts.append(torch.stack(pooled, dim=2).flatten(1))  # N×C×n² → maps first
+        return torch.cat(parts, dim=1)
+
+
+def _reshape(r: dict, x: torch.Tensor) -> nn.Module:
+    """A vector read as maps×H×W (docs: Pyramid and reshape rows): nn.Unflatten."""
+    shape = r["shape"]
+    if x.dim() != 2 or len(shape) != 3 or math.prod(shape) != x.shape[1]:
+        raise Refused(f"a reshape {shape} of {tuple(x.shape[1:])}", "rule")
+    return nn.Unflatten(1, tuple(shape))
+
+
 def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
     """The torch module a layer row stands for, given its input (torch may refuse)."""
     last = channels_last(x)
@@ -611,6 +645,10 @@ def make_layer(kind: str, r: dict, x: torch.Tensor) -> nn.Module:
         return nn.AdaptiveAvgPool2d(_pair(r["size"]))
     if kind == "adaptive_maxpool":
         return nn.AdaptiveMaxPool2d(_pair(r["size"]))
+    if kind == "spp":
+        return PyramidPool2d(list(r["levels"]), r.get("pool", "max"))
+    if kind == "reshape":
+        return _reshape(r, x)
     if kind == "fc":
         return nn.Linear(c, r["size"], bias=r.get("bias", True))
     if kind == "dropout":
@@ -1853,15 +1891,40 @@ def m_repeat(d: Draft, prev: Any) -> str | None:
     return d.add(row)
 
 
+def m_pyramid_head(d: Draft, kind: str) -> None:
+    """SPP-net's head (a spatial pyramid, an fc) or YOLOv1's (an fc read as a grid)."""
+    r = d.r
+    if kind == "spp":
+        levels = r.choice([[2, 1], [3, 2, 1], [4, 2, 1], [1], [9]])  # 9: often too large
+        row: dict[str, Any] = {"name": d.name("spp"), "type": "spp", "levels": levels}
+        if r.random() < 0.5:
+            row["pool"] = r.choice(["max", "avg"])
+        d.add(row)
+        if r.random() < 0.7:
+            d.add({"name": d.name("fc"), "type": "fc", "size": r.randint(1, 6)})
+        return
+    cells, side = r.randint(1, 4), r.randint(1, 3)
+    d.add({"name": d.name("flat"), "type": "flatten"})
+    d.add({"name": d.name("fc"), "type": "fc", "size": cells * side * side})
+    wrong = r.random() < 0.1  # a shape that does not hold the fc's outputs: refused
+    shape = [cells + (1 if wrong else 0), side, side]
+    d.add({"name": d.name("grid"), "type": "reshape", "shape": shape})
+    if r.random() < 0.3:
+        d.add({"name": d.name("act"), "type": "sigmoid"})
+
+
 def m_head(d: Draft, prev: Any) -> None:
     """How a network ends: pooled features and an fc, maps, per-pixel maps at the input's
     size, an indexed or named classifier container (with its flatten), …"""
     r = d.r
     kind = r.choices(
-        ["gap", "fc", "none", "conv", "upsample", "classifier", "lrn"],
-        [3, 1, 2, 1, 0.6, 0.5, 0.12],
+        ["gap", "fc", "none", "conv", "upsample", "classifier", "lrn", "spp", "grid"],
+        [3, 1, 2, 1, 0.6, 0.5, 0.12, 0.4, 0.3],
     )[0]
     if kind == "none":
+        return
+    if kind in ("spp", "grid"):
+        m_pyramid_head(d, kind)
         return
     if kind == "conv":
         m_conv(d, prev, kp=(1, 0))

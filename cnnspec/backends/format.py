@@ -63,6 +63,10 @@ def hyper(node: Node) -> str:
         return f"p={node.p:g}"
     if node.target is not None:
         return f"→{pair(node.target)}"
+    if node.levels is not None:  # a pyramid pool: its levels' bins per side, its pooling
+        return f"bins {'/'.join(str(n) for n in node.levels)} {node.pool}"
+    if node.reshape is not None:
+        return f"→{shape(node.reshape)}"
     if node.parts is not None:  # a split: which part of how many
         return f"part {node.part} of {node.parts}"
     if node.groups != 1:  # a channel shuffle's groups

@@ -271,7 +271,17 @@ class Emitter:
                 step = Step(w.act_name, act, (w.name,), node.output_shape, cond=cond, node=anode)
                 scope.steps.append(step)
             out = evolve(out, id=anode.id, member=w.act_name)
+        if len(node.input_shape) == 3 and len(node.output_shape) == 1:
+            return self.vector_made(scope, w, out, ctx)
         return out
+
+    def vector_made(self, scope: Scope, w: Written, out: Value, ctx: RowContext) -> Value:
+        """A row that makes maps×H×W a vector (a pyramid pool) ends the features, as a
+        flatten does: a chain's flatten follows it (a no-op on the vector, where the
+        chain's features end and its classifier starts); in a graph its output is flat."""
+        if not self.state.graph:
+            return self.flatten(scope, w, out, ctx, explicit=False, name=f"{w.name}_flatten")
+        return evolve(out, flattened_by=f"at layer {w.number} '{w.name}'")
 
     def refused(self, scope: Scope, kind: str, v: Value, ctx: RowContext) -> bool:
         """Report a row that cannot be where it is: a spatial row after the flatten, a

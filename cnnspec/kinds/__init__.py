@@ -1,10 +1,10 @@
 """The layer kinds: one :class:`LayerKind` record per `type` a row may write.
 
 Each family module holds its kinds' pydantic row models, shape rules, MAC rules and
-records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive), ``norm``
+records: ``conv`` (conv, deconv), ``pool`` (max, average, adaptive, spatial pyramid), ``norm``
 (batchnorm, layernorm, groupnorm, scale, lrn), ``linear`` (fc, dropout, flatten),
 ``resize`` (upsample), ``activation``, ``merge`` (add, concat, mul), ``channels`` (split,
-channel_shuffle), ``layout`` (permute) and ``container`` (sequential); ``window``
+channel_shuffle), ``layout`` (permute, reshape) and ``container`` (sequential); ``window``
 holds the sliding-window arithmetic the convolutions and pools share.
 
 This module registers the records, in the order messages and the JSON Schema name
@@ -134,6 +134,7 @@ _BUILTIN = (
     pool.AVGPOOL,
     pool.ADAPTIVE_AVGPOOL,
     pool.ADAPTIVE_MAXPOOL,
+    pool.SPP_KIND,
     linear.FC_KIND,
     linear.DROPOUT,
     linear.STOCHASTIC_DEPTH,
@@ -144,6 +145,7 @@ _BUILTIN = (
     norm.GROUPNORM,
     norm.SCALE,
     layout.PERMUTE,
+    layout.RESHAPE,
     linear.FLATTEN,
     merge.ADD,
     merge.CONCAT,

@@ -1,4 +1,5 @@
-"""Layout: ``permute``, between maps×H×W data and channels-last data (H×W×maps).
+"""Layout: ``permute``, between maps×H×W data and channels-last data (H×W×maps); and
+``reshape``, a vector read as a tensor of a declared shape (YOLOv1's 1,470 → 30×7×7).
 
 Channels-last data is what ConvNeXt's block feeds its layer norm and pointwise linear
 layers: after ``permute: [0, 2, 3, 1]`` a layer norm and an fc act on the maps at each
@@ -9,10 +10,12 @@ channels-last data is an error.
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from ..spec.values import MAX_MAPS
 from .base import LayerKind, Resolved, RowContext, shape_text
 from .row import RowModel
 
@@ -67,4 +70,53 @@ PERMUTE = LayerKind(
     hyper=("dims",),
     rider=True,
     channels_last=True,
+)
+
+
+class Reshape(RowModel):
+    """A vector read as a maps×H×W tensor of `shape` (nn.Unflatten of the features,
+    no state): YOLOv1's 1,470 outputs as 30×7×7. It reads a vector (after the flatten or
+    an fc); rows after it are element-wise (an activation)."""
+
+    type: Literal["reshape"]
+    shape: list[Annotated[int, Field(ge=1, le=MAX_MAPS)]] = Field(
+        min_length=3,
+        max_length=3,
+        description="The output's maps, height and width, maps first (`[30, 7, 7]`); "
+        "their product must be the input vector's length.",
+    )
+
+
+def reshape_rule(ctx: RowContext, shape) -> Resolved:
+    out = tuple(ctx.spec_row.shape)
+    if len(shape) != 1:
+        ctx.error(
+            f"a reshape reads a vector, not {shape_text(shape)}: write a flatten (or an fc) "
+            "before it",
+            "reshape-input",
+        )
+        return Resolved(None)
+    if math.prod(out) != shape[0]:
+        ctx.error(
+            f"shape {shape_text(out)} holds {math.prod(out):,} elements, but the input "
+            f"vector has {shape[0]:,}",
+            "reshape-size",
+            "shape",
+        )
+        return Resolved(None)
+    return Resolved(out, fields=dict(reshape=out))
+
+
+RESHAPE = LayerKind(
+    "reshape",
+    Reshape,
+    reshape_rule,
+    "layout",
+    "reshape",
+    maps="declared",
+    maps_key="shape",  # its first item
+    torch_class="Unflatten",
+    hyper=("reshape",),
+    keys={"reshape": "shape"},
+    rider=True,
 )

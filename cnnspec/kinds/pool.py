@@ -1,13 +1,14 @@
-"""Pools: windowed (``maxpool``, ``avgpool``) and adaptive (to a fixed output size)."""
+"""Pools: windowed (``maxpool``, ``avgpool``), adaptive (to a fixed output size), and
+spatial pyramid pooling (``spp``: several adaptive pools, one fixed-length vector)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..spec.values import Kernel, OptMaps, OptPoolPadding, OptSize, OptStride, Size
-from .base import LayerKind, Resolved, RowContext, check_maps
+from ..spec.values import MAX_EXTENT, Kernel, OptMaps, OptPoolPadding, OptSize, OptStride, Size
+from .base import LayerKind, Resolved, RowContext, check_maps, size_text
 from .row import MAPS_CHECKED, SIZE_CHECKED, RowModel
 from .window import window
 
@@ -56,6 +57,32 @@ class AdaptiveMaxPool(_AdaptivePool):
     type: Literal["adaptive_maxpool"]
 
 
+_SPP_LEVELS = (
+    "The pyramid's levels, in the order the output concatenates them: each the number of "
+    "bins per side (n gives n×n bins), as SPP-net's `[6, 3, 2, 1]`."
+)
+_SPP_SIZE = (
+    "Optional: the output vector's length, C·Σn² (12,800 for 256 maps and levels 6, 3, "
+    "2, 1); checked."
+)
+
+
+class SPP(RowModel):
+    """Spatial pyramid pooling (SPP-net): each level's n×n adaptive pool of the input,
+    flattened, the levels concatenated in order: maps×H×W → C·Σn² features, the same
+    length for every input size at least the largest level (the generated module's
+    PyramidPool2d, no state)."""
+
+    type: Literal["spp"]
+    levels: list[Annotated[int, Field(ge=1, le=MAX_EXTENT)]] = Field(
+        min_length=1, max_length=16, description=_SPP_LEVELS
+    )
+    pool: Literal["max", "avg"] = Field(
+        "max", description="max (default, as SPP-net) or avg: how each bin is pooled."
+    )
+    size: Annotated[int, Field(ge=1)] | None = Field(None, description=_SPP_SIZE)
+
+
 def pool_rule(ctx: RowContext, shape) -> Resolved:
     row = ctx.spec_row
     check_maps(ctx, shape[0], "pooling")
@@ -79,6 +106,33 @@ def pool_rule(ctx: RowContext, shape) -> Resolved:
 def adaptive_pool_rule(ctx: RowContext, shape) -> Resolved:
     check_maps(ctx, shape[0], "pooling")
     return Resolved((shape[0], *ctx.spec_row.size), fields=dict(target=ctx.spec_row.size))
+
+
+def spp_rule(ctx: RowContext, shape) -> Resolved:
+    """C·Σn² features; an input smaller than the largest level is an error (some bin
+    would hold no pixel of its own)."""
+    row: SPP = ctx.spec_row
+    c, h, w = shape
+    largest = max(row.levels)
+    if h < largest or w < largest:
+        ctx.error(
+            f"the input is {size_text((h, w))}, smaller than the largest level's "
+            f"{largest}×{largest} bins: each bin needs a pixel of its own",
+            "spp-input",
+            "levels",
+        )
+        return Resolved(None)
+    bins = sum(n * n for n in row.levels)
+    out = c * bins
+    if row.size is not None and row.size != out:
+        terms = " + ".join(f"{n}²" for n in row.levels)
+        ctx.error(
+            f"the pyramid gives {c} maps × ({terms} = {bins} bins) = {out:,} features, but "
+            f"the row declares {row.size:,}",
+            "size-mismatch",
+            "size",
+        )
+    return Resolved((out,), fields=dict(levels=tuple(row.levels), pool=row.pool))
 
 
 def _windowed(name: str, model: type, torch_class: str, legend: str) -> LayerKind:
@@ -114,3 +168,17 @@ MAXPOOL = _windowed("maxpool", MaxPool, "MaxPool2d", "max pool")
 AVGPOOL = _windowed("avgpool", AvgPool, "AvgPool2d", "average pool")
 ADAPTIVE_AVGPOOL = _adaptive("adaptive_avgpool", AdaptiveAvgPool, "AdaptiveAvgPool2d")
 ADAPTIVE_MAXPOOL = _adaptive("adaptive_maxpool", AdaptiveMaxPool, "AdaptiveMaxPool2d")
+#: its output is a vector: the walk's features end here, as at a flatten
+SPP_KIND = LayerKind(
+    "spp",
+    SPP,
+    spp_rule,
+    "pyramid",
+    "spatial pyramid pool",
+    spatial=True,
+    maps="declared",
+    maps_key="size",
+    torch_class="PyramidPool2d",
+    hyper=("levels", "pool"),
+    keys={"levels": "levels"},
+)

@@ -81,6 +81,7 @@ GENERATED_GLOBALS = {
     "Permute": "the generated module's Permute helper (a permute row's module)",
     "LayerNorm2d": "the generated module's LayerNorm2d helper (a layer norm over maps×H×W)",
     "ValueError": "the builtin ValueError a block class raises for arguments no instance has",
+    "PyramidPool2d": "the generated module's PyramidPool2d helper (an spp row's module)",
 }
 
 

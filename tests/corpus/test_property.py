@@ -1,7 +1,7 @@
 """Random valid specs, as YAML text, through the whole compiler and into PyTorch.
 
 The generator writes specs the way a person would — every layer kind, non-square
-inputs and kernels, strides, dilation, groups, ceil_mode, adaptive pools,
+inputs and kernels, strides, dilation, groups, ceil_mode, adaptive pools, spatial pyramids,
 batchnorm before and after the flatten, dropout, every activation, both layouts,
 padding written out, inferred from a declared size, or 'same' — and feeds the
 text to ``cnnspec.loads``, so the real front end parses it. Each spec must
@@ -230,9 +230,17 @@ def specs(draw):
                 row["repeat"] = draw(st.integers(1, 2))
         layers.append(name(row))
 
-    flatten = draw(st.sampled_from(["fc", "explicit", "none"]))
+    flatten = draw(st.sampled_from(["fc", "explicit", "none", "spp"]))
     if flatten == "explicit":
         layers.append(name({"type": "flatten"}))
+    elif flatten == "spp":  # a spatial pyramid ends the features (its levels fit H×W)
+        levels = draw(st.lists(st.integers(1, min(shape[1:])), min_size=1, max_size=3))
+        row = {"type": "spp", "levels": levels}
+        if draw(st.booleans()):
+            row["pool"] = draw(st.sampled_from(["max", "avg"]))
+        if draw(st.booleans()):
+            row["size"] = shape[0] * sum(n * n for n in levels)
+        layers.append(name(row))
     if flatten != "none":
         for _ in range(draw(st.integers(1 if flatten == "fc" else 0, 4))):
             kind = draw(st.sampled_from(["fc", "fc", "batchnorm", "dropout", "act"]))
@@ -254,6 +262,10 @@ def specs(draw):
             layers.append(name(row))
     if not layers or all(r["type"] == "flatten" for r in layers):
         layers.append({"type": "relu"})
+    last = layers[-1]
+    if last["type"] == "fc" and draw(st.booleans()):
+        grid = draw(st.permutations([last["size"], 1, 1]))  # the fc read as maps×H×W
+        layers.append(name({"type": "reshape", "shape": grid}))
     if draw(st.booleans()):  # softmax over dim=1, as the last layer
         last = layers[-1]
         if last["type"] in ("conv", "fc") and "activation" not in last and draw(st.booleans()):

@@ -102,6 +102,7 @@ def test_the_derived_sets():
         "avgpool",
         "adaptive_avgpool",
         "adaptive_maxpool",
+        "spp",
         "lrn",
         "upsample",
         "scale",
@@ -142,7 +143,13 @@ def test_the_derived_sets():
     assert OPERATIONS == {"split", "channel_shuffle"}
     assert MAPS["split"] == "part"
     assert FAMILY_LEGEND["channels"] == "split / shuffle"
-    assert DECLARED_MAPS == {"conv": "maps", "deconv": "maps", "fc": "size"}
+    assert DECLARED_MAPS == {
+        "conv": "maps",
+        "deconv": "maps",
+        "spp": "size",
+        "fc": "size",
+        "reshape": "shape",
+    }
     assert FAMILY_LEGEND["merge"] == "add / concat / mul"
     assert "container" not in FAMILY_LEGEND  # a container is never drawn as a node
     assert FIELD_KEY["target"] == "size"
@@ -181,6 +188,7 @@ def test_every_spatial_kind_is_rejected_after_the_flatten(kind):
         "avgpool": "{type: avgpool, kernel: 1}",
         "adaptive_avgpool": "{type: adaptive_avgpool, size: 1}",
         "adaptive_maxpool": "{type: adaptive_maxpool, size: 1}",
+        "spp": "{type: spp, levels: [1]}",
         "lrn": "{type: lrn}",
         "scale": "{type: scale}",
     }[kind]

@@ -23,6 +23,7 @@ COLOURS: dict[str, tuple[str, str]] = {
     "maxpool": ("#f4cccc", "#cc0000"),
     "avgpool": ("#fce5cd", "#e69138"),
     "adaptive": ("#d9d2e9", "#674ea7"),
+    "pyramid": ("#e6dcf2", "#674ea7"),  # spatial pyramid pooling: an adaptive pool family
     "batchnorm": ("#fff2cc", "#bf9000"),
     "activation": ("#ead1dc", "#a64d79"),
     "fc": ("#d9ead3", "#38761d"),

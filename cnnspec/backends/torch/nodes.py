@@ -29,6 +29,8 @@ def out_maps(scope: ScopeTrace, step: Step, node: Node, in_maps: Maps) -> Maps:
     key = DECLARED_MAPS.get(node.kind)
     if key is not None:
         written = dict(step.written).get(key)
+        if isinstance(written, tuple):  # a reshape's shape: its maps first
+            written = written[0]
         if scope.env is not None and isinstance(written, Expr):
             return written.python(dict(scope.env))
         return node.out_maps if node.out_maps is not None else node.output_shape[0]
@@ -91,7 +93,7 @@ def _written_fields(
     (``kernel: $kernel``) is the pair itself, not one number for both axes."""
     for fname, key in KINDS[kind].keys.items():
         value = written.get(key)
-        if fname in _PAIRS and isinstance(value, tuple):
+        if isinstance(value, tuple):  # a pair, or a list (spp levels, a reshape's shape)
             hyper[fname] = tuple(Sym(x.python(env)) if isinstance(x, Expr) else x for x in value)
         elif isinstance(value, Expr):
             s = Sym(value.python(env))

@@ -36,7 +36,7 @@ from . import linewrap
 from .checks import check_names
 from .docstring import class_docstring, docstring_literal, docstring_text, header_lines
 from .errors import RenderError
-from .helpers import LAYER_NORM_2D, PERMUTE
+from .helpers import LAYER_NORM_2D, PERMUTE, PYRAMID_POOL_2D
 from .writer import CENTER_CROP, CHANNEL_SHUFFLE, STOCHASTIC_DEPTH, ClassWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +51,7 @@ HELPERS = (
     ("StochasticDepth(", "StochasticDepth", STOCHASTIC_DEPTH),
     ("Permute(", "Permute", PERMUTE),
     ("LayerNorm2d(", "LayerNorm2d", LAYER_NORM_2D),
+    ("PyramidPool2d(", "PyramidPool2d", PYRAMID_POOL_2D),
 )
 
 
