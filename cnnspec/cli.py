@@ -319,6 +319,11 @@ def cmd_check(args) -> int:
             f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
             f"{fmt.shape(net.output_shape)}"
         )
+        if args.sizes:
+            from .sizes import report
+
+            for line in report(net):
+                _say(f"{net.source}: {line}")
     return EXIT_SPEC if failed else EXIT_OK
 
 
@@ -448,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
         "MACs and output shape.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument(
+        "--sizes",
+        action="store_true",
+        help="also print which input sizes (H, W from 1 to 2048) the network accepts",
+    )
     _loading_flags(p)
     p.set_defaults(func=cmd_check)
 
