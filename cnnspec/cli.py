@@ -312,7 +312,8 @@ def cmd_check(args) -> int:
     cache = _cache(args)
     failed = False
     for spec in args.specs:
-        failed |= _cached(cache, ["check", args.strict], spec, args, _check_one) != EXIT_OK
+        command = ["check", args.strict, args.sizes]
+        failed |= _cached(cache, command, spec, args, _check_one) != EXIT_OK
     return EXIT_SPEC if failed else EXIT_OK
 
 
@@ -332,6 +333,11 @@ def _check_one(spec: str, args) -> int:
         f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
         f"{fmt.shape(net.output_shape)}"
     )
+    if args.sizes:
+        from .sizes import report
+
+        for line in report(net):
+            _say(f"{net.source}: {line}")
     return EXIT_OK
 
 
@@ -520,6 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
         "MACs and output shape.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument(
+        "--sizes",
+        action="store_true",
+        help="also print which input sizes (H, W from 1 to 2048) the network accepts",
+    )
     _loading_flags(p, cached=True)
     p.set_defaults(func=cmd_check)
 

@@ -58,6 +58,9 @@ CODES: dict[str, Code] = {
     "size-mismatch": Code("check", "error", "The declared size differs from the formula's."),
     "maps-mismatch": Code("check", "error", "The declared maps differ from the incoming maps."),
     "no-padding": Code("check", "error", "No padding yields the declared size."),
+    "like": Code(
+        "check", "error", "An upsample's `like:` beside `scale`, or naming a row with no H×W."
+    ),
     "kernel-too-large": Code("check", "error", "The kernel overhangs the (padded) input."),
     "pool-padding": Code("check", "error", "A pool's padding exceeds half its kernel."),
     "padding-same": Code("check", "error", "`padding: same` where PyTorch refuses it."),
@@ -86,8 +89,10 @@ CODES: dict[str, Code] = {
     "softmax-position": Code("check", "error", "A softmax that is not the last layer."),
     "duplicate-name": Code("check", "error", "Two rows of one scope with the same name."),
     # ---- graphs (graph.py)
-    "unknown-from": Code("graph", "error", "`from:` names no row of this scope."),
-    "used-before-defined": Code("graph", "error", "`from:` names a row defined further down."),
+    "unknown-from": Code("graph", "error", "`from:` (or `like:`) names no row of this scope."),
+    "used-before-defined": Code(
+        "graph", "error", "`from:` (or `like:`) names a row defined further down."
+    ),
     "add-shape": Code("graph", "error", "`add` of inputs whose shapes differ."),
     "concat-shape": Code("graph", "error", "`concat` of inputs whose H×W differ."),
     "crop-grow": Code("graph", "error", "`crop: center` would have to grow a smaller input."),
@@ -105,7 +110,7 @@ CODES: dict[str, Code] = {
     "block-recursion": Code("graph", "error", "A block that instantiates itself."),
     "block-varies": Code("graph", "error", "A block whose instances need different code."),
     "from-in-sequential": Code(
-        "graph", "error", "`from:` inside a sequential container or an indexed block."
+        "graph", "error", "`from:` or `like:` inside a sequential container or an indexed block."
     ),
     "from-into": Code(
         "graph",

@@ -101,6 +101,9 @@ class Node:
     #: an operation written as a function call, without a module (an upsample to the
     #: network's input size)
     functional: bool = False
+    #: an upsample to another row's H×W: that row's name in its scope (its node is the
+    #: node's second input)
+    like: str | None = None
     #: for an activation written as `activation:` on a row: that row's node id
     activation_of: str | None = None
     #: identity of the written row before `repeat`: (row index in the scope, copy number)

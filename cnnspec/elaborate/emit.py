@@ -204,7 +204,11 @@ class Emitter:
             scope.steps.append(step)
         return out
 
-    def layer(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
+    def layer(
+        self, scope: Scope, w: Written, v: Value, ctx: RowContext, like: Value | None = None
+    ) -> Value:
+        """A layer row (and its `activation:`); ``like``: the row an upsample takes its
+        H×W from, read as the node's second input."""
         row = w.row
         kind = row.type
         info = KINDS[kind]
@@ -239,7 +243,8 @@ class Emitter:
         if info.parameter:
             res.fields["state"] = node_id(scope, w.name)
         module = info.is_module and not info.parameter
-        node = self.add_node(scope, w, kind, w.name, res, [v], ctx, module=module)
+        read = [v] if like is None else [v, like]
+        node = self.add_node(scope, w, kind, w.name, res, read, ctx, module=module)
         out = Value(node.id, node.output_shape, w.name, ctx.at(), v.flattened_by, None, last)
         graph = self.state.graph
         cond = cond_of(w) if graph else None
@@ -247,7 +252,7 @@ class Emitter:
             step = Step(
                 w.name,
                 kind,
-                (v.member,),
+                tuple(r.member for r in read),
                 node.output_shape,
                 cond=cond,
                 module=node.path is not None,

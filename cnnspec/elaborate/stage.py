@@ -16,7 +16,7 @@ from ..frontend.load import Document
 from ..frozen import evolve
 from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
 from ..kinds import CONTAINERS, MERGES, OPERATIONS
-from ..kinds.base import RowContext
+from ..kinds.base import RowContext, opt
 from ..spec.models import BlockRow, Spec
 from .blocks import find_cycles
 from .printed import check_printed
@@ -148,6 +148,7 @@ def is_graph(spec: Spec) -> bool:
             or row.type in MERGES
             or row.type in CONTAINERS
             or row.type in OPERATIONS
+            or opt(row, "like") is not None
         ):
             return True
         if isinstance(row, BlockRow):

@@ -204,49 +204,25 @@ class Walker(WalkState):
         ok = True
         listed = isinstance(lookup(self.doc.data, w.path + ("from",)), list)
         for i, name in enumerate(names):
-            if name == INPUT:
-                out.append(scope.input)
-                continue
             at = self.doc.pos(w.path + ("from",) + ((i,) if listed else ()))
             if name in scope.lists:
                 self.list_read(scope, w, name, at)
                 ok = False
                 continue
-            if name in scope.values:
-                out.append(scope.values[name])
-                continue
             head = name.partition(".")[0]
-            if "." in name and (head in scope.values or head in scope.lists or head not in later):
+            dotted = "." in name and name not in scope.values
+            if dotted and (head in scope.values or head in scope.lists or head not in later):
                 tapped = self.tap(scope, w, name, at)
                 if tapped is None:
                     ok = False
                 else:
                     out.append(tapped)
                 continue
-            name = name.partition(".")[0]
-            if name in later:
-                d = later[name]
-                self.error(
-                    f"'{name}' is used before it is defined (layer {d.number}); a row reads "
-                    "only rows above it",
-                    "used-before-defined",
-                    at,
-                    scope,
-                    w.label,
-                    (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
-                )
+            value = self.find(scope, w, head if dotted else name, later, at, "from")
+            if value is None:
+                ok = False
             else:
-                known = [INPUT, *scope.values]
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                self.error(
-                    f"unknown row '{name}' in `from`{hint}; this scope has: {', '.join(known)}",
-                    "unknown-from",
-                    at,
-                    scope,
-                    w.label,
-                )
-            ok = False
+                out.append(value)
         return out if ok else None
 
     def list_read(self, scope: Scope, w: Written, name: str, at, what: str = "") -> None:
@@ -309,6 +285,57 @@ class Walker(WalkState):
             self.mark_read(scope, head)
         return evolve(value, member=name)
 
+    def find(
+        self, scope: Scope, w: Written, name: str, later: dict, at: Any, key: str
+    ) -> Value | None:
+        """The value of the row ``name`` that ``w``'s ``key`` (`from`, `like`) names in this
+        scope (None: reported, it is below ``w`` or unknown)."""
+        if name == INPUT:
+            return scope.input
+        if name in scope.values:
+            return scope.values[name]
+        if name in later:
+            d = later[name]
+            self.error(
+                f"'{name}' is used before it is defined (layer {d.number}); a row reads "
+                "only rows above it",
+                "used-before-defined",
+                at,
+                scope,
+                w.label,
+                (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
+            )
+        else:
+            known = [INPUT, *scope.values]
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.error(
+                f"unknown row '{name}' in `{key}`{hint}; this scope has: {', '.join(known)}",
+                "unknown-from",
+                at,
+                scope,
+                w.label,
+            )
+        return None
+
+    def like(self, scope: Scope, w: Written, later: dict) -> Value | None | bool:
+        """The row an upsample's `like:` names (True: the row has none; None: reported)."""
+        name = opt(w.row, "like")
+        if name is None:
+            return True
+        at = self.doc.pos(w.path + ("like",))
+        if scope.sequential:
+            self.error(
+                "a row inside a sequential container reads the previous row only; `like` "
+                "reads a second tensor, for named scopes (blocks and the network)",
+                "from-in-sequential",
+                at,
+                scope,
+                w.label,
+            )
+            return None
+        return self.find(scope, w, name, later, at, "like")
+
     def condition(self, scope: Scope, w: Written) -> bool | None:
         """Whether the row exists in this scope (None: its `if:` cannot be evaluated)."""
         cond = w.row.if_
@@ -339,6 +366,7 @@ class Walker(WalkState):
             inputs: list[Value] | None = [prev]
         else:
             inputs = self.sources(scope, w, prev, later)
+        like = self.like(scope, w, later)
         present = self.condition(scope, w)
         first = inputs[0] if inputs else prev
         if listed and w.row.if_ is not None:
@@ -351,9 +379,9 @@ class Walker(WalkState):
             )
             present = None
         if present is not False and not listed:
-            for v in inputs or []:
+            for v in [*(inputs or []), *([like] if isinstance(like, Value) else [])]:
                 self.mark_read(scope, v.member)
-        if inputs is None or present is None:
+        if inputs is None or present is None or like is None:
             return _unknown(scope, w, self.doc, first)
         if not present:
             return self.absent(scope, w, inputs)
@@ -361,22 +389,29 @@ class Walker(WalkState):
             return _unknown(scope, w, self.doc, first)
         ctx = RowContext(w.row, w.number, w.name, w.path, self.doc, self.diagnostics, scope.notes)
         ctx.channels_last = first.channels_last
-        if scope.env is None:
+        if scope.env is None and not scope.sequential:
             ctx.input_size = self.input_size
         if not self.placed(scope, w, first, ctx):
             return _unknown(scope, w, self.doc, first)
+        if isinstance(like, Value):
+            if like.shape is None:
+                return self.structure_only(scope, w, first, ctx)
+            ctx.like = (like.member if like.member != INPUT else INPUT, like.shape)
+            ctx.like_channels_last = like.channels_last
         if any(v.shape is None for v in inputs):
             return self.structure_only(scope, w, first, ctx)
         start = len(self.emit.nodes)
         if listed:
             return self.member_list(scope, w, first, later)
-        value = self.dispatch(scope, w, inputs, ctx)
+        value = self.dispatch(scope, w, inputs, ctx, like if isinstance(like, Value) else None)
         row = w.row
         if value.shape is not None and (row.params is not None or row.macs is not None):
             check_printed(self.spec.printed, row, ctx, self.emit.nodes[start:])
         return value
 
-    def dispatch(self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext) -> Value:
+    def dispatch(
+        self, scope: Scope, w: Written, inputs: list[Value], ctx: RowContext, like: Value | None
+    ) -> Value:
         """The row by its kind: a block instance, a container, a merge, a flatten, a layer."""
         first = inputs[0]
         if isinstance(w.row, BlockRow):
@@ -388,7 +423,7 @@ class Walker(WalkState):
             return self.emit.merge(scope, w, inputs, ctx)
         if kind.flattens:
             return self.emit.flatten(scope, w, first, ctx, explicit=True)
-        return self.emit.layer(scope, w, first, ctx)
+        return self.emit.layer(scope, w, first, ctx, like)
 
     def readable(self, scope: Scope, w: Written, inputs: list[Value]) -> bool:
         """A row may not read by name a merge whose `if:` is false here (it has no single

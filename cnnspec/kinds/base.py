@@ -64,6 +64,10 @@ class RowContext:
     input_size: tuple[int, int] | None = None
     #: the (first) input is channels-last: H×W×maps, after a permute
     channels_last: bool = False
+    #: an upsample's `like:` row: its name and output shape (None where it has none)
+    like: tuple[str, tuple[int, ...]] | None = None
+    #: that row's output is channels-last
+    like_channels_last: bool = False
 
     @property
     def label(self) -> str:

@@ -455,7 +455,7 @@ class ClassWriter:
         for i, m in enumerate(members):
             for v in m.inputs:
                 readers[v].append(i)
-            if m.node is not None and m.node.functional:  # reads the input's size
+            if m.node is not None and m.node.functional and m.node.like is None:  # input's size
                 readers[INPUT].append(i)
         readers[self.output].append(end)
         training = [m for m in self.cls.training if m in readers]
@@ -548,7 +548,8 @@ class ClassWriter:
             return _operation(kind.op, kind.is_merge, m, ins)
         if m.node is not None and m.node.functional:  # the functional form's own macro
             assert kind is not None
-            call = getattr(self.macros, kind.op)(m.node, ins[0], f"{x}.shape[2:]")
+            size = f"{ins[1]}.shape[-2:]" if m.node.like is not None else f"{x}.shape[2:]"
+            call = getattr(self.macros, kind.op)(m.node, ins[0], size)
             return linewrap.parse_call(str(call))
         if len(ins) != 1:
             raise RenderError(f"internal error: module {m.name!r} reads {len(ins)} inputs")
