@@ -316,10 +316,19 @@ def cmd_check(args) -> int:
             continue
         _say(
             f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
-            f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
-            f"{fmt.shape(net.output_shape)}"
+            f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → " + _outputs_text(net)
         )
     return EXIT_SPEC if failed else EXIT_OK
+
+
+def _outputs_text(net) -> str:
+    """The output's shape; with `outputs:` each output, its shape and stride."""
+    from .backends import format as fmt
+
+    if not net.outputs:
+        return fmt.shape(net.output_shape)
+    labels = [fmt.output_label(o.key or o.row, o.shape, net.input_shape) for o in net.outputs]
+    return ", ".join(labels)
 
 
 def cmd_summary(args) -> int:

@@ -112,6 +112,11 @@ CODES: dict[str, Code] = {
         "error",
         "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
     ),
+    "output": Code(
+        "graph",
+        "error",
+        "An `outputs` entry that is no top-level row, is absent, or is listed twice.",
+    ),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
     "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),
 }

@@ -202,6 +202,8 @@ class ClassDef:
     title: str = ""  # one line for the class docstring
     #: members computed only in training, returned after ``output`` (the network's)
     training: tuple[str, ...] = ()
+    #: the network's ``outputs:``: (dict key or None for a tuple, member), in order
+    outputs: tuple[tuple[str | None, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- the walk's trace
@@ -289,6 +291,18 @@ class Trace:
     instances: tuple[tuple[str, ScopeTrace], ...]
     #: the top-level rows whose outputs forward returns after the main one, in training only
     training: tuple[str, ...] = ()
+    #: ``outputs:``: (dict key or None, step) per returned tensor; empty: ``top.output``
+    outputs: tuple[tuple[str | None, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    """One tensor the network returns."""
+
+    key: str | None  # its key in the returned dict; None in a tuple or alone
+    row: str  # the row whose value it is, as `outputs:` names it
+    node: str  # id of the node producing it
+    shape: Shape
 
 
 @dataclass(frozen=True)
@@ -310,6 +324,18 @@ class Network:
     #: top-level rows computed only in training, their outputs returned after the main one
     #: (auxiliary classifiers); their nodes' MACs are left out of ``macs`` (eval's count)
     training_outputs: tuple[str, ...] = ()
+    #: what ``outputs:`` names, in order (empty: the network returns ``output`` alone)
+    outputs: tuple[Output, ...] = ()
+    #: the outputs are returned as a dict by their keys (else as a tuple)
+    outputs_dict: bool = False
+
+    @property
+    def returned(self) -> tuple[Output, ...]:
+        """Every tensor ``forward`` returns in eval mode, in order."""
+        if self.outputs:
+            return self.outputs
+        last = next((n.name for n in reversed(self.nodes) if n.id == self.output), self.output)
+        return (Output(None, last, self.output, self.output_shape),)
 
     def training_only(self, node: Node) -> bool:
         """Whether ``node`` runs only in training (it is, or is inside, a training output)."""

@@ -287,6 +287,19 @@ class Spec(BaseModel):
         "forward returns (main output, these…) in training mode and the main output (the "
         "last row) in eval mode. No row may read them; their MACs are not the network's.",
     )
+    outputs: Annotated[
+        Annotated[list[str], Field(min_length=1)]
+        | Annotated[dict[str, str], Field(min_length=1)]
+        | None,
+        NotNull,
+    ] = Field(
+        None,
+        description="The rows the network returns, when it returns several (a backbone's "
+        "levels, a second head): a list of row names (forward returns a tuple in that "
+        "order) or a mapping key → row name (forward returns a dict with those keys in "
+        "that order, as torchvision's backbones return '0'…'3'). Without it, the network "
+        "returns its last row.",
+    )
     params: Printed | None = Field(
         None,
         description="The whole network's parameter count as the paper prints it (`138M`), "
