@@ -101,6 +101,8 @@ REACH = (
     "layernorm",
     "groupnorm",
     "scale",
+    "outputs: tuple",
+    "outputs: dict",
 )
 
 
