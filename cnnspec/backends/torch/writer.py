@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -514,8 +515,9 @@ class ClassWriter:
 
 
 def _quote(text: str) -> str:
-    """A dict key as a Python string literal (double quotes, as ruff format writes)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A dict key as a Python string literal (double quotes, as ruff format writes; a
+    JSON string is one, its escapes Python's)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _returned(items: list[str], brackets: str, indent: int) -> list[str]:
