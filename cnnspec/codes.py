@@ -110,7 +110,8 @@ CODES: dict[str, Code] = {
     "training-output": Code(
         "graph",
         "error",
-        "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
+        "A `training_outputs` name that is no top-level row, a main output, read by a row, "
+        "or a key of the dict `outputs`.",
     ),
     "output": Code(
         "graph",

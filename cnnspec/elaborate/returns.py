@@ -65,3 +65,19 @@ def check(walker, top: Scope, written: tuple[Entry, ...]) -> list[tuple[Entry, V
             out.append((entry, value))
         seen.add(entry.row)
     return out
+
+
+def check_keys(walker, spec: Spec, training: tuple[str, ...]) -> None:
+    """In training, a dict of outputs holds each training output under its row's name: no
+    training output may be named like one of the dict's keys."""
+    if not isinstance(spec.outputs, dict):
+        return
+    for i, name in enumerate(training):
+        if name in spec.outputs:
+            walker.error(
+                f"'{name}' is also a key of `outputs`; in training the dict holds each "
+                "training output under its row's name",
+                "training-output",
+                walker.doc.pos(("training_outputs", i)),
+                None,
+            )

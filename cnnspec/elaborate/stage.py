@@ -128,6 +128,7 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     outputs = tuple(returns.check(walker, top, written))
     main = tuple(v.member for _, v in outputs) or (out.member,)
     check_training(walker, top, main, training)
+    returns.check_keys(walker, spec, training)
     trace = None
     if graph and not any(d.severity == "error" for d in walker.diagnostics):
         walk = ScopeTrace(tuple(top.steps), main[0], input_shape)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -515,9 +514,11 @@ class ClassWriter:
 
 
 def _quote(text: str) -> str:
-    """A dict key as a Python string literal (double quotes, as ruff format writes; a
-    JSON string is one, its escapes Python's)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A dict key as a Python string literal, quoted as ruff format quotes it: double
+    quotes, unless the text holds more of them than single ones (a key holds no control
+    characters: the spec's check refuses them)."""
+    q = "'" if text.count('"') > text.count("'") else '"'
+    return q + text.replace("\\", "\\\\").replace(q, "\\" + q) + q
 
 
 def _returned(items: list[str], brackets: str, indent: int) -> list[str]:

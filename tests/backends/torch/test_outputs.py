@@ -201,3 +201,43 @@ def test_each_output_is_a_labelled_sink_in_the_diagram(tmp_path):
         assert f"<b>output {key}</b></td></tr><tr><td>{shape}</td></tr>" in dot
         assert f"<tr><td>stride {stride}</td></tr>" in dot
     assert dot.count("<b>output ") == 4
+
+
+KEYS = ['a"""b\\', "é x", "it's", "a'b\"", 'q"', "0"]
+
+
+def test_odd_keys_and_long_returns_are_python_as_ruff_formats_it(tmp_path):
+    import subprocess
+    import sys
+
+    rows = "".join(
+        f"  - {{name: level_{i}_with_a_long_name, type: conv, maps: 4, kernel: 1}}\n"
+        for i in range(len(KEYS))
+    )
+    mapping = ", ".join(f"{json.dumps(k)}: level_{i}_with_a_long_name" for i, k in enumerate(KEYS))
+    names = ", ".join(f"level_{i}_with_a_long_name" for i in range(len(KEYS)))
+    texts = {
+        "keyed": f"name: Keyed\ninput: {{maps: 3, size: 8x8}}\noutputs: {{{mapping}}}\n"
+        f"layers:\n{rows}",
+        "listed": f"name: Listed\ninput: {{maps: 3, size: 8x8}}\noutputs: [{names}]\n"
+        f"layers:\n{rows}",
+        "one": "name: One\ninput: {maps: 3, size: 8x8}\noutputs: [c]\n"
+        "layers:\n  - {name: c, type: conv, maps: 4, kernel: 1}\n",
+    }
+    for stem, text in texts.items():
+        net = _load(text, tmp_path, f"{stem}.yaml")
+        (tmp_path / f"{stem}.py").write_text(cnnspec.torch_source(net), encoding="utf-8")
+        with torch.no_grad():
+            out = cnnspec.build(net).eval()(torch.randn(1, 3, 8, 8))
+        if stem == "keyed":
+            assert list(out) == KEYS
+        else:
+            assert isinstance(out, tuple) and len(out) == len(net.outputs)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "--no-cache"]
+        + ["--config", str(ROOT / "pyproject.toml"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
