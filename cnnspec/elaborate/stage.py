@@ -158,9 +158,9 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
 
 
 def is_graph(spec: Spec) -> bool:
-    """A graph network: blocks, `from:`, `if:`, merges, containers, training outputs or
-    module-less operations (a split, a channel shuffle: expressions in its forward); else
-    a chain."""
+    """A graph network: blocks, `from:`, `if:`, merges, containers, outputs or training
+    outputs, or module-less operations (a split, a channel shuffle: expressions in its
+    forward); else a chain."""
     if spec.blocks or spec.training_outputs or spec.outputs:
         return True
     for row in spec.layers or []:
