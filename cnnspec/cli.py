@@ -330,8 +330,7 @@ def _check_one(spec: str, args) -> int:
         return EXIT_OK
     _say(
         f"{net.source}: ok: {net.name}, {fmt.count(net.params)} params, "
-        f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → "
-        f"{fmt.shape(net.output_shape)}"
+        f"{fmt.count(net.macs)} MACs, {fmt.shape(net.input_shape)} → " + _outputs_text(net)
     )
     if args.sizes:
         from .sizes import report
@@ -339,6 +338,16 @@ def _check_one(spec: str, args) -> int:
         for line in report(net):
             _say(f"{net.source}: {line}")
     return EXIT_OK
+
+
+def _outputs_text(net) -> str:
+    """The output's shape; with `outputs:` each output, its shape and stride."""
+    from .backends import format as fmt
+
+    if not net.outputs:
+        return fmt.shape(net.output_shape)
+    labels = [fmt.output_label(o.key or o.row, o.shape, net.input_shape) for o in net.outputs]
+    return ", ".join(labels)
 
 
 def cmd_summary(args) -> int:

@@ -134,7 +134,13 @@ CODES: dict[str, Code] = {
     "training-output": Code(
         "graph",
         "error",
-        "A `training_outputs` name that is no top-level row, the main output, or read by a row.",
+        "A `training_outputs` name that is no top-level row, a main output, read by a row, "
+        "or a key of the dict `outputs`.",
+    ),
+    "output": Code(
+        "graph",
+        "error",
+        "An `outputs` entry that is no top-level row, is absent, or is listed twice.",
     ),
     "printed-params": Code("graph", "warning", "A printed parameter count does not recompute."),
     "printed-macs": Code("graph", "warning", "A printed multiply-add count does not recompute."),

@@ -219,6 +219,8 @@ class ClassDef:
     #: Python condition under which the row exists, its name); the constructor refuses
     #: arguments under which one exists rather than build the block without it
     refused: tuple[tuple[str, str], ...] = ()
+    #: the network's ``outputs:``: (dict key or None for a tuple, member), in order
+    outputs: tuple[tuple[str | None, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- the walk's trace
@@ -312,6 +314,18 @@ class Trace:
     instances: tuple[tuple[str, ScopeTrace], ...]
     #: the top-level rows whose outputs forward returns after the main one, in training only
     training: tuple[str, ...] = ()
+    #: ``outputs:``: (dict key or None, step) per returned tensor; empty: ``top.output``
+    outputs: tuple[tuple[str | None, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    """One tensor the network returns."""
+
+    key: str | None  # its key in the returned dict; None in a tuple or alone
+    row: str  # the row whose value it is, as `outputs:` names it
+    node: str  # id of the node producing it
+    shape: Shape
 
 
 @dataclass(frozen=True)
@@ -333,6 +347,18 @@ class Network:
     #: top-level rows computed only in training, their outputs returned after the main one
     #: (auxiliary classifiers); their nodes' MACs are left out of ``macs`` (eval's count)
     training_outputs: tuple[str, ...] = ()
+    #: what ``outputs:`` names, in order (empty: the network returns ``output`` alone)
+    outputs: tuple[Output, ...] = ()
+    #: the outputs are returned as a dict by their keys (else as a tuple)
+    outputs_dict: bool = False
+
+    @property
+    def returned(self) -> tuple[Output, ...]:
+        """Every tensor ``forward`` returns in eval mode, in order."""
+        if self.outputs:
+            return self.outputs
+        last = next((n.name for n in reversed(self.nodes) if n.id == self.output), self.output)
+        return (Output(None, last, self.output, self.output_shape),)
 
     def training_only(self, node: Node) -> bool:
         """Whether ``node`` runs only in training (it is, or is inside, a training output)."""

@@ -209,6 +209,8 @@ class Spec:
     blocks: list[Block]
     layers: list[dict]
     blocks_first: bool = True
+    #: `outputs:`: row names (a tuple) or key → row name (a dict); None: the last row
+    outputs: list[str] | dict[str, str] | None = None
 
 
 def _plain(v: Any) -> Any:
@@ -249,6 +251,8 @@ def render(spec: Spec) -> str:
     if blocks and spec.blocks_first:
         doc["blocks"] = blocks
     doc["input"] = {"maps": spec.c, "size": f"{spec.h}x{spec.w}"}
+    if spec.outputs is not None:
+        doc["outputs"] = spec.outputs
     doc["layers"] = _plain(spec.layers)
     if blocks and not spec.blocks_first:
         doc["blocks"] = blocks
@@ -362,7 +366,7 @@ def parse_spec(text: str) -> Spec:
     keys = list(doc)
     first = "blocks" not in keys or keys.index("blocks") < keys.index("layers")
     layers = [_read_row(r, False) for r in doc["layers"]]
-    return Spec(doc["name"], doc["input"]["maps"], h, w, blocks, layers, first)
+    return Spec(doc["name"], doc["input"]["maps"], h, w, blocks, layers, first, doc.get("outputs"))
 
 
 # --------------------------------------------------------------------------- the twin's modules
@@ -450,17 +454,23 @@ class Scope(nn.Module):
         super().__init__()
         self.steps: list[tuple[str, str, list[str], Any]] = []
         self.result = INPUT
+        #: the network's `outputs:` as (dict key or None, value id); None: ``result``
+        self.returned: list[tuple[str | None, str]] | None = None
 
     def run(self, step: tuple[str, str, list[str], Any], vals: dict[str, torch.Tensor]):
         opname, out, srcs, arg = step
         vals[out] = _OPS[opname](self, [vals[s] for s in srcs], arg)
         return vals[out]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> Any:
         vals = {INPUT: x}
         for step in self.steps:
             self.run(step, vals)
-        return vals[self.result]
+        if self.returned is None:
+            return vals[self.result]
+        if self.returned[0][0] is None:
+            return tuple(vals[v] for _, v in self.returned)
+        return {k: vals[v] for k, v in self.returned}
 
 
 # --------------------------------------------------------------------------- layers in torch
@@ -819,13 +829,15 @@ class Twin:
         self.depth = 0
         self.module = Scope()
         self.output: tuple[int, ...] = ()
+        self.outputs: list[tuple[int, ...]] = []  # every output's shape, in order
 
     def run(self) -> Twin:
         if _is_chain(self.spec):
             raise Unsure("a chain spec (features and classifier): the chain oracle's")
         self._check_globals()
         x = torch.randn(2, self.spec.c, self.spec.h, self.spec.w)
-        _, y = self.rows(self.spec.layers, self.module, x, Ctx("", {}, False, False, False))
+        ctx = Ctx("", {}, False, False, False)
+        _, y = self.rows(self.spec.layers, self.module, x, ctx, top=True)
         self.output = tuple(y.shape[1:])
         for path, rec in self.groups.items():
             rec.macs = sum(r.macs for p, r in self.leaves.items() if p.startswith(path + "."))
@@ -861,13 +873,19 @@ class Twin:
 
     # ----------------------------------------------------------------- rows
 
-    def rows(self, rows: list[dict], scope: Scope, x: torch.Tensor, ctx: Ctx):
+    def rows(self, rows: list[dict], scope: Scope, x: torch.Tensor, ctx: Ctx, top: bool = False):
         walk = _Walk({INPUT: x})
         prev = INPUT
         for i, row in enumerate(rows):
             prev = self.row(row, i, prev, scope, walk, ctx)
         scope.result = prev
-        walk.reads.add(prev)
+        if top and self.spec.outputs is not None:
+            scope.returned = self._returned(walk)
+            walk.reads.update(v for _, v in scope.returned)
+            self.outputs = [tuple(walk.vals[v].shape[1:]) for _, v in scope.returned]
+            prev = scope.returned[0][1]
+        else:
+            walk.reads.add(prev)
         unread = [r for r in walk.order if r not in walk.reads]
         if unread:
             self.unread.append(f"{ctx.path or 'the network'}: {', '.join(unread)}")
@@ -884,6 +902,25 @@ class Twin:
         walk.names.add(name)
         if name == INPUT or name in TRICKY_NAMES:
             self.either.append(f"a row named {name!r}")
+
+    def _returned(self, walk: _Walk) -> list[tuple[str | None, str]]:
+        """`outputs:` as the docs say: present top-level rows, each named once."""
+        outputs = self.spec.outputs
+        pairs = (
+            list(outputs.items())
+            if isinstance(outputs, dict)
+            else [(None, n) for n in outputs or []]
+        )
+        self.tags[f"outputs: {'dict' if isinstance(outputs, dict) else 'tuple'}"] += 1
+        names = [n for _, n in pairs]
+        if len(set(names)) != len(names):
+            raise Refused("an output listed twice", "rule")
+        for _, n in pairs:
+            if walk.alias.get(n) != n:  # no row of that name, or one whose if: is false
+                raise Refused(f"output {n!r} names no present top-level row", "rule")
+            if n in walk.repeated:  # as for from: (the docs do not say), either
+                self.either.append(f"outputs: names the repeated row {n!r}")
+        return [(k, n) for k, n in pairs]
 
     def _resolve(self, name: Any, walk: _Walk) -> str:
         if name == INPUT:  # the scope's input, whatever a row is named
@@ -2061,7 +2098,24 @@ class Gen:
             blocks.reverse()  # a block used before it is defined
         h = r.randint(5, 16)
         w = h if r.random() < 0.6 else r.randint(5, 16)
-        return Spec(net_name, self.c, h, w, blocks, layers, r.random() < 0.8)
+        outputs = self.outputs(layers) if r.random() < 0.2 else None
+        return Spec(net_name, self.c, h, w, blocks, layers, r.random() < 0.8, outputs)
+
+    def outputs(self, layers: list[dict]) -> list[str] | dict[str, str] | None:
+        """Two or three named top-level rows returned (the last one usually among them),
+        as a tuple or as a dict with keys as torchvision's backbones and heads write them."""
+        r = self.r
+        named = [row["name"] for row in layers if isinstance(row.get("name"), str)]
+        if len(named) < 2:
+            return None
+        picked = r.sample(named, min(len(named), r.choice([2, 3])))
+        if r.random() < 0.7 and named[-1] not in picked and layers[-1].get("name") == named[-1]:
+            picked[-1] = named[-1]
+        picked.sort(key=named.index)
+        if r.random() < 0.5:
+            return picked
+        keys = r.choice([["0", "1", "2"], ["out", "aux", "pool"], ["pool", "3", "feat"]])
+        return dict(zip(keys, picked))
 
 
 def add_claims(spec: Spec, twin: Twin, r: random.Random) -> None:
@@ -2237,6 +2291,9 @@ def compare_ir(net: Any, twin: Twin) -> list[tuple[str, str]]:
     )
     if totals != want:
         out.append(("IR: totals", f"cnnspec (params, MACs, output) {totals}, the twin {want}"))
+    shapes = [tuple(o.shape) for o in net.outputs]
+    if shapes != twin.outputs:
+        out.append(("IR: outputs", f"cnnspec {shapes}, the twin {twin.outputs}"))
     out += _warnings(net, twin)
     return out
 
@@ -2314,6 +2371,21 @@ def _same_output(
             got = model.eval()(x)
     except Exception as exc:  # noqa: BLE001
         return [(f"{label}: forward raises {type(exc).__name__}", _short(exc))]
+    if isinstance(want, (tuple, dict)):  # `outputs:`: the same keys, each tensor the same
+        if type(got) is not type(want) or len(got) != len(want):
+            return [(f"{label}: outputs differ", f"{type(got).__name__} vs {type(want).__name__}")]
+        if isinstance(want, dict) and list(got) != list(want):
+            return [(f"{label}: output keys differ", f"{list(got)} vs the twin's {list(want)}")]
+        pairs = zip(got.values(), want.values()) if isinstance(want, dict) else zip(got, want)
+        for a, b in pairs:
+            found = _same_tensor(label, a, b)
+            if found:
+                return found
+        return []
+    return _same_tensor(label, got, want)
+
+
+def _same_tensor(label: str, got: torch.Tensor, want: torch.Tensor) -> list[tuple[str, str]]:
     if got.shape != want.shape or not torch.allclose(got, want, rtol=1e-4, atol=1e-5):
         diff = (got - want).abs().max().item() if got.shape == want.shape else "-"
         return [

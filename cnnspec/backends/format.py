@@ -72,3 +72,18 @@ def hyper(node: Node) -> str:
     if node.groups != 1:  # a channel shuffle's groups
         return f"g{node.groups}"
     return ""
+
+
+def stride(input_shape: tuple[int, ...], shape: tuple[int, ...]) -> int | float | None:
+    """An output's stride relative to the input: input height / output height (an int
+    where it divides, as 4, 8, 16, 32 for a pyramid's levels); None for a vector."""
+    if len(shape) != 3 or len(input_shape) != 3 or not shape[1]:
+        return None
+    whole, rest = divmod(input_shape[1], shape[1])
+    return whole if not rest else round(input_shape[1] / shape[1], 3)
+
+
+def output_label(name: str, dims: tuple[int, ...], input_shape: tuple[int, ...]) -> str:
+    """``0: 256×56×56 (stride 4)``; a vector's without its stride."""
+    s = stride(input_shape, dims)
+    return f"{name}: {shape(dims)}" + (f" (stride {s})" if s is not None else "")

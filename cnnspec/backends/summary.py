@@ -66,6 +66,9 @@ def summary_json(net: Network) -> dict:
         data["groups"] = [_group_json(g) for g in net.groups]
     if net.training_outputs:
         data["training_outputs"] = list(net.training_outputs)
+    if net.outputs:
+        data["outputs"] = outputs_json(net)
+        data["outputs_as"] = "dict" if net.outputs_dict else "tuple"
     return data
 
 
@@ -367,7 +370,7 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
     out.append(line(["", "input", fmt.shape(net.input_shape)] + [""] * (len(header) - 3)))
     out += [line(r) for r in rows]
     out.append(rule)
-    out.append(f"Input: {fmt.shape(net.input_shape)}   Output: {fmt.shape(net.output_shape)}")
+    out += _io_lines(net)
     out.append(f"Params: {fmt.count(net.params)}")
     out.append(f"MACs:   {fmt.count(net.macs)} ({fmt.short(net.macs)}, one image)")
     if depth is not None and any(item.level >= depth for item in walk(items)):
@@ -375,6 +378,32 @@ def render_graph_text(net: Network, depth: int | None = None) -> str:
     if any(i.node.padding_inferred for i in shown if i.node is not None):
         out.append("* padding inferred from the declared size")
     return "\n".join(out) + "\n"
+
+
+def _io_lines(net: Network) -> list[str]:
+    """``Input: … Output: …``; with `outputs:` one line per output (shape and stride)."""
+    if not net.outputs:
+        return [f"Input: {fmt.shape(net.input_shape)}   Output: {fmt.shape(net.output_shape)}"]
+    form = "dict" if net.outputs_dict else "tuple"
+    out = [f"Input: {fmt.shape(net.input_shape)}   Outputs ({form}):"]
+    for o in net.outputs:
+        label = fmt.output_label(o.key or o.row, o.shape, net.input_shape)
+        out.append(f"  {label}" + (f"  <- {o.row}" if o.key is not None else ""))
+    return out
+
+
+def outputs_json(net: Network) -> list[dict]:
+    """Every output: its name (its key in a dict, its row's name in a tuple), row, shape
+    and stride relative to the input (None for a vector)."""
+    return [
+        {
+            "name": o.key if o.key is not None else o.row,
+            "row": o.row,
+            "shape": list(o.shape),
+            "stride": fmt.stride(net.input_shape, o.shape),
+        }
+        for o in net.outputs
+    ]
 
 
 def _top_rows(items: list[Item]):

@@ -79,6 +79,8 @@ class Scope:
     #: a chain: the position of the last row that is not a flatten (for softmax)
     last_row: int = 0
     top: bool = False
+    #: the network's `outputs:` rows: what the scope returns instead of its last row
+    returned: tuple[str, ...] | None = None
     #: the scope is an nn.Sequential (a container, an indexed block): every row a module
     sequential: bool = False
     output: str = ""  # the member the scope returns, once walked

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from ..diagnostics import Diagnostic, SpecError
 from ..frontend.load import Document
 from ..frozen import evolve
-from ..ir import INPUT, ClassDef, Group, Network, Node, ScopeTrace, Trace
+from ..ir import INPUT, ClassDef, Group, Network, Node, Output, ScopeTrace, Trace
 from ..kinds import CONTAINERS, MERGES, OPERATIONS
 from ..kinds.base import RowContext, opt
 from ..spec.models import BlockRow, Spec
+from . import returns
 from .blocks import find_cycles
 from .printed import check_printed
 from .scope import Scope, Value
@@ -35,6 +36,8 @@ class Elaboration:
     out: Value
     #: a graph network walked without an error: its scopes, for the generated classes
     trace: Trace | None
+    #: the `outputs:` entries resolved (empty without the key)
+    outputs: tuple[tuple[returns.Entry, Value], ...] = ()
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -60,9 +63,13 @@ class Elaboration:
             ]
         if any(d.severity == "error" for d in diagnostics):
             raise SpecError(diagnostics, source)
-        out = self.out
-        assert out.shape is not None
         spec = self.spec
+        outputs = tuple(
+            Output(e.key, e.row, v.id, v.shape) for e, v in self.outputs if v.shape is not None
+        )
+        # the first output stands for the network's output (`output`, `output_shape`)
+        out = Value(outputs[0].node, outputs[0].shape, "") if outputs else self.out
+        assert out.shape is not None
         nodes = tuple(self.walker.emit.nodes)
         training = tuple(spec.training_outputs or ())
         eval_nodes = [n for n in nodes if not _under(n.id, training)]
@@ -81,6 +88,8 @@ class Elaboration:
             groups=_ordered(self.walker.emit.groups, nodes),
             classes=classes,
             training_outputs=training,
+            outputs=outputs,
+            outputs_dict=isinstance(spec.outputs, dict),
         )
 
 
@@ -112,13 +121,26 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     rows = [(("layers", i), row) for i, row in enumerate(spec.layers)]
     training = tuple(spec.training_outputs or ())
     top.reads.update(training)  # what the network returns is read
+    written = returns.entries(spec, doc)
+    if written:
+        top.returned = tuple(e.row for e in written)
     out = walker.walk(top, rows)
-    check_training(walker, top, out, training)
+    outputs = tuple(returns.check(walker, top, written))
+    main = tuple(v.member for _, v in outputs) or (out.member,)
+    check_training(walker, top, main, training)
+    returns.check_keys(walker, spec, training)
     trace = None
     if graph and not any(d.severity == "error" for d in walker.diagnostics):
-        walk = ScopeTrace(tuple(top.steps), out.member, input_shape)
+        walk = ScopeTrace(tuple(top.steps), main[0], input_shape)
+        returned = tuple((e.key, v.member) for e, v in outputs)
         trace = Trace(
-            spec.name, spec.title or "", walk, blocks.decls(), tuple(blocks.log), training
+            spec.name,
+            spec.title or "",
+            walk,
+            blocks.decls(),
+            tuple(blocks.log),
+            training,
+            returned,
         )
     for name in blocks.defs:
         where = doc.pos(("blocks", name), key=True)
@@ -132,14 +154,14 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     if out.shape is not None and (spec.params is not None or spec.macs is not None):
         ctx = RowContext(spec, 0, spec.name, (), doc, walker.diagnostics)
         check_printed(spec.printed, spec, ctx, walker.emit.nodes, label=f"network '{spec.name}'")
-    return Elaboration(spec, walker, layout, input_shape, out, trace)
+    return Elaboration(spec, walker, layout, input_shape, out, trace, outputs)
 
 
 def is_graph(spec: Spec) -> bool:
-    """A graph network: blocks, `from:`, `if:`, merges, containers, training outputs or
-    module-less operations (a split, a channel shuffle: expressions in its forward); else
-    a chain."""
-    if spec.blocks or spec.training_outputs:
+    """A graph network: blocks, `from:`, `if:`, merges, containers, outputs or training
+    outputs, or module-less operations (a split, a channel shuffle: expressions in its
+    forward); else a chain."""
+    if spec.blocks or spec.training_outputs or spec.outputs:
         return True
     for row in spec.layers or []:
         if (
@@ -162,9 +184,12 @@ def _ordered(groups: list[Group], nodes: tuple[Node, ...]) -> tuple[Group, ...]:
     return tuple(sorted(groups, key=lambda g: (at.get(g.nodes[0], 0) if g.nodes else 0, g.depth)))
 
 
-def check_training(walker: Walker, top: Scope, out: Value, training: tuple[str, ...]) -> None:
-    """Each training output is a top-level row, present, not the main output, read by no
-    row (it is not computed in eval mode), and named once."""
+def check_training(
+    walker: Walker, top: Scope, main: tuple[str, ...], training: tuple[str, ...]
+) -> None:
+    """Each training output is a top-level row, present, not a main output (``main``: the
+    steps every mode returns), read by no row (it is not computed in eval mode), and
+    named once."""
     doc = walker.doc
     readers = {v: s.name for s in top.steps if s.present for v in s.inputs}
     for i, name in enumerate(training):
@@ -176,8 +201,10 @@ def check_training(walker: Walker, top: Scope, out: Value, training: tuple[str, 
             problem = f"'{name}' is not a row of the network's `layers`; its rows: {known}"
         elif name in top.absent:
             problem = f"'{name}' is absent (its `if:` is false)"
-        elif top.values[name].member == out.member:
+        elif top.values[name].member in main and top.returned is None:
             problem = f"'{name}' is the last row, the main output, which every mode returns"
+        elif top.values[name].member in main:
+            problem = f"'{name}' is one of the `outputs`, which every mode returns"
         elif name in readers:
             problem = (
                 f"'{name}' is read by '{readers[name]}', but a training output is not "

@@ -162,12 +162,17 @@ class Walker(WalkState):
             scope.steps[i] = evolve(step, taps=tuple((f"{step.name}.{r}", m) for r, m in read))
 
     def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
-        self.mark_read(scope, out.member)
+        if scope.returned is None:
+            self.mark_read(scope, out.member)
+        for name in scope.returned or ():
+            if name in scope.values:
+                self.mark_read(scope, scope.values[name].member)
         for w in written:
             v = scope.values.get(w.name)
             if v is None or v.shape is None or w.name in scope.absent:
                 continue
-            if v.member in scope.reads or v.member == out.member or w.name in scope.reads:
+            last = scope.returned is None and v.member == out.member
+            if v.member in scope.reads or last or w.name in scope.reads:
                 continue
             self.warn(
                 f"the output of '{w.name}' is never read (a row reads the previous row "

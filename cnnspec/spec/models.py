@@ -8,6 +8,7 @@ rows is built, and those models are rebuilt when a kind is registered or removed
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -239,6 +240,28 @@ class Input(BaseModel):
     size: Size = Field(description="Input height × width, e.g. 224x224.")
 
 
+#: a key of the dict `outputs:` returns: short text without control characters
+OUTPUT_KEY = r"^[^\x00-\x1f\x7f]{1,100}$"
+
+
+def _outputs(value: Any) -> Any:
+    """`outputs:` as a whole: a list of row names or a mapping key → row name, one error
+    for anything else (not one per form it is not)."""
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        bad = [k for k in value if not isinstance(k, str) or not re.match(OUTPUT_KEY, k)]
+        if not bad:
+            return value
+        raise PydanticCustomError(
+            "output_key", f"an output's key is text of 1 to 100 characters, not {bad[0]!r}"
+        )
+    raise PydanticCustomError(
+        "outputs_type",
+        "expected a non-empty list of row names (a tuple) or a mapping key → row name (a dict)",
+    )
+
+
 class Spec(BaseModel):
     """A CNN described as a table: one row per layer."""
 
@@ -288,6 +311,30 @@ class Spec(BaseModel):
         description="Top-level rows computed only in training (auxiliary classifiers): "
         "forward returns (main output, these…) in training mode and the main output (the "
         "last row) in eval mode. No row may read them; their MACs are not the network's.",
+    )
+    outputs: Annotated[
+        list[str] | dict[str, str] | None,
+        BeforeValidator(_outputs),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "propertyNames": {"pattern": OUTPUT_KEY, "minLength": 1},
+                        "minProperties": 1,
+                    },
+                ]
+            }
+        ),
+    ] = Field(
+        None,
+        description="The rows the network returns, when it returns several (a backbone's "
+        "levels, a second head): a list of row names (forward returns a tuple in that "
+        "order) or a mapping key → row name (forward returns a dict with those keys in "
+        "that order, as torchvision's backbones return '0'…'3'). Without it, the network "
+        "returns its last row.",
     )
     params: Printed | None = Field(
         None,

@@ -103,6 +103,8 @@ REACH = (
     "scale",
     "spp",
     "reshape",
+    "outputs: tuple",
+    "outputs: dict",
 )
 
 

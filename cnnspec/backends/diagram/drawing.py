@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ...ir import INPUT, Node
+from ...ir import INPUT, Network, Node, Output
 from ...ir import Group as IRGroup
 from ...kinds import KINDS, MERGES, RIDERS
+from .. import format as fmt
 from .tree import ModuleTree, Scope, all_nodes, block_name, run_path
 
 
@@ -33,6 +34,8 @@ class Unit:
     instances: tuple[IRGroup, ...] = ()  # a folded block: the instances it stands for
     folded: Scope | None = None  # a folded block: the first instance's module tree
     io: tuple[str, tuple[int, ...]] | None = None  # ("input" | "output", shape)
+    io_note: str = ""  # an output's stride, under its shape
+    io_node: str = ""  # an output: the IR id of the node whose value it is
 
 
 @dataclass
@@ -75,7 +78,19 @@ class Drawing:
         self.input = self._add(Unit("io", [], "", io=("input", net.input_shape)))
         self.unit_of[INPUT] = self.input
         self.root = self._scope_items(tree.root)
-        self.output = self._add(Unit("io", [], "", io=("output", net.output_shape)))
+        #: one sink per output (`outputs:`); the one computed last ends the drawn spine
+        self.sinks = [self._sink(o, net) for o in net.returned]
+        at = {n.id: i for i, n in enumerate(net.nodes)}
+        self.output = max(self.sinks, key=lambda u: at.get(u.io_node, -1))
+
+    def _sink(self, o: Output, net: Network) -> Unit:
+        """An output's sink: ``output`` alone, or ``output '0'`` with its stride."""
+        if not net.outputs:
+            return self._add(Unit("io", [], "", io=("output", o.shape), io_node=o.node))
+        stride = fmt.stride(net.input_shape, o.shape)
+        word = f"output {o.key if o.key is not None else o.row}"
+        note = f"stride {stride}" if stride is not None else ""
+        return self._add(Unit("io", [], "", io=(word, o.shape), io_note=note, io_node=o.node))
 
     def _add(self, unit: Unit) -> Unit:
         unit.name = f"n{len(self.units)}"
@@ -253,7 +268,8 @@ class Drawing:
                     between.setdefault((run, head.name), []).append(self.shape(i))
                     continue
                 add(i, head, self.shape(i), here)
-        add(net.output, self.output, self.shape(net.output), [])
+        for sink in self.sinks:
+            add(sink.io_node, sink, self.shape(sink.io_node), [])
         for slot, shapes in between.items():
             for key in entering.get(slot, {}):
                 for shape in shapes:

@@ -181,7 +181,8 @@ def emit_graph(
 
     node(g, drawing.input, "")
     emit(g, drawing.root, "", itertools.count())
-    node(g, drawing.output, "")
+    for sink in drawing.sinks:
+        node(g, sink, "")
     add_legend(g, legend_label(legend_entries(families(drawing, labels), bool(skips))))
     _emit_edges(g, edges, skips)
     return g

@@ -23,11 +23,12 @@ from .style import (
 from .tree import Scope, block_name
 
 
-def io_label(word: str, shape: tuple[int, ...]) -> str:
+def io_label(word: str, shape: tuple[int, ...], note: str = "") -> str:
+    extra = f"<tr><td>{html_text(note)}</td></tr>" if note else ""
     return (
         f'<<table border="1" cellborder="0" cellspacing="0" cellpadding="3" style="rounded" '
         f'bgcolor="{IO_FILL}" color="{IO_BORDER}"><tr><td><b>{html_text(word)}</b></td></tr>'
-        f"<tr><td>{html_text(fmt.shape(shape))}</td></tr></table>>"
+        f"<tr><td>{html_text(fmt.shape(shape))}</td></tr>{extra}</table>>"
     )
 
 
@@ -35,7 +36,8 @@ def title_label(net: Network) -> str:
     title = html_text(net.title or net.name)
     stats = html_text(
         f"{fmt.count(net.params)} params · {fmt.short(net.macs)} MACs · "
-        f"{fmt.shape(net.input_shape)} → {fmt.shape(net.output_shape)}"
+        f"{fmt.shape(net.input_shape)} → "
+        + (f"{len(net.outputs)} outputs" if net.outputs else fmt.shape(net.output_shape))
     )
     return (
         f'<<font point-size="20"><b>{title}</b></font><br/>'
@@ -286,7 +288,7 @@ class Labels:
         """The label and attributes of a drawn node."""
         if unit.role == "io":
             assert unit.io is not None
-            return io_label(*unit.io), {}
+            return io_label(*unit.io, unit.io_note), {}
         if unit.role == "merge":
             return _merge_label(unit)
         _, fill, border = self.colours(unit)

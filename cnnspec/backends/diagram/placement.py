@@ -124,8 +124,8 @@ def estimate(
     _chains(drawing.root, (), chains)
     parents: dict[str, str] = {}
     _parents(drawing.root, "", parents)
-    chains[drawing.input.name] = chains[drawing.output.name] = ()
-    parents[drawing.input.name] = parents[drawing.output.name] = ""
+    for io in (drawing.input, *drawing.sinks):
+        chains[io.name], parents[io.name] = (), ""
     preds: dict[str, list[str]] = {u.name: [] for u in drawing.units}
     for tail, head, _ in edges:
         preds[head.name].append(tail.name)

@@ -71,7 +71,8 @@ class ModuleTree:
         for n in net.nodes:
             for i in n.inputs:
                 self.consumers.setdefault(i, []).append(n.id)
-        self.consumers.setdefault(net.output, []).append("output")
+        for o in net.returned:
+            self.consumers.setdefault(o.node, []).append("output")
         self.root = _module_tree(net)
         self._sigs: dict[str, tuple] = {}
 

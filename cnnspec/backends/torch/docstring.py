@@ -203,8 +203,13 @@ def docstring_text(net: Network) -> tuple[list[str], str]:
             ("classifier", bool(net.classifier)),
         ]
         layout = f"sequential ({' -> '.join(name for name, present in parts if present)})"
+    returned = f"output {fmt.shape(net.output_shape)}"
+    if net.outputs:
+        form = "a dict" if net.outputs_dict else "a tuple"
+        each = [fmt.output_label(o.key or o.row, o.shape, net.input_shape) for o in net.outputs]
+        returned = f"returns {form} of {len(each)} outputs: {'; '.join(each)}"
     about = [
-        f"{net.name}: input {fmt.shape(net.input_shape)}, output {fmt.shape(net.output_shape)}.",
+        f"{net.name}: input {fmt.shape(net.input_shape)}, {returned}.",
         f"Layout: {layout}.",
         f"{fmt.count(net.params)} parameters, {fmt.count(net.macs)} multiply-accumulates "
         "(MACs) per image.",

@@ -70,8 +70,16 @@ class Lowering:
         # a row whose `if:` is false is left out, its readers reading its first input
         members = finish([(merge_column([m]) if p else m, p, c if p else None) for m, p, c in top])
         output = passthrough(trace.top.output, top, members)
+        outputs = tuple((key, passthrough(step, top, members)) for key, step in trace.outputs)
         network = ClassDef(
-            trace.name, (), False, members, output, title=trace.title, training=trace.training
+            trace.name,
+            (),
+            False,
+            members,
+            output,
+            title=trace.title,
+            training=trace.training,
+            outputs=outputs,
         )
         return (*out, network), self.problems
 

@@ -458,6 +458,8 @@ class ClassWriter:
             if m.node is not None and m.node.functional and m.node.like is None:  # input's size
                 readers[INPUT].append(i)
         readers[self.output].append(end)
+        for _, name in self.cls.outputs:  # every output is returned
+            readers[name].append(end)
         training = [m for m in self.cls.training if m in readers]
         for name in training:  # returned too, in training
             readers[name].append(end)
@@ -501,15 +503,40 @@ class ClassWriter:
                 out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
             holder[var] = m.name
             var_of[m.name] = var
+        return out + self.return_lines(var_of, training)
+
+    def return_lines(self, var_of: dict[str, str], training: list[str]) -> list[str]:
+        """``return``: the output, or the outputs' tuple or dict; in training with the
+        training outputs after them (a dict's under their row names)."""
+        outputs = self.cls.outputs
+        if outputs and outputs[0][0] is not None:
+            items = [f"{_quote(k or '')}: {var_of[m]}" for k, m in outputs]
+            extra = [f"{_quote(m)}: {var_of[m]}" for m in training]
+            brackets = "{}"
+        else:
+            items = [var_of[m] for _, m in outputs or ((None, self.output),)]
+            extra = [var_of[m] for m in training]
+            brackets = "()"
+        out = []
         if training:
-            returned = ", ".join(var_of[v] for v in (self.output, *training))
-            out += ["        if self.training:", f"            return {returned}"]
-        out.append(f"        return {var_of[self.output]}")
-        return out
+            out = ["        if self.training:", *_returned(items + extra, brackets, 12)]
+        if not outputs:
+            return out + [f"        return {items[0]}"]
+        return out + _returned(items, brackets, 8)
 
     def returns(self) -> str:
         """``forward``'s return annotation: a tensor, or with training outputs the
         tuple training returns (main output first) or the main output alone."""
+        if self.cls.outputs and self.cls.outputs[0][0] is not None:
+            return (
+                "dict[str, torch.Tensor | None]" if self.cls.training else "dict[str, torch.Tensor]"
+            )
+        if self.cls.outputs:
+            mains = ", ".join(["torch.Tensor"] * len(self.cls.outputs))
+            if not self.cls.training:
+                return f"tuple[{mains}]"
+            extra = ", torch.Tensor | None" * len(self.cls.training)
+            return f"tuple[{mains}] | tuple[{mains}{extra}]"
         if not self.cls.training:
             return "torch.Tensor"
         extra = ", torch.Tensor | None" * len(self.cls.training)
@@ -588,3 +615,23 @@ def _loop_lines(loop: str) -> list[str]:
     count = count.removesuffix("):")
     indent = len(head) - len(head.lstrip())
     return linewrap.lines(Call("range", (start, count)), indent, head.lstrip() + " in ", ":")
+
+
+def _quote(text: str) -> str:
+    """A dict key as a Python string literal, quoted as ruff format quotes it: double
+    quotes, unless the text holds more of them than single ones (a key holds no control
+    characters: the spec's check refuses them)."""
+    q = "'" if text.count('"') > text.count("'") else '"'
+    return q + text.replace("\\", "\\\\").replace(q, "\\" + q) + q
+
+
+def _returned(items: list[str], brackets: str, indent: int) -> list[str]:
+    """``return a, b`` (a one-tensor tuple ``(a,)``) or ``return {"k": a}``, laid out as
+    ruff formats it."""
+    if brackets == "()":
+        if len(items) == 1:
+            return linewrap.lines(f"({items[0]},)", indent, "return ")
+        one = " " * indent + "return " + ", ".join(items)
+        if linewrap.width(one) <= linewrap.LINE_LENGTH:
+            return [one]
+    return linewrap.lines(Call("", tuple(items), brackets), indent, "return ")

@@ -244,8 +244,15 @@ def built(request):
 
 def test_runs_to_the_declared_output(built):
     net, _, _, y = built
-    assert tuple(y.shape) == (1, *net.output_shape)
-    assert torch.isfinite(y).all()
+    if net.outputs:  # `outputs:`: a tuple or a dict of them, each its declared shape
+        ys = list(y.values()) if net.outputs_dict else list(y)
+        assert (list(y) if net.outputs_dict else len(y)) == (
+            [o.key for o in net.outputs] if net.outputs_dict else len(net.outputs)
+        )
+    else:
+        ys = [y]
+    assert [tuple(t.shape) for t in ys] == [(1, *o.shape) for o in net.returned]
+    assert all(torch.isfinite(t).all() for t in ys)
 
 
 def test_every_leaf_module_has_the_predicted_shape(built):
