@@ -112,9 +112,7 @@ def output(model: torch.nn.Module, x: torch.Tensor, gain: float = WEIGHT_GAIN) -
     return y
 
 
-def sample(
-    y: torch.Tensor, samples: int = SAMPLES, full_limit: int = FULL_LIMIT
-) -> list[float]:
+def sample(y: torch.Tensor, samples: int = SAMPLES, full_limit: int = FULL_LIMIT) -> list[float]:
     """Flatten ``y``; keep all of it up to FULL_LIMIT (2000) values, else a fixed sample.
 
     For n = y.numel() > 2000 the result has 1002 values: ``flat[(j * n) // 1000]`` for
