@@ -251,3 +251,26 @@ def test_hand_built_roi_heads_reproduce_the_replayed_outputs(fixture, name):
         for key, (want_shape, values) in want.items():
             assert got[key][0] == want_shape, key
             assert compare(got[key][1], values) is None, key
+
+
+def _graphs() -> dict:
+    path = ROOT / "tests" / "reference" / "torchvision_graphs.json"
+    return json.loads(path.read_text(encoding="utf-8"))["models"]
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_BODY | {"fasterrcnn_resnet50_fpn_v2"}))
+def test_the_detectors_body_is_the_recorded_resnet50_less_its_classifier(fixture, name):
+    """The graph fixture's resnet50 (recorded separately) under backbone.body, fc dropped."""
+    resnet = [[f"backbone.body.{k}", s] for k, s in _graphs()["resnet50"]["state_dict"]]
+    body = [
+        row for row in fixture["models"][name]["state_dict"] if row[0].startswith("backbone.body.")
+    ]
+    assert body == [row for row in resnet if not row[0].startswith("backbone.body.fc.")]
+
+
+def test_fcn_with_aux_is_the_graph_fixtures_fcn_and_an_aux_classifier(fixture):
+    rows = fixture["models"]["fcn_resnet50"]["state_dict"]
+    assert [r for r in rows if not r[0].startswith("aux_classifier.")] == _graphs()["fcn_resnet50"][
+        "state_dict"
+    ]
+    assert any(r[0].startswith("aux_classifier.") for r in rows)
