@@ -58,8 +58,8 @@ from fingerprint import WEIGHT_GAIN, compare, fill_, fixed_input, sample
 SAMPLES = 100
 FULL_LIMIT = 200
 #: the RoI boxes, as fractions (x1, y1, x2, y2) of the image's width and height: the whole
-#: image, four middle-sized and one small box, so that torchvision's level mapping sends
-#: them to features '2', '1' and '0' at the sizes recorded
+#: image and boxes of several sizes, so that torchvision's level mapping sends them to
+#: features '2', '1' and '0' at the sizes recorded
 BOX_FRACTIONS = (
     (0.0, 0.0, 1.0, 1.0),
     (0.1, 0.2, 0.5, 0.6),

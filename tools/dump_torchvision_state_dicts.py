@@ -636,7 +636,7 @@ DETECTION_FIELDS = {
 DETECTION_NOTES = [
     "The network is filled and called as tests/detection_fixture.py's docstring says (the "
     "procedure): no anchors, box coding, NMS or resizing transform, which are no CNN.",
-    "RoI boxes (x1, y1, x2, y2) = BOX_FRACTIONS * (W, H, W, H) of detection_fixture.py, image "
+    "RoI boxes (x1, y1, x2, y2) = box_fractions * (W, H, W, H), image "
     "size (H, W) = the input's; torch.ops.torchvision (roi_align) does not exist beside the "
     "project's CPU torch, so the heads after RoI pooling are also recorded on replayed inputs "
     "fixed_input(replay shape, phase=0.1) (names starting replay.).",
@@ -653,7 +653,7 @@ DETECTION_NOTES = [
 def render_detection(data: dict) -> str:
     return _render_models(
         data,
-        ("source", "procedure", "notes", "fields"),
+        ("source", "procedure", "box_fractions", "notes", "fields"),
         ("constructor", "family", "frozen_constructor", "frozen_keys", "params", "input_shapes"),
         ("mult_adds", "replay_inputs", "state_dict", "outputs"),
     )
@@ -678,6 +678,7 @@ def main_detection() -> None:
             "by tools/dump_torchvision_state_dicts.py --detection"
         ),
         "procedure": dfx.__doc__.strip(),
+        "box_fractions": [list(b) for b in dfx.BOX_FRACTIONS],
         "notes": DETECTION_NOTES,
         "fields": DETECTION_FIELDS,
         "models": models_out,

@@ -69,6 +69,7 @@ def test_every_model_is_recorded_and_the_file_stays_small(fixture):
     assert list(fixture["models"]) == MODELS
     assert FIXTURE.stat().st_size < 3_000_000
     assert fixture["procedure"] == dfx.__doc__.strip()
+    assert fixture["box_fractions"] == [list(b) for b in dfx.BOX_FRACTIONS]
 
 
 def test_faster_rcnn_has_348_entries_and_295_in_the_pretrained_layout(fixture):
