@@ -112,18 +112,19 @@ def output(model: torch.nn.Module, x: torch.Tensor, gain: float = WEIGHT_GAIN) -
     return y
 
 
-def sample(y: torch.Tensor) -> list[float]:
+def sample(y: torch.Tensor, samples: int = SAMPLES, full_limit: int = FULL_LIMIT) -> list[float]:
     """Flatten ``y``; keep all of it up to FULL_LIMIT (2000) values, else a fixed sample.
 
     For n = y.numel() > 2000 the result has 1002 values: ``flat[(j * n) // 1000]`` for
     j = 0 .. 999 (evenly spaced flat indices, starting at 0), then ``flat.sum()``, then
-    ``flat.abs().sum()``.
+    ``flat.abs().sum()``. ``samples`` and ``full_limit`` replace 1000 and 2000 (the
+    detection fixture keeps 100 of outputs over 200 values, as it records many outputs).
     """
     flat = y.detach().double().reshape(-1)
     n = flat.numel()
-    if n <= FULL_LIMIT:
+    if n <= full_limit:
         return [float(v) for v in flat.tolist()]
-    idx = torch.tensor([(j * n) // SAMPLES for j in range(SAMPLES)], dtype=torch.long)
+    idx = torch.tensor([(j * n) // samples for j in range(samples)], dtype=torch.long)
     picked = [float(v) for v in flat[idx].tolist()]
     return picked + [float(flat.sum()), float(flat.abs().sum())]
 
