@@ -190,6 +190,21 @@ def _flat(node: Node, ins: list[Column], axis: int, n0: int, x: Column) -> Colum
     return [1 if n == ref and n > 0 else 0 for n in ins[0]]
 
 
+def _spp(node: Node, ins: list[Column], axis: int, n0: int, x: Column) -> Column:
+    """A pyramid gives one fixed-length vector from any input at least as large as its
+    largest level (an fc after it then accepts every such size)."""
+    assert node.levels is not None
+    top = max(node.levels)
+    return [1 if n >= top else 0 for n in ins[0]]
+
+
+def _reshape(node: Node, ins: list[Column], axis: int, n0: int, x: Column) -> Column:
+    """A vector read as maps×H×W: the declared H (W) wherever the vector arrives."""
+    assert node.reshape is not None
+    t = node.reshape[1 + axis]
+    return [t if n > 0 else 0 for n in ins[0]]
+
+
 Step = Callable[[Node, list[Column], int, int, Column], Column]
 
 _STEPS: dict[str, Step] = {
@@ -199,6 +214,8 @@ _STEPS: dict[str, Step] = {
     "deconv": _deconv,
     "adaptive_avgpool": _adaptive,
     "adaptive_maxpool": _adaptive,
+    "spp": _spp,
+    "reshape": _reshape,
     "upsample": _upsample,
     "add": _add,
     "mul": _mul,

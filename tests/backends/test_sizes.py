@@ -40,6 +40,25 @@ class Pyramid(nn.Module):
         return up + lat
 
 
+class PyramidNet(nn.Module):
+    """A conv, a pyramid of 4×4, 2×2 and 1×1 max-pooled bins (refused, as cnnspec refuses
+    it, on a map smaller than its largest level), an fc; then the fc's vector read as
+    2×5×5."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, 2)
+        self.fc = nn.Linear(4 * (16 + 4 + 1), 50)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if min(x.shape[-2:]) < 4:
+            raise RuntimeError("a pyramid level larger than its input")
+        bins = [F.adaptive_max_pool2d(x, n).flatten(1) for n in (4, 2, 1)]
+        v = self.fc(torch.cat(bins, 1))
+        return v.view(-1, 2, 5, 5)
+
+
 PYRAMID = """
 name: Pyramid
 input: {maps: 3, size: 32x32}
@@ -82,6 +101,18 @@ layers:
         lambda: nn.Sequential(
             nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 12 * 12, 10)
         ),
+    ),
+    "spp_reshape": (
+        """
+name: SPP
+input: {maps: 3, size: 33x33}
+layers:
+  - {type: conv, maps: 4, kernel: 3, stride: 2}
+  - {type: spp, levels: [4, 2, 1]}
+  - {type: fc, size: 50}
+  - {type: reshape, shape: [2, 5, 5]}
+""",
+        PyramidNet,
     ),
     "scale_2": (PYRAMID % "scale: 2", lambda: Pyramid(like=False)),
     "like": (PYRAMID % "like: lat", lambda: Pyramid(like=True)),
