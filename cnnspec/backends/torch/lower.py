@@ -171,7 +171,8 @@ class Lowering:
             absent = step.cond.python(dict(scope.env or ())) if step.cond else "False"
             within = maps.get(f"{src} if {absent}", first)
             member, sym = self.layer_member(scope, step, maps, within)
-            return evolve(member, present=False), _maybe(maps, step.name, absent, sym, first, src)
+            maps_out = _maybe(maps, step.name, absent, sym, first, src, here=False)
+            return evolve(member, present=False), maps_out
         rule = MAPS.get(step.kind)
         if rule == "flat" and not step.module:
             shape = _shape(scope, step.shape)
@@ -339,12 +340,15 @@ class ScopeMaps(dict[str, Maps]):
         self.local: set[str] = set()
 
 
-def _maybe(maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: str) -> Maps:
+def _maybe(
+    maps: ScopeMaps, name: str, cond: str, sym: Maps, first: Maps, src: str, here: bool = True
+) -> Maps:
     """The maps of a row that exists under ``cond``: ``sym`` where it holds, its input's
-    ``first`` where not (kept under the same condition, for rows that share it); ``sym``
-    alone where ``first`` holds in this instance only."""
+    ``first`` where not (kept under the same condition, for rows that share it). A row
+    this instance has (``here``) gives ``sym`` alone where ``first`` holds in this
+    instance only; a row it lacks passes ``first`` on here, so the formula keeps it."""
     maps[f"{name} if {cond}"] = sym
-    if src in maps.local:  # no formula where it is absent
+    if here and src in maps.local:  # no formula where it is absent
         return sym
     # where the condition is false, what its input passes on (that input's own input,
     # where it exists under the same condition)
