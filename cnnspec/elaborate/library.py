@@ -59,6 +59,8 @@ def _rows(rows: list, path: tuple) -> list[tuple[tuple, dict]]:
 
 def _expressions(doc: Document, row: dict, path: tuple, params: dict) -> list[Diagnostic]:
     out = []
+    if "repeat" in row:  # a repeated row's expressions may read its copy's index
+        params = {**params, ex.COPY: None}
     stack: list[tuple[tuple, Any]] = [
         (path + (k,), v) for k, v in row.items() if k not in _NOT_EXPR
     ]

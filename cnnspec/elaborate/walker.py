@@ -12,26 +12,24 @@ container walks its rows in a scope of its own, a block row instantiates the blo
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from .. import expr as ex
-from ..diagnostics import note
 from ..frontend.load import Document
 from ..frozen import evolve
-from ..ir import INPUT, ScopeTrace, Step
-from ..kinds import CHANNELS_LAST, FLATTENS, KINDS, MERGES, SPATIAL
-from ..kinds.base import RowContext, check_maps, declared, opt
+from ..ir import INPUT, Step
+from ..kinds import CHANNELS_LAST, FLATTENS, KINDS, SPATIAL
+from ..kinds.base import RowContext, check_maps, opt
 from ..spec.models import BlockRow, Spec
-from ..spec.values import MAX_ROWS, SEQUENTIAL_NAMES
+from ..spec.values import MAX_ROWS
 from .blocks import Blocks
-from .emit import Emitter, cond_of, node_id
+from .containers import Containers
+from .emit import Emitter, cond_of
 from .printed import check_printed
-from .scope import Scope, Value, Written, article, lookup, maps_after
-from .state import WalkState
+from .scope import Scope, Value, Written, maps_after
 
 
-class Walker(WalkState):
+class Walker(Containers):
     """One walk of a spec: its diagnostics, and the IR it emits."""
 
     def __init__(self, spec: Spec, doc: Document, *, graph: bool) -> None:
@@ -149,18 +147,6 @@ class Walker(WalkState):
         self.unused(scope, written, prev)
         return prev
 
-    def record_taps(self, scope: Scope) -> None:
-        """Each container read into: its step lists the rows read, in its own order."""
-        if not self.graph or not scope.taps:
-            return
-        for i, step in enumerate(scope.steps):
-            taps = scope.taps.get(step.name)
-            if taps is None or step.inner is None:
-                continue
-            order = [s.name for s in step.inner.steps]
-            read = sorted(taps.items(), key=lambda kv: order.index(kv[1]))
-            scope.steps[i] = evolve(step, taps=tuple((f"{step.name}.{r}", m) for r, m in read))
-
     def unused(self, scope: Scope, written: list[Written], out: Value) -> None:
         if scope.returned is None:
             self.mark_read(scope, out.member)
@@ -197,150 +183,6 @@ class Walker(WalkState):
                     label,
                 )
 
-    def sources(self, scope: Scope, w: Written, prev: Value, later: dict) -> list[Value] | None:
-        """The values a row reads: its ``from:`` rows, or the previous row."""
-        names = w.row.from_
-        if names is None:
-            if prev.member in scope.lists:
-                self.list_read(scope, w, prev.member, self.doc.pos(w.path), "the previous row, ")
-                return None
-            return [prev]
-        out: list[Value] = []
-        ok = True
-        listed = isinstance(lookup(self.doc.data, w.path + ("from",)), list)
-        for i, name in enumerate(names):
-            at = self.doc.pos(w.path + ("from",) + ((i,) if listed else ()))
-            if name in scope.lists:
-                self.list_read(scope, w, name, at)
-                ok = False
-                continue
-            head = name.partition(".")[0]
-            dotted = "." in name and name not in scope.values
-            if dotted and (head in scope.values or head in scope.lists or head not in later):
-                tapped = self.tap(scope, w, name, at)
-                if tapped is None:
-                    ok = False
-                else:
-                    out.append(tapped)
-                continue
-            value = self.find(scope, w, head if dotted else name, later, at, "from")
-            if value is None:
-                ok = False
-            else:
-                out.append(value)
-        return out if ok else None
-
-    def list_read(self, scope: Scope, w: Written, name: str, at, what: str = "") -> None:
-        n = len(scope.lists[name])
-        members = f"'{name}.0'" + (f" … '{name}.{n - 1}'" if n > 1 else "")
-        self.error(
-            f"this row reads {what}'{name}', a list of {n} parallel members, not one "
-            f"tensor: read a member by its index ({members}) in `from:`",
-            "list-read",
-            at,
-            scope,
-            w.label,
-        )
-
-    def tap(self, scope: Scope, w: Written, name: str, at) -> Value | None:
-        """``from: body.layer3``: a row of a container above, read from outside it."""
-        head, _, rest = name.partition(".")
-        problem = None
-        inner = scope.inner.get(head)
-        if head in scope.lists:
-            n = len(scope.lists[head])
-            problem = f"list '{head}' has the members '{head}.0' … '{head}.{n - 1}'"
-        elif head in scope.values and inner is None:
-            problem = (
-                f"'{head}' is not a `sequential` container or a `list`: the rows of a block "
-                f"instance are its own (read '{head}' itself, or make the rows read here a "
-                "`sequential`)"
-            )
-        elif head not in scope.values:
-            known = [INPUT, *scope.values]
-            close = difflib.get_close_matches(head, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.error(
-                f"unknown row '{head}' in `from`{hint}; this scope has: {', '.join(known)}",
-                "unknown-from",
-                at,
-                scope,
-                w.label,
-            )
-            return None
-        elif "." in rest:
-            problem = (
-                f"'{name}' reads two levels into '{head}': a `from:` path reads a row of a "
-                "container written in this scope"
-            )
-        elif inner is not None and (rest not in inner.values or rest in inner.absent):
-            rows = ", ".join(inner.values) or "none"
-            problem = f"container '{head}' has no row '{rest}'; its rows: {rows}"
-        elif inner is not None and inner.has_if:
-            problem = (
-                f"container '{head}' has rows with `if:`, so the rows before '{rest}' "
-                "differ between instances: it cannot be read into"
-            )
-        if problem is not None or inner is None:
-            self.error(f"'{name}': {problem}", "from-into", at, scope, w.label)
-            return None
-        value = inner.values[rest]
-        scope.taps.setdefault(head, {})[rest] = value.member
-        if value.member == inner.output:  # the container's output itself
-            self.mark_read(scope, head)
-        return evolve(value, member=name)
-
-    def find(
-        self, scope: Scope, w: Written, name: str, later: dict, at: Any, key: str
-    ) -> Value | None:
-        """The value of the row ``name`` that ``w``'s ``key`` (`from`, `like`) names in this
-        scope (None: reported, it is below ``w`` or unknown)."""
-        if name == INPUT:
-            return scope.input
-        if name in scope.values:
-            return scope.values[name]
-        if name in later:
-            d = later[name]
-            self.error(
-                f"'{name}' is used before it is defined (layer {d.number}); a row reads "
-                "only rows above it",
-                "used-before-defined",
-                at,
-                scope,
-                w.label,
-                (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
-            )
-        else:
-            known = [INPUT, *scope.values]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.error(
-                f"unknown row '{name}' in `{key}`{hint}; this scope has: {', '.join(known)}",
-                "unknown-from",
-                at,
-                scope,
-                w.label,
-            )
-        return None
-
-    def like(self, scope: Scope, w: Written, later: dict) -> Value | None | bool:
-        """The row an upsample's `like:` names (True: the row has none; None: reported)."""
-        name = opt(w.row, "like")
-        if name is None:
-            return True
-        at = self.doc.pos(w.path + ("like",))
-        if scope.sequential:
-            self.error(
-                "a row inside a sequential container reads the previous row only; `like` "
-                "reads a second tensor, for named scopes (blocks and the network)",
-                "from-in-sequential",
-                at,
-                scope,
-                w.label,
-            )
-            return None
-        return self.find(scope, w, name, later, at, "like")
-
     def condition(self, scope: Scope, w: Written) -> bool | None:
         """Whether the row exists in this scope (None: its `if:` cannot be evaluated)."""
         cond = w.row.if_
@@ -354,14 +196,6 @@ class Walker(WalkState):
             self.error(f"'if': {exc}", "expr", self.doc.pos(w.path + ("if",)), scope, w.label)
             return None
         return bool(value)
-
-    def mark_read(self, scope: Scope, member: str) -> None:
-        """``member``'s value is read (and, through rows absent here, what they pass on)."""
-        while member != INPUT and member not in scope.reads:
-            scope.reads.add(member)
-            if member not in scope.passthrough:
-                break
-            member = scope.passthrough[member]
 
     # ------------------------------------------------------------------ one row
 
@@ -429,26 +263,6 @@ class Walker(WalkState):
         if kind.flattens:
             return self.emit.flatten(scope, w, first, ctx, explicit=True)
         return self.emit.layer(scope, w, first, ctx, like)
-
-    def readable(self, scope: Scope, w: Written, inputs: list[Value]) -> bool:
-        """A row may not read by name a merge whose `if:` is false here (it has no single
-        input to stand for it); read as the previous row, it passes its first input on."""
-        if w.row.from_ is None:
-            return True
-        for v in inputs:
-            if v.member in scope.absent and scope.absent[v.member].row.type in MERGES:
-                absent = scope.absent[v.member]
-                self.error(
-                    f"'{v.member}' is read here, but its `if:` is false in this instance and "
-                    f"{article(absent.row.type)} has no single input to stand for it",
-                    "if-read",
-                    self.doc.pos(w.path + ("from",)),
-                    scope,
-                    w.label,
-                    (note(f"'{v.member}' is written here", self.doc.pos(absent.path)),),
-                )
-                return False
-        return True
 
     def placed(self, scope: Scope, w: Written, first: Value, ctx: RowContext) -> bool:
         """A last-only kind (a softmax) comes last; a spatial row comes before the flatten
@@ -537,163 +351,7 @@ class Walker(WalkState):
 
     # ------------------------------------------------------------------ containers
 
-    def container(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
-        row = w.row
-        path = self.emit.module_path(scope, w.name)
-        for j, child in enumerate(row.layers):
-            if child.from_ is not None:
-                self.error(
-                    "a row inside a sequential container reads the previous row; `from` is "
-                    "for named scopes (blocks and the network)",
-                    "from-in-sequential",
-                    self.doc.pos(w.path + ("layers", j, "from")),
-                    scope,
-                )
-                return evolve(v, shape=None)
-            numbered = not isinstance(child, BlockRow) and "repeat" in child.model_fields_set
-            if row.children == "named" and child.name in SEQUENTIAL_NAMES and not numbered:
-                self.error(
-                    f"name '{child.name}' is already an attribute of the nn.Sequential that "
-                    "holds a named container's rows",
-                    "value",
-                    self.doc.pos(w.path + ("layers", j, "name")),
-                    scope,
-                )
-                return evolve(v, shape=None)
-        inner = Scope(
-            prefix=path + ".",
-            input=evolve(v, member=INPUT),
-            env=scope.env,
-            depth=scope.depth + 1,
-            children=row.children,
-            notes=scope.notes,
-            sequential=True,
-            has_if=any(child.if_ is not None for child in row.layers),
-        )
-        scope.inner[w.name] = inner
-        start = len(self.emit.nodes)
-        rows = [(w.path + ("layers", j), child) for j, child in enumerate(row.layers)]
-        out = self.walk(inner, rows)
-        if out.shape is None:
-            return Value(node_id(scope, w.name), None, w.name)
-        declared(ctx, out.shape, "the container's output")
-        self.emit.add_group(
-            path,
-            path.rsplit(".", 1)[-1],  # the attribute: an index in an nn.Sequential
-            "sequential",
-            None,
-            scope.depth + 1,
-            ctx.at(),
-            start,
-            v.shape or (),
-            out.shape,
-        )
-        if self.graph:
-            walk = ScopeTrace(tuple(inner.steps), out.member, v.shape or (), inner.env_items)
-            step = Step(
-                w.name,
-                "sequential",
-                (v.member,),
-                out.shape,
-                cond=cond_of(w),
-                inner=walk,
-                named=row.children == "named",
-            )
-            scope.steps.append(step)
-        return Value(
-            out.id, out.shape, w.name, ctx.at(), out.flattened_by, channels_last=out.channels_last
-        )
-
     # ------------------------------------------------------------------ lists
-
-    def member_list(self, scope: Scope, w: Written, default: Value, later: dict) -> Value:
-        """A list: each member walked on its own input (its `from:`, else the list's), its
-        module the list's path and its index; read from outside as ``name.i``."""
-        path = self.emit.module_path(scope, w.name)
-        start = len(self.emit.nodes)
-        sources: list[Value] = []
-        parts: list[ScopeTrace] = []
-        members: list[tuple[tuple, str]] = []
-        scope.lists[w.name] = members
-        for j, child in enumerate(w.row.layers):
-            cpath = w.path + ("layers", j)
-            members.append((cpath, f"member {j} of list '{w.name}'"))
-            key = f"{w.name}.{j}"
-            scope.values[key] = Value(f"{path}.{j}", None, key, self.doc.pos(cpath))
-            cw = Written(child, j + 1, cpath, (j, 1), key)
-            src = self.member_source(scope, cw, default, later)
-            if src is None:
-                continue
-            self.mark_read(scope, src.member)
-            inner = Scope(
-                prefix=path + ".",
-                input=evolve(src, member=INPUT),
-                env=scope.env,
-                depth=scope.depth + 1,
-                children="indexed",
-                notes=scope.notes,
-                sequential=True,
-                count=j,
-            )
-            out = self.walk(inner, [(cpath, child.model_copy(update={"from_": None}))])
-            where = self.doc.pos(cpath)
-            last = out.channels_last
-            scope.values[key] = Value(out.id, out.shape, key, where, out.flattened_by, None, last)
-            sources.append(src)
-            parts.append(
-                ScopeTrace(tuple(inner.steps), out.member, src.shape or (), inner.env_items)
-            )
-        at = self.doc.pos(w.path)
-        if len(parts) == len(w.row.layers) and all(
-            scope.values[f"{w.name}.{j}"].shape is not None for j in range(len(parts))
-        ):
-            shapes = [scope.values[f"{w.name}.{j}"].shape or () for j in range(len(parts))]
-            self.emit.add_group(
-                path,
-                path.rsplit(".", 1)[-1],
-                "list",
-                None,
-                scope.depth + 1,
-                at,
-                start,
-                default.shape or (),
-                shapes[-1],
-            )
-            if self.graph:
-                step = Step(
-                    w.name, "list", tuple(v.member for v in sources), (), parts=tuple(parts)
-                )
-                scope.steps.append(step)
-        return Value(node_id(scope, w.name), None, w.name, at)
-
-    def member_source(self, scope: Scope, cw: Written, default: Value, later: dict) -> Value | None:
-        """What a list member reads: one row, its `from:` or the list's input (None:
-        reported)."""
-        child = cw.row
-        problem = None
-        if child.if_ is not None:
-            problem = "if", "`if:`: the members after it would change index"
-        elif not isinstance(child, BlockRow) and "repeat" in child.model_fields_set:
-            problem = "repeat", "`repeat`: write each copy as a member"
-        elif opt(child, "activation") not in (None, "none"):
-            problem = "activation", "`activation:`, a second module: write a `sequential`"
-        elif child.from_ is not None and len(child.from_) != 1:
-            problem = "from", "more than one input in `from:`: merge them in a row above"
-        if problem is not None:
-            key, what = problem
-            self.error(
-                f"a list member is one module reading one input, so it cannot have {what}",
-                "list-member",
-                self.doc.pos(cw.path + (key,)),
-                scope,
-                cw.label,
-            )
-            return None
-        if child.from_ is None and default.member in scope.lists:
-            self.list_read(scope, cw, default.member, self.doc.pos(cw.path), "the previous row, ")
-            return None
-        got = self.sources(scope, cw, default, later)
-        return got[0] if got else None
 
 
 def _unknown(scope: Scope, w: Written, doc: Document, first: Value) -> Value:

@@ -243,7 +243,7 @@ class ClassWriter:
         if member.kind in CONTAINERS:
             return self.container(member, member.children, member.named, indent)
         if member.kind == "block" and member.repeat is not None:
-            return self.loop(member, indent)
+            return _loop(self.init_names, member, indent)
         if member.kind == "block" and member.copies:
             blocks = [(child, Call(member.block or "", args)) for child, args in member.copies]
             if member.named:
@@ -257,55 +257,6 @@ class ClassWriter:
         if member.kind == "block":
             return [], Call(member.block or "", member.args), _comment(member)
         return [], self.layer(member), _comment(member)
-
-    def loop(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
-        """A repeat count written as an expression: the first copy, then a loop over the
-        others (named by the ``names:`` pattern, else indexed), each reading the maps the
-        one before gives where they change copy by copy."""
-        (child, first), (pattern, rest) = member.copies
-        block = member.block or ""
-        name = self.init_names.fresh(member.name)
-        pad = " " * indent
-        if member.indexed:  # the copies' arguments read the loop's variable, the index
-            copy = self.init_names.fresh(ex.COPY)
-            rest = tuple(_renamed(a, ex.COPY, copy) for a in rest)
-        if member.named:
-            pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
-            pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
-            if member.indexed:
-                loop = f"{pad}for {copy} in range(1, {member.repeat}):"
-                one, zero = f"{copy} + 1", copy
-            else:
-                index = self.init_names.fresh("i")
-                loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
-                one, zero = index, f"{index} - 1"
-            key = (pattern or "").replace("{i}", "{" + one + "}").replace("{i0}", "{" + zero + "}")
-            into = f'{name}[f"{key}"] = '
-            made = f"nn.Sequential({name})"
-        else:
-            pre = linewrap.lines(
-                Call("", (Call(block, first),), "[]"), indent, f"{name}: list[nn.Module] = "
-            )
-            variable = copy if member.indexed else "_"
-            loop = f"{pad}for {variable} in range(1, {member.repeat}):"
-            into = ""
-            made = f"nn.Sequential(*{name})"
-        maps = step = ""
-        if member.loop is not None:  # each copy reads the maps the one before gives
-            maps = self.init_names.fresh(f"{member.name}_maps")
-            after_first, running = member.loop
-            rest = (maps, *rest[1:])
-            step = str(subst(running, {RUNNING: maps}))
-            pre += linewrap.lines(after_first, indent, f"{maps} = ")
-        pre += _loop_lines(loop)
-        call = Call(block, rest)
-        if into:
-            pre += linewrap.lines(call, indent + 4, into)
-        else:
-            pre += linewrap.lines(Call(f"{name}.append", (call,)), indent + 4)
-        if step:
-            pre += linewrap.lines(step, indent + 4, f"{maps} = ")
-        return pre, made, _comment(member)
 
     def child(self, member: Member, indent: int) -> tuple[list[str], Code, str]:
         """A container's child; a nested container or repeated block is built first, in
@@ -503,48 +454,11 @@ class ClassWriter:
                 out += self.statement(m, var, ins or [var_of[INPUT]], var_of[INPUT])
             holder[var] = m.name
             var_of[m.name] = var
-        return out + self.return_lines(var_of, training)
-
-    def return_lines(self, var_of: dict[str, str], training: list[str]) -> list[str]:
-        """``return``: the output, or the outputs' tuple or dict; in training with the
-        training outputs after them (a dict's under their row names)."""
-        outputs = self.cls.outputs
-        if outputs and outputs[0][0] is not None:
-            items = [f"{_quote(k or '')}: {var_of[m]}" for k, m in outputs]
-            extra = [f"{_quote(m)}: {var_of[m]}" for m in training]
-            brackets = "{}"
-        else:
-            items = [var_of[m] for _, m in outputs or ((None, self.output),)]
-            extra = [var_of[m] for m in training]
-            brackets = "()"
-        out = []
-        if training:
-            out = ["        if self.training:", *_returned(items + extra, brackets, 12)]
-        if not outputs:
-            return out + [f"        return {items[0]}"]
-        return out + _returned(items, brackets, 8)
-
-    def returns(self) -> str:
-        """``forward``'s return annotation: a tensor, or with training outputs the
-        tuple training returns (main output first) or the main output alone."""
-        if self.cls.outputs and self.cls.outputs[0][0] is not None:
-            return (
-                "dict[str, torch.Tensor | None]" if self.cls.training else "dict[str, torch.Tensor]"
-            )
-        if self.cls.outputs:
-            mains = ", ".join(["torch.Tensor"] * len(self.cls.outputs))
-            if not self.cls.training:
-                return f"tuple[{mains}]"
-            extra = ", torch.Tensor | None" * len(self.cls.training)
-            return f"tuple[{mains}] | tuple[{mains}{extra}]"
-        if not self.cls.training:
-            return "torch.Tensor"
-        extra = ", torch.Tensor | None" * len(self.cls.training)
-        return f"torch.Tensor | tuple[torch.Tensor{extra}]"
+        return out + _return_lines(self.cls, self.output, var_of, training)
 
     def forward_def(self) -> str:
         """``forward``'s ``def`` line, split as ruff format splits one over 100 columns."""
-        returns = self.returns()
+        returns = _returns(self.cls)
         line = f"    def forward(self, x: torch.Tensor) -> {returns}:"
         if len(line) <= 100:
             return line
@@ -635,3 +549,92 @@ def _returned(items: list[str], brackets: str, indent: int) -> list[str]:
         if linewrap.width(one) <= linewrap.LINE_LENGTH:
             return [one]
     return linewrap.lines(Call("", tuple(items), brackets), indent, "return ")
+
+
+def _loop(names: Names, member: Member, indent: int) -> tuple[list[str], Code, str]:
+    """A repeat count written as an expression: the first copy, then a loop over the
+    others (named by the ``names:`` pattern, else indexed), each reading the maps the
+    one before gives where they change copy by copy."""
+    (child, first), (pattern, rest) = member.copies
+    block = member.block or ""
+    name = names.fresh(member.name)
+    pad = " " * indent
+    if member.indexed:  # the copies' arguments read the loop's variable, the index
+        copy = names.fresh(ex.COPY)
+        rest = tuple(_renamed(a, ex.COPY, copy) for a in rest)
+    if member.named:
+        pre = [f"{pad}{name}: OrderedDict[str, nn.Module] = OrderedDict()"]
+        pre += linewrap.lines(Call(block, first), indent, f'{name}["{child}"] = ')
+        if member.indexed:
+            loop = f"{pad}for {copy} in range(1, {member.repeat}):"
+            one, zero = f"{copy} + 1", copy
+        else:
+            index = names.fresh("i")
+            loop = f"{pad}for {index} in range(2, {paren(member.repeat or '')} + 1):"
+            one, zero = index, f"{index} - 1"
+        key = (pattern or "").replace("{i}", "{" + one + "}").replace("{i0}", "{" + zero + "}")
+        into = f'{name}[f"{key}"] = '
+        made = f"nn.Sequential({name})"
+    else:
+        pre = linewrap.lines(
+            Call("", (Call(block, first),), "[]"), indent, f"{name}: list[nn.Module] = "
+        )
+        variable = copy if member.indexed else "_"
+        loop = f"{pad}for {variable} in range(1, {member.repeat}):"
+        into = ""
+        made = f"nn.Sequential(*{name})"
+    maps = step = ""
+    if member.loop is not None:  # each copy reads the maps the one before gives
+        maps = names.fresh(f"{member.name}_maps")
+        after_first, running = member.loop
+        rest = (maps, *rest[1:])
+        step = str(subst(running, {RUNNING: maps}))
+        pre += linewrap.lines(after_first, indent, f"{maps} = ")
+    pre += _loop_lines(loop)
+    call = Call(block, rest)
+    if into:
+        pre += linewrap.lines(call, indent + 4, into)
+    else:
+        pre += linewrap.lines(Call(f"{name}.append", (call,)), indent + 4)
+    if step:
+        pre += linewrap.lines(step, indent + 4, f"{maps} = ")
+    return pre, made, _comment(member)
+
+
+def _return_lines(
+    cls: ClassDef, output: str, var_of: dict[str, str], training: list[str]
+) -> list[str]:
+    """``return``: the output, or the outputs' tuple or dict; in training with the
+    training outputs after them (a dict's under their row names)."""
+    outputs = cls.outputs
+    if outputs and outputs[0][0] is not None:
+        items = [f"{_quote(k or '')}: {var_of[m]}" for k, m in outputs]
+        extra = [f"{_quote(m)}: {var_of[m]}" for m in training]
+        brackets = "{}"
+    else:
+        items = [var_of[m] for _, m in outputs or ((None, output),)]
+        extra = [var_of[m] for m in training]
+        brackets = "()"
+    out = []
+    if training:
+        out = ["        if self.training:", *_returned(items + extra, brackets, 12)]
+    if not outputs:
+        return out + [f"        return {items[0]}"]
+    return out + _returned(items, brackets, 8)
+
+
+def _returns(cls: ClassDef) -> str:
+    """``forward``'s return annotation: a tensor, or with training outputs the
+    tuple training returns (main output first) or the main output alone."""
+    if cls.outputs and cls.outputs[0][0] is not None:
+        return "dict[str, torch.Tensor | None]" if cls.training else "dict[str, torch.Tensor]"
+    if cls.outputs:
+        mains = ", ".join(["torch.Tensor"] * len(cls.outputs))
+        if not cls.training:
+            return f"tuple[{mains}]"
+        extra = ", torch.Tensor | None" * len(cls.training)
+        return f"tuple[{mains}] | tuple[{mains}{extra}]"
+    if not cls.training:
+        return "torch.Tensor"
+    extra = ", torch.Tensor | None" * len(cls.training)
+    return f"torch.Tensor | tuple[torch.Tensor{extra}]"
