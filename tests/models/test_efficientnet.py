@@ -102,4 +102,9 @@ def test_stochastic_depth_sits_on_every_residual_branch():
         drops = [x for x in net.nodes if x.kind == "stochastic_depth"]
         assert len(adds) == len(drops) > 0
         assert [a.inputs[0] for a in adds] == [d.id for d in drops]
-        assert {(d.p, d.mode) for d in drops} == {(0.1, "row")}
+        assert {d.mode for d in drops} == {"row"}
+        if stem == "efficientnet_b0":  # one probability (tests/models/test_stochastic_depth.py)
+            assert {d.p for d in drops} == {0.1}
+        else:  # V2's ramp, block by block torchvision's (test_stochastic_depth.py)
+            ps = [d.p for d in drops]
+            assert ps == sorted(ps) and 0 <= ps[0] < ps[-1] < 0.2
