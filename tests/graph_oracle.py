@@ -1214,6 +1214,9 @@ class Twin:
         first, names = row.get("first") or {}, row.get("names")
         if first:
             self.tags["first:"] += 1
+        # the row's own arguments are those of the copies after the first: checked as
+        # written, even where `repeat` is 1 (docs/graphs.md, `first:`)
+        self.bind(block, {k: value(v, ctx.env) for k, v in args.items()})
         seq, prev, y = Scope(), INPUT, x
         for i in range(n):
             written = {**args, **(first if i == 0 else {})}
@@ -1239,19 +1242,29 @@ class Twin:
             raise Refused(f"copy name {name!r}: {problem}", "rule")
         return name
 
-    def instance(self, block: Block, args: dict, x: torch.Tensor, path: str):
-        """One instance of a block: its env (params, defaults, in_maps) and its rows."""
+    def bind(self, block: Block, args: dict) -> dict[str, Any]:
+        """A block row's arguments, each of its block's params given (or defaulted) with
+        a value of its type."""
         params = {p.name: p for p in block.params}
         for k in args:
             if k not in params:
                 raise Refused(f"block {block.name} has no param {k!r}", "rule")
-        env: dict[str, Any] = {"in_maps": int(x.shape[1])}
+        bound = {}
         for p in block.params:
             v = args.get(p.name, p.default)
             if v is None:
                 raise Refused(f"block {block.name}: param {p.name!r} is missing", "rule")
             if not _fits(v, p.type):
                 raise Refused(f"block {block.name}: {p.name}={v!r} is not a {p.type}", "rule")
+            bound[p.name] = v
+        return bound
+
+    def instance(self, block: Block, args: dict, x: torch.Tensor, path: str):
+        """One instance of a block: its env (params, defaults, in_maps) and its rows."""
+        bound = self.bind(block, args)
+        env: dict[str, Any] = {"in_maps": int(x.shape[1])}
+        for p in block.params:
+            v = bound[p.name]
             # an int given for a float param is that float (docs/graphs.md)
             env[f"${p.name}"] = float(v) if p.type == "float" else v
         shown = {p.name: env[f"${p.name}"] for p in block.params}
