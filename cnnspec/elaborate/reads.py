@@ -42,7 +42,7 @@ class Reads(WalkState):
             head = name.partition(".")[0]
             dotted = "." in name and name not in scope.values
             if dotted and (head in scope.values or head in scope.lists or head not in later):
-                tapped = self.tap(scope, w, name, at)
+                tapped = self.tap(scope, w.label, name, at)
                 if tapped is None:
                     ok = False
                 else:
@@ -67,8 +67,9 @@ class Reads(WalkState):
             w.label,
         )
 
-    def tap(self, scope: Scope, w: Written, name: str, at) -> Value | None:
-        """``from: body.layer3``: a row of a container above, read from outside it."""
+    def tap(self, scope: Scope, label, name: str, at, key: str = "from") -> Value | None:
+        """``from: body.layer3``: a row of a container above, read from outside it (``key``:
+        the key that names it, `from` or `outputs`)."""
         head, _, rest = name.partition(".")
         problem = None
         inner = scope.inner.get(head)
@@ -86,11 +87,11 @@ class Reads(WalkState):
             close = difflib.get_close_matches(head, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             self.error(
-                f"unknown row '{head}' in `from`{hint}; this scope has: {', '.join(known)}",
+                f"unknown row '{head}' in `{key}`{hint}; this scope has: {', '.join(known)}",
                 "unknown-from",
                 at,
                 scope,
-                w.label,
+                label,
             )
             return None
         elif "." in rest:
@@ -107,7 +108,7 @@ class Reads(WalkState):
                 "differ between instances: it cannot be read into"
             )
         if problem is not None or inner is None:
-            self.error(f"'{name}': {problem}", "from-into", at, scope, w.label)
+            self.error(f"'{name}': {problem}", "from-into", at, scope, label)
             return None
         value = inner.values[rest]
         scope.taps.setdefault(head, {})[rest] = value.member

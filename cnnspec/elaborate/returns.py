@@ -2,7 +2,8 @@
 
 `outputs:` is a list of row names (``forward`` returns a tuple in that order) or a
 mapping key → row name (a dict with those keys, in that order). Each name is resolved by
-:func:`resolve` alone, so that a name reaching into a container is one change there.
+:func:`resolve`; a path into a container (``body.layer2``) is read by the walk first, as
+a `from:` path is, and then stands in the scope's values.
 """
 
 from __future__ import annotations
@@ -35,18 +36,14 @@ def entries(spec: Spec, doc: Document) -> tuple[Entry, ...]:
 
 
 def resolve(top: Scope, name: str) -> Value | str:
-    """The value an output name stands for in the network's scope, or why there is none.
-    (A top-level row's name; a row inside a container is not readable from outside it.)"""
+    """The value an output name stands for in the network's scope, or why there is none:
+    a top-level row's, or a container's row by its path (``body.layer2``, read by the
+    walk as a `from:` path is)."""
     if name in top.absent:
         return f"'{name}' is absent (its `if:` is false), so there is nothing to return"
     value = top.values.get(name)
     if value is None:
-        known = ", ".join(top.values) or "none"
-        if "." in name:
-            return (
-                f"'{name}' names a row inside a container; an output names a top-level "
-                f"row of the network's `layers`: {known}"
-            )
+        known = ", ".join(n for n in top.values if "." not in n) or "none"
         return f"'{name}' is not a row of the network's `layers`; its rows: {known}"
     return value
 
@@ -56,6 +53,8 @@ def check(walker, top: Scope, written: tuple[Entry, ...]) -> list[tuple[Entry, V
     out = []
     seen: set[str] = set()
     for entry in written:
+        if "." in entry.row and entry.row not in top.values:
+            continue  # a path into a container the walk could not read: reported there
         value = resolve(top, entry.row)
         if isinstance(value, str):
             walker.error(value, "output", entry.pos, None)

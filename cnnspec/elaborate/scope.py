@@ -81,6 +81,8 @@ class Scope:
     top: bool = False
     #: the network's `outputs:` rows: what the scope returns instead of its last row
     returned: tuple[str, ...] | None = None
+    #: where each of them is written (`outputs:` entries), for a path into a container
+    returned_at: dict[str, Pos] = field(default_factory=dict)
     #: the scope is an nn.Sequential (a container, an indexed block): every row a module
     sequential: bool = False
     output: str = ""  # the member the scope returns, once walked

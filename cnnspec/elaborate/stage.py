@@ -124,6 +124,7 @@ def elaborate(spec: Spec, doc: Document) -> Elaboration:
     written = returns.entries(spec, doc)
     if written:
         top.returned = tuple(e.row for e in written)
+        top.returned_at = {e.row: e.pos for e in written}
     out = walker.walk(top, rows)
     outputs = tuple(returns.check(walker, top, written))
     main = tuple(v.member for _, v in outputs) or (out.member,)

@@ -142,6 +142,11 @@ class Walker(Containers):
                 scope,
                 last.label,
             )
+        for name in scope.returned or ():  # an output inside a container (`body.layer2`)
+            if "." in name and name not in scope.values:
+                tapped = self.tap(scope, None, name, scope.returned_at[name], "outputs")
+                if tapped is not None:
+                    scope.values[name] = tapped
         self.record_taps(scope)
         scope.output = prev.member
         self.unused(scope, written, prev)

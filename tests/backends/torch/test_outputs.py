@@ -241,3 +241,62 @@ def test_odd_keys_and_long_returns_are_python_as_ruff_formats_it(tmp_path):
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- container taps
+
+TAPS = """
+name: Taps
+input: {maps: 3, size: 64x64}
+outputs: {"0": body.c1, "1": body.c2, "2": body.c3}
+layers:
+  - name: body
+    type: sequential
+    layers:
+      - {name: c1, type: conv, maps: 8, kernel: 3, stride: 2, padding: 1, activation: relu}
+      - {name: c2, type: conv, maps: 16, kernel: 3, stride: 2, padding: 1, activation: relu}
+      - {name: c3, type: conv, maps: 32, kernel: 3, stride: 2, padding: 1}
+"""
+
+
+class TappedBody(nn.Module):
+    """A body of one nn.Sequential whose intermediate values are returned, written by hand
+    (what IntermediateLayerGetter returns of a backbone)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU()
+        )
+        self.body.append(nn.Conv2d(16, 32, 3, 2, 1))
+
+    def forward(self, x):
+        out = {}
+        for i, m in enumerate(self.body):
+            x = m(x)
+            if i in (1, 3, 4):
+                out[str(len(out))] = x
+        return out
+
+
+def test_outputs_read_into_a_container_as_a_backbone_returns_its_stages(tmp_path):
+    net = _load(TAPS, tmp_path)
+    assert net.warnings == ()
+    built = cnnspec.build(net).eval()
+    hand = TappedBody().eval()
+    assert [(k, tuple(v.shape)) for k, v in built.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in hand.state_dict().items()
+    ]
+    hand.load_state_dict(built.state_dict())
+    x = torch.randn(2, 3, 64, 64)
+    got, want = built(x), hand(x)
+    assert list(got) == list(want) == ["0", "1", "2"]
+    for k in want:
+        torch.testing.assert_close(got[k], want[k])
+    assert [(o.shape, o.row) for o in net.outputs] == [
+        ((8, 32, 32), "body.c1"),
+        ((16, 16, 16), "body.c2"),
+        ((32, 8, 8), "body.c3"),
+    ]
+    stats = torchinfo.summary(hand, input_data=x[:1], verbose=0)
+    assert (net.params, net.macs) == (stats.total_params, stats.total_mult_adds)
