@@ -20,6 +20,7 @@ command wrote to each stream and its exit status â€” never code, never pickle â€
   of one; a broken entry is a miss. ``--no-cache`` (or ``CNNSPEC_CACHE=0``) turns it off.
 
 This module imports nothing of the compiler: a hit reads no YAML and builds no schema.
+The front end records the included files it reads (:func:`~.frontend.files.recording`).
 """
 
 from __future__ import annotations
@@ -28,42 +29,12 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 
 #: Bumped whenever an entry's layout changes.
 FORMAT = 1
-#: Largest spec answered from the cache (the front end's own limit applies on a miss).
-MAX_BYTES = 4 * 1024 * 1024
 #: Entries older than this many days are removed when a new one is written.
 MAX_AGE_DAYS = 30
-
-#: The included files read while a spec is loaded (set by :func:`recording`).
-_READS: ContextVar[list[tuple[str, str, str | None]] | None] = ContextVar(
-    "cnnspec_reads", default=None
-)
-
-
-def record_read(path: str, real: str, data: bytes | None) -> None:
-    """Called by the front end for each included file it reads (``data`` None: it could
-    not be read)."""
-    reads = _READS.get()
-    if reads is not None:
-        digest = None if data is None else hashlib.sha256(data).hexdigest()
-        reads.append((path, real, digest))
-
-
-@contextmanager
-def recording() -> Iterator[list[tuple[str, str, str | None]]]:
-    """Record the included files read inside the block."""
-    reads: list[tuple[str, str, str | None]] = []
-    token = _READS.set(reads)
-    try:
-        yield reads
-    finally:
-        _READS.reset(token)
 
 
 def _package_stamp() -> str:
@@ -109,20 +80,6 @@ def _folder() -> Path | None:
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         return None
     return folder
-
-
-def _read_spec(path: str) -> bytes | None:
-    """The spec's bytes when it is a plain regular file within the limit, else None (the
-    command's own reader then reports what it is)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
-        return None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        return f.read(MAX_BYTES + 1)
 
 
 class Cache:

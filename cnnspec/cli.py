@@ -385,9 +385,9 @@ def _cached(cache: Cache | None, command: list, spec: str, args, run_one) -> int
     """``run_one(spec, args)``, or what it printed and returned last time for these bytes
     (:mod:`cnnspec.cache`). Only a run that read every file it named is stored; a spec
     edited while it was checked is not."""
-    from .cache import _read_spec, recording
+    from .frontend.files import recording
 
-    data = _read_spec(spec) if cache is not None else None
+    data = _spec_bytes(spec) if cache is not None else None
     if cache is None or data is None:
         return run_one(spec, args)
     root = os.path.realpath(args.include_root) if args.include_root else _default_root(spec)
@@ -407,9 +407,20 @@ def _cached(cache: Cache | None, command: list, spec: str, args, run_one) -> int
             status = run_one(spec, args)
     finally:
         _Streams.log = None
-    if _read_spec(spec) == data:
+    if _spec_bytes(spec) == data:
         cache.put(key, reads, writes, status)
     return status
+
+
+def _spec_bytes(spec: str) -> bytes | None:
+    """The spec's bytes as the front end reads them; None where it would not (the
+    command's own read then says why)."""
+    from .frontend.files import read_spec_bytes
+
+    try:
+        return read_spec_bytes(spec)[0]
+    except (OSError, ValueError):
+        return None
 
 
 def _default_root(spec: str) -> str:

@@ -313,6 +313,16 @@ FIELDS = {
 }
 
 
+def _source(flag: str) -> str:
+    """What a fixture was recorded with, and by which mode of this tool."""
+    return (
+        f"torchvision {torchvision.__version__.split('+')[0]} "
+        f"(torch {torch.__version__.split('+')[0]}, "
+        f"torchinfo {torchinfo.__version__.split('+')[0]}), "
+        f"by tools/dump_torchvision_state_dicts.py{flag}"
+    )
+
+
 def main_graphs() -> None:
     torch.set_num_threads(1)  # one summation order, so the floats repeat byte for byte
     models_out = {}
@@ -326,12 +336,7 @@ def main_graphs() -> None:
             flush=True,
         )
     data = {
-        "source": (
-            f"torchvision {torchvision.__version__.split('+')[0]} "
-            f"(torch {torch.__version__.split('+')[0]}, "
-            f"torchinfo {torchinfo.__version__.split('+')[0]}), "
-            "by tools/dump_torchvision_state_dicts.py"
-        ),
+        "source": _source(""),
         "input_shape": list(INPUT_SHAPE),
         "fields": FIELDS,
         "models": models_out,
@@ -399,12 +404,7 @@ def main_zoo() -> None:
             flush=True,
         )
     data = {
-        "source": (
-            f"torchvision {torchvision.__version__.split('+')[0]} "
-            f"(torch {torch.__version__.split('+')[0]}, "
-            f"torchinfo {torchinfo.__version__.split('+')[0]}), "
-            "by tools/dump_torchvision_state_dicts.py --zoo"
-        ),
+        "source": _source(" --zoo"),
         "fields": ZOO_FIELDS,
         "models": models_out,
     }
@@ -672,12 +672,7 @@ def main_detection() -> None:
             flush=True,
         )
     data = {
-        "source": (
-            f"torchvision {torchvision.__version__.split('+')[0]} "
-            f"(torch {torch.__version__.split('+')[0]}, "
-            f"torchinfo {torchinfo.__version__.split('+')[0]}), "
-            "by tools/dump_torchvision_state_dicts.py --detection"
-        ),
+        "source": _source(" --detection"),
         "procedure": dfx.__doc__.strip(),
         "box_fractions": [list(b) for b in dfx.BOX_FRACTIONS],
         "notes": DETECTION_NOTES,

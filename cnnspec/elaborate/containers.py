@@ -7,6 +7,7 @@ container's rows with the walker's own :meth:`walk`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..frozen import evolve
@@ -23,10 +24,8 @@ class Containers(Reads):
     """Container and list rows."""
 
     emit: Emitter
-
-    def walk(self, scope: Scope, rows: list[tuple[tuple, Any]]) -> Value:
-        """The rows of ``scope`` walked in order (the walker's)."""
-        raise NotImplementedError
+    #: the walker's own walk of a scope's rows, which a container's rows go through
+    walk: Callable[[Scope, list[tuple[tuple, Any]]], Value]
 
     def container(self, scope: Scope, w: Written, v: Value, ctx: RowContext) -> Value:
         row = w.row

@@ -83,16 +83,7 @@ class Reads(WalkState):
                 "`sequential`)"
             )
         elif head not in scope.values:
-            known = [INPUT, *scope.values]
-            close = difflib.get_close_matches(head, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.error(
-                f"unknown row '{head}' in `{key}`{hint}; this scope has: {', '.join(known)}",
-                "unknown-from",
-                at,
-                scope,
-                label,
-            )
+            self.unknown_row(scope, label, head, at, key)
             return None
         elif "." in rest:
             problem = (
@@ -137,17 +128,21 @@ class Reads(WalkState):
                 (note(f"'{name}' is defined here", self.doc.pos(d.path)),),
             )
         else:
-            known = [INPUT, *scope.values]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.error(
-                f"unknown row '{name}' in `{key}`{hint}; this scope has: {', '.join(known)}",
-                "unknown-from",
-                at,
-                scope,
-                w.label,
-            )
+            self.unknown_row(scope, w.label, name, at, key)
         return None
+
+    def unknown_row(self, scope: Scope, label, name: str, at: Any, key: str) -> None:
+        """``[unknown-from]``: ``key`` names no row of this scope (the closest one hinted)."""
+        known = [INPUT, *scope.values]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        self.error(
+            f"unknown row '{name}' in `{key}`{hint}; this scope has: {', '.join(known)}",
+            "unknown-from",
+            at,
+            scope,
+            label,
+        )
 
     def like(self, scope: Scope, w: Written, later: dict) -> Value | None | bool:
         """The row an upsample's `like:` names (True: the row has none; None: reported)."""

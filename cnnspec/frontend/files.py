@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 #: Largest spec file read, in bytes.
@@ -90,3 +93,35 @@ def default_root(spec_dir: str | os.PathLike) -> Path:
         if any(os.path.lexists(folder / marker) for marker in ROOT_MARKERS):
             return folder
     return here
+
+
+#: The included files read while a recording is active (:func:`recording`): the path as
+#: joined, where it led, and the SHA-256 of its bytes (None: it could not be read).
+Reads = list[tuple[str, str, str | None]]
+_READS: ContextVar[Reads | None] = ContextVar("cnnspec_reads", default=None)
+
+
+def record_read(path: str | os.PathLike, data: bytes | None) -> None:
+    """Note an included file the front end read (``data`` None: it could not be), when a
+    recording is active: a result cache keys on these (:mod:`cnnspec.cache`)."""
+    reads = _READS.get()
+    if reads is None:
+        return
+    import hashlib
+
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        real = ""
+    reads.append((str(path), real, None if data is None else hashlib.sha256(data).hexdigest()))
+
+
+@contextmanager
+def recording() -> Iterator[Reads]:
+    """Record the included files read inside the block."""
+    reads: Reads = []
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)

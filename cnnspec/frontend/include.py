@@ -25,6 +25,7 @@ from .files import (
     display_path,
     file_kind,
     read_regular,
+    record_read,
 )
 from .load import Document, clip, decode, load_text
 
@@ -93,7 +94,7 @@ def _read(path: Path, root: Path, at: Pos) -> tuple[Document | None, list[Diagno
     except OSError as exc:
         return None, [_refusal(path, _reason(exc), at)]
     finally:
-        _recorded(path, raw)
+        record_read(path, raw)
     shown = display_path(path)
     text, found = decode(raw)
     inc = None
@@ -108,17 +109,6 @@ def _read(path: Path, root: Path, at: Pos) -> tuple[Document | None, list[Diagno
         where = _pos(inc, ("blocks",), shown)
         return None, [Diagnostic("error", "'blocks': expected a mapping", "type", where)]
     return inc, []
-
-
-def _recorded(path: Path, raw: bytes | None) -> None:
-    """Tell a cache recording this load which file was read (None: it was not)."""
-    from ..cache import record_read
-
-    try:
-        real = os.path.realpath(path)
-    except (OSError, ValueError):
-        real = ""
-    record_read(str(path), real, raw)
 
 
 def _admit(path: Path, root: Path) -> tuple[str, os.stat_result]:
